@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: ISC */
+/* log.c -- stderr diagnostics with a program prefix and a rate limiter. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "vnet/log.h"
+
+static const char *log_prog = "vnet";
+static int log_level = VNET_LOG_WARN;
+
+void vnet_log_init(const char *prog, int level)
+{
+	log_prog = prog;
+	log_level = level;
+}
+
+int vnet_log_level(void)
+{
+	return log_level;
+}
+
+const char *vnet_log_prog(void)
+{
+	return log_prog;
+}
+
+static void vlog(const char *fmt, va_list ap, uint64_t suppressed)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (suppressed)
+		fprintf(stderr, "%s: %s (%llu similar messages suppressed)\n",
+			log_prog, line, (unsigned long long)suppressed);
+	else
+		fprintf(stderr, "%s: %s\n", log_prog, line);
+}
+
+void vnet_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	vlog(fmt, ap, 0);
+	va_end(ap);
+}
+
+void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t held;
+
+	if (level > log_level)
+		return;
+	if (rl->last_ns && now_ns > rl->last_ns) {
+		rl->tokens += (double)(now_ns - rl->last_ns) * rl->per_sec / 1e9;
+		if (rl->tokens > rl->burst)
+			rl->tokens = rl->burst;
+	}
+	rl->last_ns = now_ns;
+	if (rl->tokens < 1.0) {
+		rl->suppressed++;
+		return;
+	}
+	rl->tokens -= 1.0;
+	held = rl->suppressed;
+	rl->suppressed = 0;
+	va_start(ap, fmt);
+	vlog(fmt, ap, held);
+	va_end(ap);
+}

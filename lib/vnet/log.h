@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: ISC */
+/* log.h -- diagnostics for the tools: the one lib module that prints.
+ *
+ * Every line goes to stderr as "PROG: message".  Other lib modules never
+ * print; they return -errno and the tool reports once, here.
+ */
+#ifndef VNET_LOG_H
+#define VNET_LOG_H
+
+#include <stdint.h>
+
+enum { VNET_LOG_ERR, VNET_LOG_WARN, VNET_LOG_INFO, VNET_LOG_DEBUG };
+
+/* Set the program name and the level up to which messages are printed
+ * (VNET_LOG_WARN by default; each -v raises it by one). */
+void vnet_log_init(const char *prog, int level);
+int vnet_log_level(void);
+const char *vnet_log_prog(void);
+void vnet_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A token bucket for messages that input can trigger (drops, bad frames):
+ * at most `burst` lines at once and `per_sec` a second after that.  The
+ * number of lines held back is printed with the next line let through. */
+struct vnet_ratelimit {
+	unsigned per_sec, burst;
+	double tokens;
+	uint64_t last_ns;
+	uint64_t suppressed;
+};
+#define VNET_RATELIMIT_INIT(rate, b) { .per_sec = (rate), .burst = (b), .tokens = (b) }
+void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

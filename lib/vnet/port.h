@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: ISC */
+/* port.h -- the port specs of DESIGN.md section 3, and open frame ports.
+ *
+ *   -                          stdio stream (fds 0/1; the right-hand side
+ *                              of a middle program: fds 3/4 or
+ *                              ALTERNATE_STDIN/ALTERNATE_STDOUT)
+ *   fd:R,W                     a stream on explicit descriptors
+ *   tap:NAME[,mtu=N][,mac=M]   a tap device, created if missing
+ *   pcap:FILE                  frames from a capture file / to one
+ *   udp:ADDR[:PORT]            the underlay socket of a VTEP; IPv6 in
+ *                              brackets: udp:[2001:db8::1]:4789
+ *
+ * Errors: 0 or -errno; constructors return NULL with errno set.
+ */
+#ifndef VNET_PORT_H
+#define VNET_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vnet/addr.h"
+#include "vnet/stream.h"
+#include "vnet/tap.h"
+
+enum vnet_port_kind {
+	VNET_PORT_STDIO,
+	VNET_PORT_FD,
+	VNET_PORT_TAP,
+	VNET_PORT_PCAP,
+	VNET_PORT_UDP,
+};
+
+struct vnet_port_spec {
+	enum vnet_port_kind kind;
+	int rfd, wfd;			/* fd: */
+	char ifname[VNET_IFNAMSIZ];	/* tap: */
+	unsigned mtu;			/* tap: 0 = leave as is */
+	int has_mac;
+	uint8_t mac[6];
+	const char *path;		/* pcap: points into the parsed string */
+	struct vnet_addr addr;		/* udp: */
+	uint16_t port;			/* udp: 0 = not given */
+};
+
+/* Parse spec s.  On error returns -EINVAL and sets *why to a static
+ * phrase naming what is wrong ("unknown port type", "bad MTU", ...). */
+int vnet_port_parse(const char *s, struct vnet_port_spec *sp,
+		    const char **why);
+
+/* An open frame port (stdio, fd, tap or pcap; udp is the VTEP's own). */
+struct vnet_port;
+
+/* Flags for vnet_port_open. */
+enum {
+	VNET_PORT_RIGHT = 1 << 0,  /* '-' means the right-hand fds (3/4) */
+	VNET_PORT_NO_READ = 1 << 1, /* never read this port */
+	VNET_PORT_NO_WRITE = 1 << 2, /* never write this port */
+};
+
+/* Open a frame port.  fmt is the output stream format for stream ports.
+ * Tap ports are created/attached and set up (mtu, mac, up). */
+struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
+				 enum vnet_stream_fmt fmt);
+void vnet_port_close(struct vnet_port *p);	/* flushes stream output */
+
+/* The fd to poll for input (-1 if none), and for output backpressure. */
+int vnet_port_rfd(const struct vnet_port *p);
+/* Receive up to max frames without blocking; returns the count (0 when
+ * nothing is ready), or -errno; vnet_port_eof() tells end of input.  For
+ * stream ports -EPROTO means the stream is corrupt: vnet_port_error()
+ * says why.  Frames stay valid until the next recv on this port. */
+int vnet_port_recv(struct vnet_port *p, struct vnet_frame *f, unsigned max);
+int vnet_port_eof(const struct vnet_port *p);
+const char *vnet_port_error(const struct vnet_port *p);
+/* Send one frame given as iovecs.  Taps: one writev; streams: buffered
+ * until vnet_port_flush().  0 or -errno (-EMSGSIZE, -EPIPE, ...). */
+int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
+		   const struct iovec *iov, int iovcnt);
+int vnet_port_flush(struct vnet_port *p);
+/* Stream input statistics (NULL for taps). */
+const struct vnet_sr_stats *vnet_port_rstats(const struct vnet_port *p);
+const char *vnet_port_name(const struct vnet_port *p);
+int vnet_port_is_tap(const struct vnet_port *p);
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: ISC */
+/* stream.h -- packet streams on pipes and files (DESIGN.md section 1).
+ *
+ * Reader: detects the format from the first bytes -- classic pcap in both
+ * byte orders with microsecond or nanosecond magic, pcapng (SHB/IDB/EPB/SPB,
+ * both byte orders, if_tsresol, several sections), or VDE's 2-byte
+ * big-endian length framing -- and hands out Ethernet frames.  It never
+ * blocks: vnet_sr_fill() does at most one read(2), and vnet_sr_next() parses
+ * what is buffered, so one program can poll several streams and a tap.
+ *
+ * Writer: classic pcap (microsecond or nanosecond magic, LINKTYPE_ETHERNET)
+ * or VDE framing.  Frames are buffered; vnet_sw_flush() writes them out and
+ * waits with poll(2) while a non-blocking pipe is full (pipes block).  The
+ * pcap file header is written by vnet_sw_new(), so an empty stream is still
+ * a valid capture.
+ *
+ * Errors: functions returning int give 0 (or a count) on success and -errno
+ * on failure; constructors return NULL with errno set.  Nothing here prints.
+ */
+#ifndef VNET_STREAM_H
+#define VNET_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+enum vnet_stream_fmt {
+	VNET_FMT_AUTO = 0, /* reader: detect; writer: means VNET_FMT_PCAP */
+	VNET_FMT_PCAP,	   /* classic pcap, microsecond timestamps */
+	VNET_FMT_PCAP_NS,  /* classic pcap, nanosecond timestamps */
+	VNET_FMT_PCAPNG,   /* reader only */
+	VNET_FMT_VDE,	   /* 2-byte big-endian length before each frame */
+};
+
+#define VNET_FRAME_MAX 65535	/* largest frame a stream carries */
+#define VNET_VDE_FRAME_MAX 9234 /* VDE_ETHBUFSIZE: 9216 + 14 + 4 */
+
+/* "pcap", "pcap-ns", "vde" (writer formats); 0 or -EINVAL. */
+int vnet_stream_fmt_parse(const char *s, enum vnet_stream_fmt *fmt);
+const char *vnet_stream_fmt_name(enum vnet_stream_fmt fmt);
+
+/* A frame handed out by the reader.  data points into the reader's buffer
+ * and stays valid until the next vnet_sr_fill() or vnet_sr_free(). */
+struct vnet_frame {
+	uint64_t ts_ns;	   /* capture time, ns since the epoch (0 for VDE) */
+	uint32_t len;	   /* bytes at data */
+	uint32_t wire_len; /* original length on the wire (== len for VDE) */
+	const uint8_t *data;
+};
+
+/* Why records were dropped; the reader counts each and goes on. */
+struct vnet_sr_stats {
+	uint64_t frames;	/* frames handed out */
+	uint64_t bytes;
+	uint64_t truncated;	/* captured length < original length */
+	uint64_t oversize;	/* longer than the format allows / VNET_FRAME_MAX */
+	uint64_t runt;		/* shorter than an Ethernet header (14) */
+	uint64_t not_ethernet;	/* pcapng interface whose linktype is not 1 */
+	uint64_t skipped_blocks; /* pcapng blocks other than SHB/IDB/EPB/SPB */
+	uint64_t trailing_bytes; /* partial record left at EOF */
+};
+
+struct vnet_sr;
+
+/* A reader on fd (the caller makes fd non-blocking if it wants; EAGAIN is
+ * returned as -EAGAIN).  bufsize 0 picks the default (1 MiB).  The fd is not
+ * closed by vnet_sr_free(). */
+struct vnet_sr *vnet_sr_new(int fd, size_t bufsize);
+/* A reader without an fd: feed it with vnet_sr_push() (tests, fuzzers). */
+struct vnet_sr *vnet_sr_new_mem(size_t bufsize);
+void vnet_sr_free(struct vnet_sr *r);
+
+/* One read(2) into the buffer: >0 bytes read, 0 at EOF, -EAGAIN, -errno.
+ * Also makes room by moving unparsed bytes to the front, which invalidates
+ * frames handed out before. */
+int vnet_sr_fill(struct vnet_sr *r);
+/* Append bytes as if read (memory readers); -ENOBUFS if they do not fit.
+ * len 0 marks EOF. */
+int vnet_sr_push(struct vnet_sr *r, const void *p, size_t len);
+
+/* The next frame: 1 and *f set; 0 if more bytes are needed (or at EOF);
+ * -EPROTO if the stream is not one of the formats or is corrupt beyond
+ * recovery (bad magic, pcap linktype not Ethernet, impossible record or
+ * block length); vnet_sr_error() says what, quoting the bytes.  Records
+ * that are merely bad (runt, oversize, truncated) are counted and skipped. */
+int vnet_sr_next(struct vnet_sr *r, struct vnet_frame *f);
+
+int vnet_sr_eof(const struct vnet_sr *r);	/* EOF seen and buffer drained */
+enum vnet_stream_fmt vnet_sr_format(const struct vnet_sr *r); /* AUTO until known */
+const struct vnet_sr_stats *vnet_sr_stats(const struct vnet_sr *r);
+const char *vnet_sr_error(const struct vnet_sr *r);
+int vnet_sr_fd(const struct vnet_sr *r);
+
+struct vnet_sw;
+
+/* A writer on fd; the pcap header (snaplen 65535) goes into the buffer at
+ * once and out with the first flush.  bufsize 0: the default (1 MiB). */
+struct vnet_sw *vnet_sw_new(int fd, enum vnet_stream_fmt fmt, size_t bufsize);
+void vnet_sw_free(struct vnet_sw *w);	/* does not flush or close */
+/* Append one frame given as an iovec (so headers can be prepended without
+ * a copy by the caller).  Flushes first if the buffer cannot take it.
+ * -EMSGSIZE if the frame is larger than the format allows (VDE: 9234). */
+int vnet_sw_put(struct vnet_sw *w, uint64_t ts_ns, const struct iovec *iov,
+		int iovcnt);
+/* Write everything buffered; waits (poll POLLOUT) on EAGAIN.  0 or -errno
+ * (-EPIPE when the reader went away). */
+int vnet_sw_flush(struct vnet_sw *w);
+size_t vnet_sw_pending(const struct vnet_sw *w);
+int vnet_sw_fd(const struct vnet_sw *w);
+
+#endif
