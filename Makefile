@@ -9,6 +9,7 @@
 #   make demo            the two-host overlay demo of the README
 #   make install DESTDIR= PREFIX=
 
+.DEFAULT_GOAL := all
 NOCONF_GOALS := clean distclean help
 ifneq ($(if $(MAKECMDGOALS),$(filter-out $(NOCONF_GOALS),$(MAKECMDGOALS)),all),)
 include config.mk

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: ISC */
+/* vnet-tap -- a tap device <-> a packet stream, both directions. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "vnet/clock.h"
+#include "vnet/counter.h"
+#include "vnet/log.h"
+#include "vnet/port.h"
+#include "vnet/sig.h"
+#include "vnet/tool.h"
+
+static const char usage[] =
+	"usage: vnet-tap [-hVv] [-F pcap|pcap-ns|vde] [--mtu N] [--mac MAC]\n"
+	"                [--capture | --inject] [-c COUNT] [--clock live|pcap]\n"
+	"                [--stats] [-u USER] TAP\n"
+	"  TAP is NAME or tap:NAME[,mtu=N][,mac=M]; frames from the tap go to\n"
+	"  stdout as a stream, frames of the stream on stdin go to the tap.\n";
+
+enum {
+	C_TAP_RX_FRAMES,
+	C_TAP_RX_BYTES,
+	C_TAP_TX_FRAMES,
+	C_TAP_TX_BYTES,
+	C_TAP_TX_ERRORS,
+	C_STREAM_TRUNCATED,
+	C_STREAM_OVERSIZE,
+	C_STREAM_RUNT,
+	C_STREAM_NOT_ETHERNET,
+	C_STREAM_TRAILING,
+	C_OUT_OVERSIZE,
+	C_MAX
+};
+
+static struct vnet_counter ctr[C_MAX] = {
+	[C_TAP_RX_FRAMES] = { "tap_rx_frames" },
+	[C_TAP_RX_BYTES] = { "tap_rx_bytes" },
+	[C_TAP_TX_FRAMES] = { "tap_tx_frames" },
+	[C_TAP_TX_BYTES] = { "tap_tx_bytes" },
+	[C_TAP_TX_ERRORS] = { "tap_tx_errors" },
+	[C_STREAM_TRUNCATED] = { "stream_truncated" },
+	[C_STREAM_OVERSIZE] = { "stream_oversize" },
+	[C_STREAM_RUNT] = { "stream_runt" },
+	[C_STREAM_NOT_ETHERNET] = { "stream_not_ethernet" },
+	[C_STREAM_TRAILING] = { "stream_trailing_bytes" },
+	[C_OUT_OVERSIZE] = { "out_oversize" },
+};
+
+enum {
+	OPT_MTU = 256,
+	OPT_MAC,
+	OPT_CAPTURE,
+	OPT_INJECT,
+	OPT_CLOCK,
+	OPT_STATS,
+};
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "capture", no_argument, NULL, OPT_CAPTURE },
+	{ "inject", no_argument, NULL, OPT_INJECT },
+	{ "count", required_argument, NULL, 'c' },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "user", required_argument, NULL, 'u' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define BATCH 64
+
+static void sync_stream_counters(const struct vnet_port *in)
+{
+	const struct vnet_sr_stats *s = in ? vnet_port_rstats(in) : NULL;
+
+	if (!s)
+		return;
+	ctr[C_STREAM_TRUNCATED].value = s->truncated;
+	ctr[C_STREAM_OVERSIZE].value = s->oversize;
+	ctr[C_STREAM_RUNT].value = s->runt;
+	ctr[C_STREAM_NOT_ETHERNET].value = s->not_ethernet;
+	ctr[C_STREAM_TRAILING].value = s->trailing_bytes;
+}
+
+int main(int argc, char **argv)
+{
+	struct vnet_port_spec tapspec, iospec = { .kind = VNET_PORT_STDIO };
+	struct vnet_port *tap = NULL, *io = NULL;
+	enum vnet_stream_fmt fmt = VNET_FMT_PCAP;
+	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
+	struct vnet_frame f[BATCH];
+	unsigned seen = 0, mtu = 0;
+	int verbose = VNET_LOG_WARN, stats = 0, capture = 0, inject = 0;
+	int has_mac = 0, more = 0, c, i, n, r = 0, ret = 1;
+	uint64_t count = 0, written = 0;
+	const char *user = NULL, *why;
+	uint8_t mac[6];
+	char tapbuf[64];
+
+	vnet_log_init("vnet-tap", VNET_LOG_WARN);
+	vnet_tool_set_usage(usage);
+	while ((c = getopt_long(argc, argv, "hVvF:c:u:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			vnet_print_version();
+		case 'v':
+			verbose++;
+			break;
+		case 'F':
+			vnet_opt_once(&seen, 1, "-F/--format");
+			if (vnet_stream_fmt_parse(optarg, &fmt))
+				vnet_usage_error("--format: unknown format '%s' "
+						 "(pcap, pcap-ns or vde)", optarg);
+			break;
+		case OPT_MTU:
+			vnet_opt_once(&seen, 2, "--mtu");
+			mtu = (unsigned)vnet_opt_u64("--mtu", optarg, 68, 65521);
+			break;
+		case OPT_MAC:
+			vnet_opt_once(&seen, 4, "--mac");
+			if (vnet_mac_parse(optarg, mac))
+				vnet_usage_error("--mac: bad MAC address '%s'",
+						 optarg);
+			has_mac = 1;
+			break;
+		case OPT_CAPTURE:
+			capture = 1;
+			break;
+		case OPT_INJECT:
+			inject = 1;
+			break;
+		case 'c':
+			vnet_opt_once(&seen, 8, "-c/--count");
+			count = vnet_opt_u64("--count", optarg, 1, UINT64_MAX);
+			break;
+		case OPT_CLOCK:
+			if (vnet_clock_parse(optarg, &clk))
+				vnet_usage_error("--clock: '%s' is not live or pcap",
+						 optarg);
+			break;
+		case OPT_STATS:
+			stats = 1;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	vnet_log_init("vnet-tap", verbose);
+	if (argc - optind != 1)
+		vnet_usage_error(argc - optind ? "one TAP expected"
+					       : "no TAP given");
+	if (capture && inject)
+		vnet_usage_error("--capture and --inject exclude each other");
+
+	/* A bare NAME means tap:NAME. */
+	if (!strchr(argv[optind], ':')) {
+		snprintf(tapbuf, sizeof(tapbuf), "tap:%s", argv[optind]);
+		r = vnet_port_parse(tapbuf, &tapspec, &why);
+	} else {
+		r = vnet_port_parse(argv[optind], &tapspec, &why);
+	}
+	if (r)
+		vnet_usage_error("%s: %s", argv[optind], why);
+	if (tapspec.kind != VNET_PORT_TAP)
+		vnet_usage_error("%s: not a tap port (tap:NAME)", argv[optind]);
+	if (mtu)
+		tapspec.mtu = mtu;
+	if (has_mac) {
+		memcpy(tapspec.mac, mac, 6);
+		tapspec.has_mac = 1;
+	}
+	vnet_clock_set_mode(clk);
+	if ((r = vnet_sig_init()) < 0) {
+		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
+		return 1;
+	}
+
+	/* Acquire: the tap (privileged), then the stream. */
+	if (!(tap = vnet_port_open(&tapspec, inject ? VNET_PORT_NO_READ : 0,
+				   fmt))) {
+		vnet_log(VNET_LOG_ERR, "open tap %s: %s", tapspec.ifname,
+			 strerror(errno));
+		goto out;
+	}
+	if (!(io = vnet_port_open(&iospec,
+				  capture ? VNET_PORT_NO_READ
+					  : inject ? VNET_PORT_NO_WRITE : 0,
+				  fmt))) {
+		vnet_log(VNET_LOG_ERR, "open stdio stream: %s", strerror(errno));
+		goto out;
+	}
+	if ((r = vnet_port_flush(io)) < 0) {
+		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
+		goto out;
+	}
+	if (user && (r = vnet_drop_privileges(user)) < 0) {
+		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", user,
+			 strerror(-r));
+		goto out;
+	}
+
+	for (;;) {
+		int tap_more = more & 1, io_more = more & 2;
+		struct pollfd pfd[2] = {
+			{ .fd = vnet_port_rfd(tap), .events = POLLIN },
+			{ .fd = vnet_port_rfd(io), .events = POLLIN },
+		};
+		int sig;
+
+		more = 0;
+		if (vnet_sig_poll(pfd, 2, tap_more || io_more ? 0 : -1) < 0) {
+			vnet_log(VNET_LOG_ERR, "poll: %s", strerror(errno));
+			goto out;
+		}
+		sig = vnet_sig_take();
+		if (sig & VNET_SIG_USR1) {
+			sync_stream_counters(io);
+			vnet_counters_print(stderr, NULL, ctr, C_MAX);
+		}
+		if (sig & VNET_SIG_STOP)
+			break;
+
+		/* tap -> stream */
+		if (pfd[0].revents || tap_more) {
+			n = vnet_port_recv(tap, f, BATCH);
+			if (n < 0) {
+				vnet_log(VNET_LOG_ERR, "read tap %s: %s",
+					 tapspec.ifname, strerror(-n));
+				goto out;
+			}
+			more |= n == BATCH ? 1 : 0;
+			for (i = 0; i < n; i++) {
+				struct iovec iov = { (void *)f[i].data, f[i].len };
+
+				ctr[C_TAP_RX_FRAMES].value++;
+				ctr[C_TAP_RX_BYTES].value += f[i].len;
+				r = vnet_port_send(io, f[i].ts_ns, &iov, 1);
+				if (r == -EMSGSIZE) {
+					ctr[C_OUT_OVERSIZE].value++;
+					continue;
+				}
+				if (r < 0)
+					break;
+				if (count && ++written >= count)
+					break;
+			}
+			if (r >= 0)
+				r = vnet_port_flush(io);
+			if (r == -EPIPE) {
+				vnet_log(VNET_LOG_INFO, "stdout closed");
+				break;
+			}
+			if (r < 0) {
+				vnet_log(VNET_LOG_ERR, "write stdout: %s",
+					 strerror(-r));
+				goto out;
+			}
+			if (count && written >= count)
+				break;
+		}
+
+		/* stream -> tap */
+		if (pfd[1].revents || io_more) {
+			n = vnet_port_recv(io, f, BATCH);
+			if (n == -EPROTO) {
+				vnet_log(VNET_LOG_ERR, "stdin: %s",
+					 vnet_port_error(io));
+				goto out;
+			}
+			if (n < 0) {
+				vnet_log(VNET_LOG_ERR, "stdin: %s", strerror(-n));
+				goto out;
+			}
+			more |= n == BATCH ? 2 : 0;
+			for (i = 0; i < n; i++) {
+				struct iovec iov = { (void *)f[i].data, f[i].len };
+
+				vnet_clock_observe(f[i].ts_ns);
+				if (vnet_port_send(tap, f[i].ts_ns, &iov, 1) < 0) {
+					ctr[C_TAP_TX_ERRORS].value++;
+					continue;
+				}
+				ctr[C_TAP_TX_FRAMES].value++;
+				ctr[C_TAP_TX_BYTES].value += f[i].len;
+			}
+			if (vnet_port_eof(io))
+				break;
+		}
+	}
+	ret = 0;
+out:
+	if (io && (r = vnet_port_flush(io)) < 0 && r != -EPIPE && !ret) {
+		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
+		ret = 1;
+	}
+	sync_stream_counters(io);
+	if (stats)
+		vnet_counters_print(stderr, NULL, ctr, C_MAX);
+	vnet_port_close(io);
+	vnet_port_close(tap);
+	return ret;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: ISC */
+/* tool.c -- option values and usage errors for main(). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vnet/log.h"
+#include "vnet/num.h"
+#include "vnet/tool.h"
+
+static const char *tool_usage;
+
+void vnet_tool_set_usage(const char *usage)
+{
+	tool_usage = usage;
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", vnet_log_prog());
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void vnet_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	if (tool_usage)
+		fputs(tool_usage, stderr);
+	exit(2);
+}
+
+void vnet_config_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(2);
+}
+
+uint64_t vnet_opt_u64(const char *opt, const char *arg, uint64_t min,
+		      uint64_t max)
+{
+	uint64_t v;
+	int r = vnet_parse_u64(arg, min, max, &v);
+
+	if (r == -ERANGE)
+		vnet_usage_error("%s: '%s' is out of range (%llu-%llu)", opt,
+				 arg, (unsigned long long)min,
+				 (unsigned long long)max);
+	if (r)
+		vnet_usage_error("%s: '%s' is not a number", opt, arg);
+	return v;
+}
+
+uint64_t vnet_opt_duration(const char *opt, const char *arg)
+{
+	uint64_t ns;
+
+	if (vnet_parse_duration(arg, &ns))
+		vnet_usage_error("%s: '%s' is not a duration (e.g. 300, 30s, "
+				 "500ms, 5m)", opt, arg);
+	return ns;
+}
+
+void vnet_opt_once(unsigned *seen, unsigned bit, const char *opt)
+{
+	if (*seen & bit)
+		vnet_usage_error("%s given twice", opt);
+	*seen |= bit;
+}
+
+void vnet_print_version(void)
+{
+	printf("%s %s\n", vnet_log_prog(), VNET_VERSION);
+	exit(0);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: ISC */
+/* tool.h -- front-end helpers for main(): option values and usage errors.
+ *
+ * The exception to "lib/ never prints or exits", like log.h: these are for
+ * option parsing in main() only, and exit 2 (usage or configuration error)
+ * with a message that quotes the rejected value.
+ */
+#ifndef VNET_TOOL_H
+#define VNET_TOOL_H
+
+#include <stdint.h>
+
+/* Set by the tool before parsing: printed after a usage error. */
+void vnet_tool_set_usage(const char *usage);
+/* "PROG: MESSAGE", the usage, exit 2. */
+void vnet_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+/* "PROG: MESSAGE", exit 2 (configuration errors, no usage). */
+void vnet_config_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+/* The value of option `opt` as a number in [min, max], or exit 2. */
+uint64_t vnet_opt_u64(const char *opt, const char *arg, uint64_t min,
+		      uint64_t max);
+/* A duration ("30", "30s", "500ms", "5m"), in ns, or exit 2. */
+uint64_t vnet_opt_duration(const char *opt, const char *arg);
+/* Exit 2 if an option that cannot repeat is given twice. */
+void vnet_opt_once(unsigned *seen, unsigned bit, const char *opt);
+/* Print "PROG VERSION" to stdout and exit 0. */
+void vnet_print_version(void) __attribute__((noreturn));
+
+#define VNET_VERSION "0.1.0"
+
+#endif
