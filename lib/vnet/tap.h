@@ -11,19 +11,49 @@
 #ifndef VNET_TAP_H
 #define VNET_TAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define VNET_IFNAMSIZ 16
 
+/* Whether the len bytes at s make a tap name vnet accepts: 1 to 15 bytes,
+ * not "." or "..", and none of '/', ':' (the kernel refuses them), ','
+ * (the port spec separator), '%' (TUNSETIFF would treat the name as a
+ * template like "tap%d" and pick another one), white space or control
+ * characters.  1 if valid, 0 if not.  s need not be NUL-terminated. */
+static inline int vnet_tap_name_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= VNET_IFNAMSIZ)
+		return 0;
+	if (s[0] == '.' && (len == 1 || (len == 2 && s[1] == '.')))
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7f || c == '/' || c == ':' || c == ',' ||
+		    c == '%')
+			return 0;
+	}
+	return 1;
+}
+
 /* Open tap `name` (IFF_TAP | IFF_NO_PI), non-blocking, close-on-exec.
- * Returns the fd or -errno (-EINVAL for a name too long or empty). */
+ * Returns the fd or -errno (-EINVAL for a name that
+ * vnet_tap_name_valid() refuses, -EINVAL from the kernel when `name` is
+ * an existing device that is not a tap). */
 int vnet_tap_open(const char *name);
 
 /* Set up link `ifname`: mtu if > 0, mac if not NULL, and bring it up if
- * up != 0.  0 or -errno (netlink's error code). */
+ * up != 0 (up == 0 leaves the flags alone), all in one RTM_NEWLINK
+ * request.  0 or -errno (netlink's error code: -ENODEV for no such link,
+ * -EINVAL for an MTU out of the device's range, -EADDRNOTAVAIL for a
+ * multicast or zero MAC; -EINVAL for an empty or too long name). */
 int vnet_link_setup(const char *ifname, unsigned mtu, const uint8_t *mac,
 		    int up);
-/* The MTU of a link, or -errno. */
+/* The MTU of a link (RTM_GETLINK), or -errno (-ENODEV for no such link,
+ * -EINVAL for an empty or too long name). */
 int vnet_link_mtu(const char *ifname);
 
 #endif

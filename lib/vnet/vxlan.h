@@ -17,7 +17,7 @@
 #define VNET_VXLAN_HLEN 8
 #define VNET_VXLAN_PORT 4789
 #define VNET_VXLAN_FLAG_I 0x08
-#define VNET_VNI_MAX 0xffffff
+#define VNET_VNI_MAX 0xffffffu
 #define VNET_IP4_HLEN 20
 #define VNET_IP6_HLEN 40
 #define VNET_UDP_HLEN 8
@@ -41,13 +41,19 @@ enum vnet_encap_drop {
 };
 const char *vnet_encap_drop_name(int reason);
 
-/* Write the 8-byte VXLAN header for vni (I flag set, reserved zero). */
+/* Write the 8-byte VXLAN header for vni (I flag set, reserved zero).
+ * Bits of vni above the 24-bit VNI are ignored. */
 void vnet_vxlan_encode(uint8_t *hdr, uint32_t vni);
 /* Check the VXLAN header at p (len bytes available, header and inner
  * frame); on success *vni is set.  strict != 0 also rejects set reserved
  * bits and flags other than I (libvdeplug's rule); lenient mode ignores
  * them, as RFC 7348 says a receiver should. */
 int vnet_vxlan_decode(const uint8_t *p, size_t len, int strict, uint32_t *vni);
+/* Decode checks, in order: len < 8 -> VNET_DROP_SHORT; I flag clear ->
+ * VNET_DROP_NO_I_FLAG (in both modes); strict and another flag bit or a
+ * reserved byte set -> VNET_DROP_RESERVED; fewer than 14 bytes after the
+ * header -> VNET_DROP_INNER_SHORT.  *vni is written only on success.  The
+ * inner frame starts at p + VNET_VXLAN_HLEN. */
 
 /* The outer headers of one tunnel packet. */
 struct vnet_outer {
@@ -67,13 +73,56 @@ int vnet_outer_build_ip(uint8_t *buf, size_t cap, const struct vnet_outer *o,
 /* The same with a 14-byte Ethernet header first (42 or 62 bytes). */
 int vnet_outer_build_eth(uint8_t *buf, size_t cap, const struct vnet_outer *o,
 			 size_t payload_len);
+/* Both builders: cap counts the bytes writable at buf, and only the headers
+ * are written (the payload goes right after them, at buf + return value).
+ * The family of o->src selects IPv4 or IPv6; o->dst must have the same
+ * family, else -EAFNOSUPPORT (also for a family that is neither).  IPv4:
+ * TOS = o->tos, TTL = o->ttl, 28 + payload_len <= 65535.  IPv6: traffic
+ * class = o->tos, flow label 0, hop limit = o->ttl, next header UDP, and
+ * 8 + payload_len <= 65535 (the payload length field; no jumbograms).
+ * Ports are host order in *o.  Nothing is written on error. */
+
 /* Parse a whole outer Ethernet frame (an 802.1Q tag is allowed): checks
  * Ethernet, IPv4 (version, IHL, total length within the frame, header
  * checksum, not a fragment) or IPv6 (payload length; no extension headers),
  * and UDP (length; a non-zero checksum is verified).  Fills *o and points
- * *payload/*plen at the UDP payload.  Returns a drop reason or 0. */
+ * *payload and *plen at the UDP payload.  Returns a drop reason or 0. */
 int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 			 struct vnet_outer *o, const uint8_t **payload,
 			 size_t *plen);
+/* Parse details.  frame is a whole Ethernet frame without FCS; at most one
+ * 802.1Q (0x8100) tag is skipped, and its VID is not reported.  Reasons:
+ *   VNET_DROP_SHORT    the frame ends inside the Ethernet header or tag,
+ *                      the IPv4 header (20 bytes, then IHL * 4), the IPv6
+ *                      header, or before the IP total/payload length
+ *                      (a sound header with a cut-short frame)
+ *   VNET_DROP_NOT_IP   EtherType (after the tag) neither IPv4 nor IPv6;
+ *                      so also an 802.1ad or second 802.1Q tag
+ *   VNET_DROP_IP_BAD   IP version not matching the EtherType, IHL < 5,
+ *                      IPv4 header checksum wrong, IPv4 total length <
+ *                      IHL * 4 + 8
+ *   VNET_DROP_FRAGMENT IPv4 MF set or fragment offset non-zero
+ *   VNET_DROP_NOT_UDP  IPv4 protocol / IPv6 next header not 17; IPv6
+ *                      extension headers are not walked, so a packet with
+ *                      any is dropped here (a VTEP sends none)
+ *   VNET_DROP_UDP_BAD  UDP length < 8 or != the IP payload length; a
+ *                      non-zero checksum that does not verify; over IPv6 a
+ *                      zero checksum (RFC 8200 8.1; the RFC 6935/6936
+ *                      zero-checksum exception is not taken)
+ * Bytes after the IP total/payload length are Ethernet padding and
+ * ignored; *plen is the UDP length - 8.  *o, *payload and *plen are written
+ * only on success, with o->sport/dport in host order and o->tos the IPv4
+ * TOS or IPv6 traffic class.  VNET_DROP_WRONG_PORT and VNET_DROP_NOT_LOCAL
+ * are never returned: the caller decides them from *o. */
+
+/* The UDP checksum of the datagram at udp (len bytes: UDP header and
+ * payload, len == the UDP length field) with o->src/o->dst (either family)
+ * in the pseudo-header.  The checksum field's current content is ignored.
+ * Returns v to store as htons(v) at udp + 6; never 0 (a computed 0 is
+ * 0xffff, RFC 768).  IPv6 callers must fill the field the builders leave
+ * 0: vnet_outer_parse_eth, like Linux without udp6zerocsumrx, drops a
+ * zero checksum over IPv6. */
+uint16_t vnet_outer_udp6_csum(const struct vnet_outer *o, const void *udp,
+			      size_t len);
 
 #endif
