@@ -182,6 +182,16 @@ static void dump_fdb(const struct conf *cf, struct vtep *v)
 	}
 }
 
+static int all_streams_ended(const struct vtep *v)
+{
+	int in = !vnet_port_is_tap(v->inner), out = v->outer != NULL;
+
+	if (!in && !out)
+		return 0;
+	return (!in || vnet_port_eof(v->inner)) &&
+	       (!out || vnet_port_eof(v->outer));
+}
+
 static void print_counters(struct vtep *v)
 {
 	vtep_sync_counters(v);
@@ -499,8 +509,6 @@ int main(int argc, char **argv)
 					 strerror(-r));
 				goto out;
 			}
-			if (vnet_port_eof(v->inner))
-				break;
 		}
 
 		/* outer -> inner */
@@ -531,9 +539,11 @@ int main(int argc, char **argv)
 					 strerror(-r));
 				goto out;
 			}
-			if (v->outer && vnet_port_eof(v->outer))
-				break;
 		}
+		/* Streams end; taps and sockets do not.  Stop when every
+		 * stream input has ended (a replayed capture, a closed pipe). */
+		if (all_streams_ended(v))
+			break;
 		vnet_fdb_age(v->fdb, vnet_clock_now(), 256);
 	}
 	ret = 0;
