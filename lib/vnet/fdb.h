@@ -7,6 +7,8 @@
  * full is refused and counted (overflow).  Learned entries age out after
  * the ageing time without traffic; static entries never age and are never
  * overwritten by learning.  Lookups and learning are O(1) on average.
+ * Static entries count toward max as well: a table of max entries holding
+ * S static ones has room for max - S learned ones.
  *
  * Text form (load, dump): one entry a line, tab-separated,
  *     VNI  MAC  REMOTE  [TYPE [AGE]]
@@ -27,6 +29,10 @@
 #include "vnet/addr.h"
 
 #define VNET_VNI_ANY UINT32_MAX /* flood-list entries for every VNI */
+#define VNET_VNI_MAX 0xffffffu	/* VNIs are 24 bits */
+#define VNET_FDB_MAX (1u << 24) /* largest max vnet_fdb_new() accepts */
+#define VNET_FDB_FLOOD_MAX 256	/* flood entries per table, all VNIs */
+#define VNET_FDB_LINE_MAX 4096	/* longest line vnet_fdb_load() takes */
 
 struct vnet_fdb_stats {
 	uint64_t entries;   /* learned + static now in the table */
@@ -38,45 +44,98 @@ struct vnet_fdb_stats {
 
 struct vnet_fdb;
 
+/* A table of at most max entries (1..VNET_FDB_MAX, else EINVAL); learned
+ * entries idle longer than ageing_ns are removed (0: they never age).
+ * All memory is allocated here.  The hash is keyed with a random seed, so
+ * a host on the overlay cannot pick MACs that collide. */
 struct vnet_fdb *vnet_fdb_new(uint32_t max, uint64_t ageing_ns);
+/* Takes NULL. */
 void vnet_fdb_free(struct vnet_fdb *fdb);
+/* Key the hash with seed instead of the random one, so that the slot
+ * order, and with it which entries a budgeted vnet_fdb_age() reaches
+ * first, is the same on every run (--clock pcap replays).  0, or -EBUSY
+ * if the table is not empty. */
+int vnet_fdb_set_seed(struct vnet_fdb *fdb, uint64_t seed);
 
 /* Learn or refresh (vni, mac) behind remote at time now.  0 new or
  * refreshed, 1 moved (the remote changed), -ENOSPC table full (counted),
- * -EPERM a static entry exists with another remote (kept). */
+ * -EPERM a static entry exists with another remote (kept).
+ * -EINVAL: vni above VNET_VNI_MAX, a zero or multicast (group) MAC, which
+ * is never a source, or a remote that is neither IPv4 nor IPv6.
+ * Relearning an entry that had expired but was not yet removed counts it
+ * as aged and as newly learned, and returns 0.  A full table is not
+ * searched for expired entries: run vnet_fdb_age() from the packet loop. */
 int vnet_fdb_learn(struct vnet_fdb *fdb, uint32_t vni, const uint8_t mac[6],
 		   const struct vnet_addr *remote, uint64_t now);
 /* The remote for (vni, mac), or NULL if unknown or aged (aged entries
- * found by a lookup are removed and counted). */
+ * found by a lookup are removed and counted).  The pointer is into the
+ * table: valid until the next call on fdb other than vnet_fdb_flood(),
+ * vnet_fdb_dump() and vnet_fdb_stats(). */
 const struct vnet_addr *vnet_fdb_lookup(struct vnet_fdb *fdb, uint32_t vni,
 					const uint8_t mac[6], uint64_t now);
+/* Add or replace a static entry; it takes over a learned entry of the same
+ * key.  0, -ENOSPC table full (not counted as overflow), -EINVAL for vni
+ * above VNET_VNI_MAX, the zero MAC (that is the flood list:
+ * vnet_fdb_flood_add()) or a remote that is neither IPv4 nor IPv6. */
 int vnet_fdb_add_static(struct vnet_fdb *fdb, uint32_t vni,
 			const uint8_t mac[6], const struct vnet_addr *remote);
 /* Remove learned entries idle longer than the ageing time.  Does at most
  * `budget` slots of work per call (0: the whole table) so it can run from
- * the packet loop; returns the number removed. */
+ * the packet loop; returns the number removed.  A cursor kept in fdb
+ * resumes where the previous call stopped, so calls with a budget sweep
+ * the whole table in turn. */
 size_t vnet_fdb_age(struct vnet_fdb *fdb, uint64_t now, size_t budget);
 
-/* Flood list: the remotes BUM frames of vni go to (those of VNET_VNI_ANY
- * included, duplicates removed).  Fills at most max; returns the count. */
+/* Add remote to the flood list of vni (VNET_VNI_ANY: of every VNI).
+ * 0 added or already there, -ENOSPC the table already holds
+ * VNET_FDB_FLOOD_MAX flood entries, -EINVAL for a vni that is neither
+ * VNET_VNI_ANY nor at most VNET_VNI_MAX, or a remote that is neither IPv4
+ * nor IPv6. */
 int vnet_fdb_flood_add(struct vnet_fdb *fdb, uint32_t vni,
 		       const struct vnet_addr *remote);
+/* Flood list: the remotes BUM frames of vni go to (those of VNET_VNI_ANY
+ * included, duplicates removed), in address order.  Fills at most max;
+ * returns the count.  The pointers are valid until the flood list
+ * changes. */
 size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
 		      const struct vnet_addr **out, size_t max);
 
 /* Load static entries and flood entries from a file in the text form.
  * On a bad line returns -EINVAL and writes "FILE:LINE: what is wrong"
  * into err (errlen bytes); what was loaded before stays.  Other errors:
- * -errno from fopen, with err set to "FILE: strerror". */
+ * -errno from fopen, with err set to "FILE: strerror".
+ *
+ * Columns are separated by one or more tabs or spaces; a CR before the
+ * newline is ignored.  VNI is decimal, 0-16777215.  A later line for the
+ * same VNI and MAC replaces the earlier one.  What is wrong is one of
+ *     bad VNI 'x' (expected 0-16777215)
+ *     bad MAC 'x'
+ *     bad remote address 'x'
+ *     expected VNI MAC REMOTE
+ *     table full
+ *     flood list full (256 entries)
+ *     line too long (more than 4096 characters)
+ *     NUL byte in line
+ * (non-printable bytes of x are shown as '?').  A read error returns its
+ * -errno with err set to "FILE: strerror". */
 int vnet_fdb_load(struct vnet_fdb *fdb, const char *path, char *err,
 		  size_t errlen);
 /* Replace all static and flood entries of dst by those of src (learned
  * entries of dst stay, except where a static entry now claims the key).
  * Used for SIGHUP: load into a fresh table, and only if that succeeds,
- * replace. */
+ * replace.  0, or -ENOSPC (dst unchanged) if src holds more static
+ * entries than dst's max.  Where the learned entries of dst and the new
+ * static ones do not fit together, learned entries are dropped to make
+ * room (they are learned again from the next frame; not counted). */
 int vnet_fdb_replace_static(struct vnet_fdb *dst, const struct vnet_fdb *src);
 /* Write every entry in the text form, sorted by VNI then MAC, then the
- * flood entries (MAC 00:00:00:00:00:00, TYPE "flood"). */
+ * flood entries (MAC 00:00:00:00:00:00, TYPE "flood") sorted by VNI then
+ * address.  Columns are tab-separated; AGE is whole seconds for learned
+ * entries and "-" for static and flood ones.  Learned entries expired at
+ * now are left out.  Flood entries of VNET_VNI_ANY, which have no VNI to
+ * write, come last as comment lines "# flood all VNIs: ADDR", so the dump
+ * still loads (without them).  0, -ENOMEM (the sort allocates), or -errno
+ * (-EIO if unknown) if writing to f failed. */
 int vnet_fdb_dump(const struct vnet_fdb *fdb, FILE *f, uint64_t now);
 const struct vnet_fdb_stats *vnet_fdb_stats(const struct vnet_fdb *fdb);
 

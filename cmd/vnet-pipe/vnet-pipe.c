@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: ISC */
+/* vnet-pipe.c -- run programs as a two-way chain (the "=" syntax of dpipe). */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef VNET_VERSION
+#define VNET_VERSION "0.1"
+#endif
+
+#define PROG	      "vnet-pipe"
+#define PIPE_CAPACITY (1 << 20)
+#define KILL_AFTER_MS 5000
+
+/* Signals that vnet-pipe passes on to every member. */
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+
+static const struct pipe_option {
+	const char *name;
+	int val;
+	const char *help;
+} pipe_options[] = {
+    {.name = "help", .val = 'h', .help = "print this help and exit"},
+    {.name = "version", .val = 'V', .help = "print the version and exit"},
+    {.name = "verbose", .val = 'v', .help = "log each member's start and exit"},
+};
+#define N_OPTIONS (sizeof(pipe_options) / sizeof(pipe_options[0]))
+
+static const char synopsis[] =
+    "usage: " PROG " [-hV] [-v] CMD [ARGS...] = CMD [ARGS...]"
+    " [= CMD [ARGS...]]...\n";
+
+/* One program of the chain. */
+struct member {
+	char **argv;   /* NULL-terminated, points into main's argv */
+	int fd[5];     /* what the child gets on fds 0, 1, 3, 4; -1: closed */
+	pid_t pid;     /* 0 when not running (never started or reaped) */
+	uint64_t sent; /* signals vnet-pipe sent it, one bit each */
+	uint64_t stopped; /* those of them sent to stop it at shutdown */
+};
+
+struct chain {
+	struct member *m;
+	int n;	    /* members */
+	int live;   /* members started and not yet reaped */
+	int status; /* exit status of the first failure, -1: none */
+	bool verbose;
+	bool stopping; /* a member exited: the others are being stopped */
+	bool killed;   /* SIGKILL sent to the stragglers */
+	struct timespec kill_at;
+	sigset_t oldmask; /* the signal mask vnet-pipe was started with */
+};
+
+static uint64_t sigbit(int sig)
+{
+	return sig > 0 && sig < 64 ? UINT64_C(1) << sig : 0;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fputs(synopsis, f);
+	if (f != stdout)
+		return;
+	fputs("\nRun each CMD with its neighbours' pipes: the ends on fds 0/1,"
+	      " a middle member\non fds 0/1 toward its left neighbour and"
+	      " fds 3/4 toward its right one.\n\n",
+	      f);
+	for (i = 0; i < N_OPTIONS; i++)
+		fprintf(f, "  -%c, --%-10s %s\n", pipe_options[i].val,
+			pipe_options[i].name, pipe_options[i].help);
+}
+
+static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vwarnx(fmt, ap);
+		va_end(ap);
+	}
+	usage(stderr);
+	exit(2);
+}
+
+/* getopt_long accepts unambiguous prefixes of long names; the house rule
+ * is exact keywords only.  None of the options takes an argument, so the
+ * word just consumed is the option itself. */
+static int parse_options(int argc, char **argv, bool *verbose)
+{
+	struct option longopts[N_OPTIONS + 1];
+	char optstring[2 + N_OPTIONS + 1] = "+:";
+	const char *word;
+	size_t i;
+	int c, li, before;
+
+	for (i = 0; i < N_OPTIONS; i++) {
+		longopts[i] = (struct option){.name = pipe_options[i].name,
+					      .has_arg = no_argument,
+					      .val = pipe_options[i].val};
+		optstring[2 + i] = (char)pipe_options[i].val;
+	}
+	optstring[2 + N_OPTIONS] = '\0';
+	longopts[N_OPTIONS] = (struct option){0};
+
+	opterr = 0;
+	for (;;) {
+		li = -1;
+		before = optind;
+		c = getopt_long(argc, argv, optstring, longopts, &li);
+		if (c == -1)
+			break;
+		/* The word this call consumed, if it consumed one: a short
+		 * option inside a cluster leaves optind where it was. */
+		word = optind > before ? argv[optind - 1] : "";
+		if (li >= 0 && strcmp(word + 2, longopts[li].name) != 0)
+			usage_error("unknown option '%s'", word);
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("%s %s\n", PROG, VNET_VERSION);
+			exit(0);
+		case 'v':
+			*verbose = true;
+			break;
+		default:
+			if (!strncmp(word, "--", 2))
+				usage_error("bad option '%s'", word);
+			usage_error("unknown option '-%c'", optopt);
+		}
+	}
+	return optind;
+}
+
+/* Cut argv[first..argc) at each lone "=" into members. */
+static struct member *split_members(int argc, char **argv, int first, int *n)
+{
+	struct member *m;
+	int i, k, count = 1;
+
+	if (first >= argc)
+		usage_error("no command given");
+	for (i = first; i < argc; i++) {
+		/* dpipe's one-way links; refuse them rather than pass them
+		 * to a program as an argument. */
+		if (!strcmp(argv[i], "=}") || !strcmp(argv[i], "{="))
+			usage_error("'%s': one-way links are not supported;"
+				    " use a | pipeline",
+				    argv[i]);
+		if (!strcmp(argv[i], "="))
+			count++;
+	}
+	if (count < 2)
+		usage_error("a chain needs at least two members, "
+			    "separated by '='");
+
+	m = calloc((size_t)count, sizeof(*m));
+	if (!m)
+		err(1, "calloc");
+	k = 0;
+	m[0].argv = &argv[first];
+	for (i = first; i <= argc; i++) {
+		if (i < argc && strcmp(argv[i], "="))
+			continue;
+		if (&argv[i] == m[k].argv)
+			usage_error("member %d of the chain is empty", k + 1);
+		if (i == argc)
+			break;
+		argv[i] = NULL;
+		m[++k].argv = &argv[i + 1];
+	}
+	*n = count;
+	return m;
+}
+
+/* OpenSSH's sanitise_stdfd(): with 0, 1 or 2 closed, a pipe could land on
+ * one of them and a member would find it as its stderr. */
+static void sanitise_stdfd(void)
+{
+	int fd;
+
+	do {
+		fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			err(1, "open /dev/null");
+	} while (fd <= 2);
+	close(fd);
+}
+
+/* Two pipes per link: k -> k+1 ("right") and k+1 -> k ("left"), each
+ * close-on-exec.  Member k gets them on the fds of the dpipe convention. */
+static void make_pipes(struct chain *c)
+{
+	int k, t, right[2], left[2];
+
+	for (k = 0; k < c->n; k++)
+		for (t = 0; t < 5; t++)
+			c->m[k].fd[t] = -1;
+
+	for (k = 0; k + 1 < c->n; k++) {
+		struct member *a = &c->m[k], *b = &c->m[k + 1];
+
+		if (pipe2(right, O_CLOEXEC) < 0 || pipe2(left, O_CLOEXEC) < 0)
+			err(1, "pipe");
+		/* Fewer wakeups per frame; the default 64 KiB stays if the
+		 * per-user pipe limit refuses it. */
+		(void)fcntl(right[1], F_SETPIPE_SZ, PIPE_CAPACITY);
+		(void)fcntl(left[1], F_SETPIPE_SZ, PIPE_CAPACITY);
+
+		/* a's right-hand side: 0/1 for the left end, else 3/4. */
+		a->fd[k == 0 ? 0 : 3] = left[0];
+		a->fd[k == 0 ? 1 : 4] = right[1];
+		/* b's left-hand side is always 0/1. */
+		b->fd[0] = right[0];
+		b->fd[1] = left[1];
+	}
+}
+
+static void close_pipes(struct chain *c)
+{
+	int k, t;
+
+	for (k = 0; k < c->n; k++)
+		for (t = 0; t < 5; t++)
+			if (c->m[k].fd[t] >= 0) {
+				close(c->m[k].fd[t]);
+				c->m[k].fd[t] = -1;
+			}
+}
+
+static void __attribute__((noreturn)) child_fail(const char *what)
+{
+	warn("%s", what);
+	_exit(127);
+}
+
+/* In the child: put the member's pipes on 0, 1, 3 and 4, restore the
+ * signal state vnet-pipe changed, and exec.  Every other pipe is
+ * close-on-exec.  An end member gets no fds 3/4 even if vnet-pipe
+ * inherited them: a program takes open fds 3/4 to mean it is a middle. */
+static void __attribute__((noreturn))
+exec_member(const struct member *m, const sigset_t *oldmask, pid_t parent)
+{
+	int tmp[5], t, e;
+
+	/* First lift every source above 4, so that no dup2 below overwrites
+	 * a source that a later one still needs. */
+	for (t = 0; t < 5; t++) {
+		tmp[t] = -1;
+		if (m->fd[t] >= 0 &&
+		    (tmp[t] = fcntl(m->fd[t], F_DUPFD_CLOEXEC, 5)) < 0)
+			child_fail("dup");
+	}
+	for (t = 0; t < 5; t++) {
+		if (t == 2)
+			continue;
+		if (tmp[t] < 0)
+			close(t);
+		else if (dup2(tmp[t], t) < 0)
+			child_fail("dup2");
+	}
+
+	/* If vnet-pipe dies without stopping us, stop too. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+		child_fail("prctl");
+	if (getppid() != parent)
+		_exit(1);
+
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+
+	/* vnet-pipe wires 3/4; a value inherited from an enclosing dpipe
+	 * names that chain's fds, not these. */
+	unsetenv("ALTERNATE_STDIN");
+	unsetenv("ALTERNATE_STDOUT");
+
+	execvp(m->argv[0], m->argv);
+	e = errno;
+	warn("%s", m->argv[0]);
+	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
+static int ms_until(const struct timespec *t)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(t->tv_sec - now.tv_sec) * 1000 +
+	     (t->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms < 0)
+		return 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void signal_all(struct chain *c, int sig, bool stop)
+{
+	int k;
+
+	for (k = 0; k < c->n; k++) {
+		if (!c->m[k].pid)
+			continue;
+		c->m[k].sent |= sigbit(sig);
+		if (stop)
+			c->m[k].stopped |= sigbit(sig);
+		if (kill(c->m[k].pid, sig) < 0 && errno != ESRCH)
+			warn("kill member %d (%s)", k + 1, c->m[k].argv[0]);
+	}
+}
+
+/* The first exit ends the chain: ask the others to stop, and give them
+ * KILL_AFTER_MS before SIGKILL. */
+static void stop_all(struct chain *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	signal_all(c, SIGTERM, true);
+	clock_gettime(CLOCK_MONOTONIC, &c->kill_at);
+	c->kill_at.tv_sec += KILL_AFTER_MS / 1000;
+	c->kill_at.tv_nsec += (KILL_AFTER_MS % 1000) * 1000000L;
+	if (c->kill_at.tv_nsec >= 1000000000L) {
+		c->kill_at.tv_sec++;
+		c->kill_at.tv_nsec -= 1000000000L;
+	}
+}
+
+static void kill_stragglers(struct chain *c)
+{
+	int k;
+
+	for (k = 0; k < c->n; k++)
+		if (c->m[k].pid)
+			warnx("member %d (%s) still running %d s after "
+			      "SIGTERM, sending SIGKILL",
+			      k + 1, c->m[k].argv[0], KILL_AFTER_MS / 1000);
+	signal_all(c, SIGKILL, true);
+	c->killed = true;
+}
+
+static void member_exited(struct chain *c, struct member *m, int ws)
+{
+	int n = (int)(m - c->m) + 1, code, sig = 0;
+	bool excused = false;
+
+	if (WIFEXITED(ws)) {
+		code = WEXITSTATUS(ws);
+	} else if (WIFSIGNALED(ws)) {
+		sig = WTERMSIG(ws);
+		code = 128 + sig;
+		/* Our own shutdown signals are no failure of the member. */
+		excused = (sig == SIGTERM || sig == SIGKILL) &&
+			  (m->stopped & sigbit(sig));
+	} else {
+		return; /* stopped or continued: still alive */
+	}
+
+	if (c->verbose && sig)
+		warnx("member %d (%s) exited with status %d "
+		      "(killed by signal %d, %s%s)",
+		      n, m->argv[0], code, sig, strsignal(sig),
+		      excused ? ", sent by vnet-pipe" : "");
+	else if (c->verbose)
+		warnx("member %d (%s) exited with status %d", n, m->argv[0],
+		      code);
+	else if (sig && sig != SIGPIPE && !(m->sent & sigbit(sig)))
+		/* Nobody else would say it; a shell does the same. */
+		warnx("member %d (%s) killed by signal %d (%s)", n, m->argv[0],
+		      sig, strsignal(sig));
+
+	if (code != 0 && !excused && c->status < 0)
+		c->status = code;
+	m->pid = 0;
+	c->live--;
+	stop_all(c);
+}
+
+static void reap(struct chain *c)
+{
+	pid_t pid;
+	int ws, k;
+
+	for (;;) {
+		pid = waitpid(-1, &ws, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0 && errno == ECHILD)
+			return;
+		if (pid < 0)
+			err(1, "waitpid");
+		if (pid == 0)
+			return;
+		/* A child vnet-pipe's exec(3) caller left behind is no
+		 * member; reaping it is all it needs. */
+		for (k = 0; k < c->n; k++)
+			if (c->m[k].pid == pid) {
+				member_exited(c, &c->m[k], ws);
+				break;
+			}
+	}
+}
+
+static void forward(struct chain *c, const struct signalfd_siginfo *si)
+{
+	/* The terminal's ^C and hangup go to the whole foreground process
+	 * group, the members included; sending them again would deliver
+	 * them twice. */
+	if (si->ssi_code == SI_KERNEL)
+		return;
+	signal_all(c, (int)si->ssi_signo, false);
+}
+
+static void run(struct chain *c, int sfd)
+{
+	struct signalfd_siginfo si[16];
+	struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+	ssize_t r;
+	size_t i;
+	int timeout;
+
+	while (c->live > 0) {
+		timeout = -1;
+		if (c->stopping && !c->killed)
+			timeout = ms_until(&c->kill_at);
+		r = poll(&pfd, 1, timeout);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err(1, "poll");
+		if (r == 0) {
+			kill_stragglers(c);
+			continue;
+		}
+		r = read(sfd, si, sizeof(si));
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			err(1, "read signalfd");
+		for (i = 0; i < (size_t)r / sizeof(si[0]); i++)
+			if (si[i].ssi_signo != SIGCHLD)
+				forward(c, &si[i]);
+		reap(c);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct chain c = {.status = -1};
+	sigset_t set;
+	size_t i;
+	pid_t self = getpid();
+	int first, k, sfd;
+
+	first = parse_options(argc, argv, &c.verbose);
+	c.m = split_members(argc, argv, first, &c.n);
+
+	sanitise_stdfd();
+
+	/* Signals are read from a signalfd, so they must stay blocked; the
+	 * members get the caller's mask back before exec.  SIGCHLD may have
+	 * been inherited as ignored, which would reap members behind our
+	 * back. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&set, forwarded[i]);
+	if (sigprocmask(SIG_BLOCK, &set, &c.oldmask) < 0)
+		err(1, "sigprocmask");
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		err(1, "signalfd");
+
+	make_pipes(&c);
+
+	for (k = 0; k < c.n; k++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			warn("fork member %d (%s)", k + 1, c.m[k].argv[0]);
+			c.status = 1;
+			stop_all(&c);
+			break;
+		}
+		if (pid == 0)
+			exec_member(&c.m[k], &c.oldmask, self);
+		c.m[k].pid = pid;
+		c.live++;
+		if (c.verbose)
+			warnx("member %d (%s) started, pid %ld", k + 1,
+			      c.m[k].argv[0], (long)pid);
+	}
+	/* The members hold their own ends now; ours would keep EOF away. */
+	close_pipes(&c);
+
+	run(&c, sfd);
+
+	close(sfd);
+	free(c.m);
+	return c.status < 0 ? 0 : c.status;
+}

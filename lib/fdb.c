@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: ISC */
+/* fdb.c -- the VTEP forwarding database and the per-VNI flood lists. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "vnet/fdb.h"
+
+/*
+ * The table is open addressing with linear probing over a power-of-two
+ * number of slots, at least twice max, so the load factor stays at or
+ * under one half and a probe always ends at a free slot.  Deletion shifts
+ * the rest of the cluster back (no tombstones), so lookups never slow
+ * down as entries come and go.
+ *
+ * The flood list is a small array kept sorted by (VNI, address): the
+ * entries of one VNI are contiguous, those of VNET_VNI_ANY come last, and
+ * the union of two sorted runs is a merge.
+ */
+
+enum { SLOT_FREE, SLOT_LEARNED, SLOT_STATIC };
+
+struct fdb_ent {
+	uint64_t seen; /* last learn, ns (learned entries) */
+	struct vnet_addr remote;
+	uint32_t vni;
+	uint8_t mac[6];
+	uint8_t state;
+};
+
+struct flood_ent {
+	uint32_t vni;
+	struct vnet_addr remote;
+};
+
+struct vnet_fdb {
+	struct fdb_ent *slot;
+	size_t mask;   /* slots - 1 */
+	size_t cursor; /* where vnet_fdb_age() resumes */
+	uint64_t seed;
+	uint64_t ageing;
+	uint32_t max;
+	uint32_t nstatic;
+	struct vnet_fdb_stats stats;
+	size_t nflood;
+	struct flood_ent flood[VNET_FDB_FLOOD_MAX];
+};
+
+/* The 64-bit finalizer of MurmurHash3: a bijection with full avalanche. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static size_t slot_home(const struct vnet_fdb *fdb, uint32_t vni,
+			const uint8_t mac[6])
+{
+	uint64_t m = (uint64_t)mac[0] << 40 | (uint64_t)mac[1] << 32 |
+		     (uint64_t)mac[2] << 24 | (uint64_t)mac[3] << 16 |
+		     (uint64_t)mac[4] << 8 | mac[5];
+
+	return (size_t)mix64(mix64(m ^ fdb->seed) + vni) & fdb->mask;
+}
+
+/* The slot holding (vni, mac), or the free slot that ends its probe. */
+static size_t slot_find(const struct vnet_fdb *fdb, uint32_t vni,
+			const uint8_t mac[6])
+{
+	size_t i = slot_home(fdb, vni, mac);
+	const struct fdb_ent *e;
+
+	while ((e = &fdb->slot[i])->state != SLOT_FREE) {
+		if (e->vni == vni && !memcmp(e->mac, mac, 6))
+			break;
+		i = (i + 1) & fdb->mask;
+	}
+	return i;
+}
+
+/* Empty slot i and shift the rest of its cluster back over the hole. */
+static void slot_del(struct vnet_fdb *fdb, size_t i)
+{
+	struct fdb_ent *e;
+	size_t j = i, home;
+
+	if (fdb->slot[i].state == SLOT_STATIC)
+		fdb->nstatic--;
+	fdb->stats.entries--;
+	for (;;) {
+		j = (j + 1) & fdb->mask;
+		e = &fdb->slot[j];
+		if (e->state == SLOT_FREE)
+			break;
+		home = slot_home(fdb, e->vni, e->mac);
+		/* e may fill the hole unless its home lies in (i, j]. */
+		if (((j - home) & fdb->mask) >= ((j - i) & fdb->mask)) {
+			fdb->slot[i] = *e;
+			i = j;
+		}
+	}
+	fdb->slot[i].state = SLOT_FREE;
+}
+
+static int addr_ok(const struct vnet_addr *a)
+{
+	return a->family == AF_INET || a->family == AF_INET6;
+}
+
+/* Copy with the unused bytes zeroed, as addr.h promises. */
+static void addr_copy(struct vnet_addr *dst, const struct vnet_addr *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->family = src->family;
+	memcpy(dst->b, src->b, src->family == AF_INET ? 4 : 16);
+}
+
+static int addr_cmp(const struct vnet_addr *a, const struct vnet_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->b, b->b, 16);
+}
+
+static int expired(const struct vnet_fdb *fdb, const struct fdb_ent *e,
+		   uint64_t now)
+{
+	return e->state == SLOT_LEARNED && fdb->ageing && now > e->seen &&
+	       now - e->seen > fdb->ageing;
+}
+
+static uint64_t random_seed(const void *salt)
+{
+	uint64_t seed;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed;
+	/* No entropy yet (early boot): still different per run. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return mix64((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
+	       mix64((uint64_t)(uintptr_t)salt);
+}
+
+struct vnet_fdb *vnet_fdb_new(uint32_t max, uint64_t ageing_ns)
+{
+	struct vnet_fdb *fdb;
+	size_t nslots = 2;
+
+	if (!max || max > VNET_FDB_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (nslots < 2 * (size_t)max)
+		nslots <<= 1;
+	fdb = calloc(1, sizeof(*fdb));
+	if (!fdb)
+		return NULL;
+	fdb->slot = calloc(nslots, sizeof(*fdb->slot));
+	if (!fdb->slot) {
+		free(fdb);
+		return NULL;
+	}
+	fdb->mask = nslots - 1;
+	fdb->max = max;
+	fdb->ageing = ageing_ns;
+	fdb->seed = random_seed(fdb);
+	return fdb;
+}
+
+void vnet_fdb_free(struct vnet_fdb *fdb)
+{
+	if (!fdb)
+		return;
+	free(fdb->slot);
+	free(fdb);
+}
+
+int vnet_fdb_set_seed(struct vnet_fdb *fdb, uint64_t seed)
+{
+	if (fdb->stats.entries)
+		return -EBUSY;
+	fdb->seed = seed;
+	fdb->cursor = 0;
+	return 0;
+}
+
+int vnet_fdb_learn(struct vnet_fdb *fdb, uint32_t vni, const uint8_t mac[6],
+		   const struct vnet_addr *remote, uint64_t now)
+{
+	struct fdb_ent *e;
+
+	if (vni > VNET_VNI_MAX || vnet_mac_is_zero(mac) ||
+	    vnet_mac_is_multicast(mac) || !addr_ok(remote))
+		return -EINVAL;
+	e = &fdb->slot[slot_find(fdb, vni, mac)];
+	if (e->state == SLOT_STATIC)
+		return vnet_addr_eq(&e->remote, remote) ? 0 : -EPERM;
+	if (e->state == SLOT_LEARNED) {
+		if (expired(fdb, e, now)) {
+			/* Gone in all but memory: a new entry in its slot. */
+			fdb->stats.aged++;
+			fdb->stats.learned++;
+			addr_copy(&e->remote, remote);
+			e->seen = now;
+			return 0;
+		}
+		e->seen = now;
+		if (vnet_addr_eq(&e->remote, remote))
+			return 0;
+		addr_copy(&e->remote, remote);
+		fdb->stats.moved++;
+		return 1;
+	}
+	if (fdb->stats.entries >= fdb->max) {
+		fdb->stats.overflow++;
+		return -ENOSPC;
+	}
+	e->state = SLOT_LEARNED;
+	e->vni = vni;
+	memcpy(e->mac, mac, 6);
+	addr_copy(&e->remote, remote);
+	e->seen = now;
+	fdb->stats.entries++;
+	fdb->stats.learned++;
+	return 0;
+}
+
+const struct vnet_addr *vnet_fdb_lookup(struct vnet_fdb *fdb, uint32_t vni,
+					const uint8_t mac[6], uint64_t now)
+{
+	size_t i;
+
+	if (vni > VNET_VNI_MAX)
+		return NULL;
+	i = slot_find(fdb, vni, mac);
+	if (fdb->slot[i].state == SLOT_FREE)
+		return NULL;
+	if (expired(fdb, &fdb->slot[i], now)) {
+		slot_del(fdb, i);
+		fdb->stats.aged++;
+		return NULL;
+	}
+	return &fdb->slot[i].remote;
+}
+
+int vnet_fdb_add_static(struct vnet_fdb *fdb, uint32_t vni,
+			const uint8_t mac[6], const struct vnet_addr *remote)
+{
+	struct fdb_ent *e;
+
+	if (vni > VNET_VNI_MAX || vnet_mac_is_zero(mac) || !addr_ok(remote))
+		return -EINVAL;
+	e = &fdb->slot[slot_find(fdb, vni, mac)];
+	if (e->state == SLOT_FREE) {
+		if (fdb->stats.entries >= fdb->max)
+			return -ENOSPC;
+		e->vni = vni;
+		memcpy(e->mac, mac, 6);
+		fdb->stats.entries++;
+	}
+	if (e->state != SLOT_STATIC)
+		fdb->nstatic++;
+	e->state = SLOT_STATIC;
+	e->seen = 0;
+	addr_copy(&e->remote, remote);
+	return 0;
+}
+
+size_t vnet_fdb_age(struct vnet_fdb *fdb, uint64_t now, size_t budget)
+{
+	size_t work = budget ? budget : fdb->mask + 1, removed = 0;
+
+	if (!fdb->ageing)
+		return 0;
+	while (work && fdb->stats.entries > fdb->nstatic) {
+		if (expired(fdb, &fdb->slot[fdb->cursor], now)) {
+			/* The shift may bring another entry into this slot:
+			 * look at it again before moving on. */
+			slot_del(fdb, fdb->cursor);
+			fdb->stats.aged++;
+			removed++;
+			if (budget)
+				work--;
+			continue;
+		}
+		fdb->cursor = (fdb->cursor + 1) & fdb->mask;
+		work--;
+	}
+	return removed;
+}
+
+/* First flood entry whose VNI is not below vni. */
+static size_t flood_lower(const struct vnet_fdb *fdb, uint32_t vni)
+{
+	size_t lo = 0, hi = fdb->nflood, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (fdb->flood[mid].vni < vni)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int vnet_fdb_flood_add(struct vnet_fdb *fdb, uint32_t vni,
+		       const struct vnet_addr *remote)
+{
+	size_t i;
+	int c = 1;
+
+	if ((vni > VNET_VNI_MAX && vni != VNET_VNI_ANY) || !addr_ok(remote))
+		return -EINVAL;
+	for (i = flood_lower(fdb, vni);
+	     i < fdb->nflood && fdb->flood[i].vni == vni; i++) {
+		c = addr_cmp(&fdb->flood[i].remote, remote);
+		if (c >= 0)
+			break;
+	}
+	if (!c)
+		return 0;
+	if (fdb->nflood == VNET_FDB_FLOOD_MAX)
+		return -ENOSPC;
+	memmove(&fdb->flood[i + 1], &fdb->flood[i],
+		(fdb->nflood - i) * sizeof(fdb->flood[0]));
+	fdb->flood[i].vni = vni;
+	addr_copy(&fdb->flood[i].remote, remote);
+	fdb->nflood++;
+	return 0;
+}
+
+size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
+		      const struct vnet_addr **out, size_t max)
+{
+	const struct flood_ent *fl = fdb->flood;
+	size_t i = flood_lower(fdb, vni), j, n = 0;
+	int c;
+
+	/* Merge the sorted run of vni with that of VNET_VNI_ANY. */
+	j = vni == VNET_VNI_ANY ? fdb->nflood : flood_lower(fdb, VNET_VNI_ANY);
+	while (n < max) {
+		int have_i = i < fdb->nflood && fl[i].vni == vni;
+		int have_j = j < fdb->nflood;
+
+		if (!have_i && !have_j)
+			break;
+		if (!have_i)
+			c = 1;
+		else if (!have_j)
+			c = -1;
+		else
+			c = addr_cmp(&fl[i].remote, &fl[j].remote);
+		if (c <= 0) {
+			out[n++] = &fl[i++].remote;
+			if (!c)
+				j++;
+		} else {
+			out[n++] = &fl[j++].remote;
+		}
+	}
+	return n;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Quote what the file said without sending control bytes to a terminal. */
+static const char *printable(char *s)
+{
+	unsigned char *p;
+
+	for (p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			*p = '?';
+	return s;
+}
+
+static int parse_vni(const char *s, uint32_t *vni)
+{
+	uint32_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint32_t)(*s - '0');
+		if (v > VNET_VNI_MAX)
+			return -EINVAL;
+	}
+	*vni = v;
+	return 0;
+}
+
+#define STR(x)	#x
+#define XSTR(x) STR(x)
+#define TOO_LONG                                                               \
+	"line too long (more than " XSTR(VNET_FDB_LINE_MAX) " characters)"
+
+/* One line into buf (size VNET_FDB_LINE_MAX + 2) without its newline or
+ * a CR before it.  1 a line, 0 end of file, -E2BIG too long, -EILSEQ a
+ * NUL byte, or -errno of a read error. */
+static int read_line(FILE *f, char *buf)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (!c)
+			return -EILSEQ;
+		if (n > VNET_FDB_LINE_MAX) /* room for a CR still to go */
+			return -E2BIG;
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && ferror(f))
+		return errno ? -errno : -EIO;
+	if (c == EOF && !n)
+		return 0;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	if (n > VNET_FDB_LINE_MAX)
+		return -E2BIG;
+	buf[n] = '\0';
+	return 1;
+}
+
+static int load_line(struct vnet_fdb *fdb, char *s, const char *path,
+		     unsigned long line, char *err, size_t errlen)
+{
+	static const uint8_t zero[6];
+	struct vnet_addr remote;
+	uint8_t mac[6];
+	uint32_t vni;
+	char *tok[3], *p;
+	int n = 0, ret;
+
+	p = strchr(s, '#');
+	if (p)
+		*p = '\0';
+	p = s;
+	while (n < 3) {
+		p += strspn(p, " \t");
+		if (!*p)
+			break;
+		tok[n++] = p;
+		p += strcspn(p, " \t");
+		if (*p)
+			*p++ = '\0';
+	}
+	if (!n)
+		return 0;
+	if (n < 3) {
+		seterr(err, errlen, "%s:%lu: expected VNI MAC REMOTE", path,
+		       line);
+		return -EINVAL;
+	}
+	if (parse_vni(tok[0], &vni)) {
+		seterr(err, errlen, "%s:%lu: bad VNI '%s' (expected 0-%u)",
+		       path, line, printable(tok[0]), VNET_VNI_MAX);
+		return -EINVAL;
+	}
+	if (vnet_mac_parse(tok[1], mac)) {
+		seterr(err, errlen, "%s:%lu: bad MAC '%s'", path, line,
+		       printable(tok[1]));
+		return -EINVAL;
+	}
+	if (vnet_addr_parse(tok[2], &remote)) {
+		seterr(err, errlen, "%s:%lu: bad remote address '%s'", path,
+		       line, printable(tok[2]));
+		return -EINVAL;
+	}
+	if (!memcmp(mac, zero, 6))
+		ret = vnet_fdb_flood_add(fdb, vni, &remote);
+	else
+		ret = vnet_fdb_add_static(fdb, vni, mac, &remote);
+	if (ret == -ENOSPC) {
+		if (!memcmp(mac, zero, 6))
+			seterr(err, errlen,
+			       "%s:%lu: flood list full (%d entries)", path,
+			       line, VNET_FDB_FLOOD_MAX);
+		else
+			seterr(err, errlen, "%s:%lu: table full", path, line);
+		return -EINVAL;
+	}
+	if (ret) {
+		seterr(err, errlen, "%s:%lu: %s", path, line, strerror(-ret));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int vnet_fdb_load(struct vnet_fdb *fdb, const char *path, char *err,
+		  size_t errlen)
+{
+	char buf[VNET_FDB_LINE_MAX + 2];
+	unsigned long line = 0;
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	for (;;) {
+		errno = 0;
+		ret = read_line(f, buf);
+		if (!ret)
+			break;
+		line++;
+		if (ret == -E2BIG || ret == -EILSEQ) {
+			seterr(err, errlen, "%s:%lu: %s", path, line,
+			       ret == -E2BIG ? TOO_LONG : "NUL byte in line");
+			ret = -EINVAL;
+			goto out;
+		}
+		if (ret < 0) {
+			seterr(err, errlen, "%s: %s", path, strerror(-ret));
+			goto out;
+		}
+		ret = load_line(fdb, buf, path, line, err, errlen);
+		if (ret)
+			goto out;
+	}
+	ret = 0;
+out:
+	fclose(f);
+	return ret;
+}
+
+/* Whether src has a static entry for the key of e. */
+static int claimed(const struct vnet_fdb *src, const struct fdb_ent *e)
+{
+	return src->slot[slot_find(src, e->vni, e->mac)].state == SLOT_STATIC;
+}
+
+int vnet_fdb_replace_static(struct vnet_fdb *dst, const struct vnet_fdb *src)
+{
+	const struct fdb_ent *s;
+	struct fdb_ent *e;
+	size_t i, need = 0;
+
+	if (dst == src)
+		return 0;
+	if (src->nstatic > dst->max)
+		return -ENOSPC;
+	/*
+	 * From here on nothing can fail.  Walk every slot once, looking at a
+	 * slot again after a deletion shifted another entry into it; entries
+	 * that wrap around from the start of the table have been seen.
+	 */
+	for (i = 0; i <= dst->mask && dst->nstatic;) {
+		if (dst->slot[i].state == SLOT_STATIC)
+			slot_del(dst, i);
+		else
+			i++;
+	}
+	for (i = 0; i <= src->mask; i++) {
+		s = &src->slot[i];
+		if (s->state != SLOT_STATIC)
+			continue;
+		e = &dst->slot[slot_find(dst, s->vni, s->mac)];
+		if (e->state == SLOT_FREE)
+			need++;
+	}
+	/* Learned entries claimed by src become static in place; drop
+	 * unclaimed ones until the new static entries fit. */
+	for (i = 0; i <= dst->mask && dst->stats.entries + need > dst->max;) {
+		e = &dst->slot[i];
+		if (e->state == SLOT_LEARNED && !claimed(src, e))
+			slot_del(dst, i);
+		else
+			i++;
+	}
+	for (i = 0; i <= src->mask; i++) {
+		s = &src->slot[i];
+		if (s->state == SLOT_STATIC)
+			vnet_fdb_add_static(dst, s->vni, s->mac, &s->remote);
+	}
+	memcpy(dst->flood, src->flood, src->nflood * sizeof(src->flood[0]));
+	dst->nflood = src->nflood;
+	return 0;
+}
+
+static uint64_t age_s(const struct fdb_ent *e, uint64_t now)
+{
+	return now > e->seen ? (now - e->seen) / 1000000000u : 0;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct fdb_ent *x = *(const struct fdb_ent *const *)a;
+	const struct fdb_ent *y = *(const struct fdb_ent *const *)b;
+
+	if (x->vni != y->vni)
+		return x->vni < y->vni ? -1 : 1;
+	return memcmp(x->mac, y->mac, 6);
+}
+
+int vnet_fdb_dump(const struct vnet_fdb *fdb, FILE *f, uint64_t now)
+{
+	const struct fdb_ent **v = NULL, *e;
+	char mac[VNET_MACSTRLEN], addr[VNET_ADDRSTRLEN];
+	size_t n = 0, i;
+	int ret = -ENOMEM;
+
+	if (fdb->stats.entries) {
+		v = malloc(fdb->stats.entries * sizeof(*v));
+		if (!v)
+			goto out;
+	}
+	for (i = 0; i <= fdb->mask; i++) {
+		e = &fdb->slot[i];
+		if (e->state != SLOT_FREE && !expired(fdb, e, now))
+			v[n++] = e;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), ent_cmp);
+	errno = 0;
+	for (i = 0; i < n; i++) {
+		e = v[i];
+		fprintf(f, "%u\t%s\t%s\t", e->vni, vnet_mac_fmt(e->mac, mac),
+			vnet_addr_fmt(&e->remote, addr));
+		if (e->state == SLOT_STATIC)
+			fputs("static\t-\n", f);
+		else
+			fprintf(f, "learned\t%llu\n",
+				(unsigned long long)age_s(e, now));
+	}
+	for (i = 0; i < fdb->nflood; i++) {
+		vnet_addr_fmt(&fdb->flood[i].remote, addr);
+		if (fdb->flood[i].vni == VNET_VNI_ANY)
+			fprintf(f, "# flood all VNIs: %s\n", addr);
+		else
+			fprintf(f, "%u\t00:00:00:00:00:00\t%s\tflood\t-\n",
+				fdb->flood[i].vni, addr);
+	}
+	ret = 0;
+	if (fflush(f) || ferror(f))
+		ret = errno ? -errno : -EIO;
+out:
+	free(v);
+	return ret;
+}
+
+const struct vnet_fdb_stats *vnet_fdb_stats(const struct vnet_fdb *fdb)
+{
+	return &fdb->stats;
+}
