@@ -628,7 +628,7 @@ int vnet_fdb_dump(const struct vnet_fdb *fdb, FILE *f, uint64_t now)
 		if (!v)
 			goto out;
 	}
-	for (i = 0; i <= fdb->mask; i++) {
+	for (i = 0; i <= fdb->mask && n < fdb->stats.entries; i++) {
 		e = &fdb->slot[i];
 		if (e->state != SLOT_FREE && !expired(fdb, e, now))
 			v[n++] = e;

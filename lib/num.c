@@ -15,7 +15,7 @@ static int parse_prefix(const char *s, uint64_t *v, const char **end)
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	n = strtoull(s, &e, 0);
+	n = strtoull(s, &e, 10);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (e == s)

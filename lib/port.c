@@ -10,10 +10,15 @@
 #include <unistd.h>
 
 #include "vnet/clock.h"
+#include "vnet/offload.h"
 #include "vnet/port.h"
 
 #define TAP_BATCH 64
-#define TAP_SLOT 65536
+#define TAP_SLOT (65536 + VNET_VHDR_LEN)
+/* Wire-size frames cut from TSO super-frames are packed here; a read is
+ * started only while a whole super-frame's worth of room is left. */
+#define ARENA_SIZE (1u << 20)
+#define ARENA_ROOM (65536 + VNET_SEG_MAX * VNET_SEG_HDR_MAX)
 
 struct vnet_port {
 	enum vnet_port_kind kind;
@@ -24,6 +29,17 @@ struct vnet_port {
 	struct vnet_sw *sw;
 	int eof;
 	uint8_t *slots; /* tap: TAP_BATCH frames of TAP_SLOT bytes */
+	/* tap offloads (VNET_TAP_OFFLOAD) */
+	int offload;
+	uint8_t *arena;
+	size_t arena_used;
+	struct vnet_frame pend[VNET_SEG_MAX];
+	unsigned npend, pend_pos;
+	struct vnet_seg segs[VNET_SEG_MAX];
+	uint8_t *scratch;
+	struct vnet_gro *gro;
+	uint8_t *gather;
+	struct vnet_port_tap_stats tstats;
 	char name[64];
 	char err[160];
 };
@@ -129,7 +145,9 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 		break;
 	case VNET_PORT_TAP:
 		snprintf(p->name, sizeof(p->name), "tap %s", sp->ifname);
-		if ((r = vnet_tap_open(sp->ifname)) < 0)
+		p->offload = !(flags & VNET_PORT_NO_OFFLOAD);
+		if ((r = vnet_tap_open_flags(sp->ifname, p->offload
+						 ? VNET_TAP_OFFLOAD : 0)) < 0)
 			break;
 		p->rfd = p->wfd = r;
 		p->close_rfd = 1;
@@ -139,6 +157,14 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 			break;
 		if (!(flags & VNET_PORT_NO_READ) &&
 		    !(p->slots = malloc((size_t)TAP_BATCH * TAP_SLOT))) {
+			r = -errno;
+			break;
+		}
+		if (p->offload &&
+		    (!(p->arena = malloc(ARENA_SIZE)) ||
+		     !(p->scratch = malloc(VNET_SEG_MAX * VNET_SEG_HDR_MAX)) ||
+		     !(p->gather = malloc(TAP_SLOT)) ||
+		     !(p->gro = vnet_gro_new()))) {
 			r = -errno;
 			break;
 		}
@@ -170,6 +196,10 @@ void vnet_port_close(struct vnet_port *p)
 	if (p->close_wfd && p->wfd >= 0 && p->wfd != p->rfd)
 		close(p->wfd);
 	free(p->slots);
+	free(p->arena);
+	free(p->scratch);
+	free(p->gather);
+	vnet_gro_free(p->gro);
 	free(p);
 }
 
@@ -202,6 +232,80 @@ static int recv_tap(struct vnet_port *p, struct vnet_frame *f, unsigned max)
 		f[n].len = f[n].wire_len = (uint32_t)len;
 		f[n].data = buf;
 		n++;
+	}
+	return (int)n;
+}
+
+/* A tap with offloads: every read starts with a virtio_net_hdr; partial
+ * checksums are completed and TSO super-frames are cut into wire-size
+ * frames in the arena.  Segments that do not fit in f wait in pend[]
+ * for the next call, which hands them out before reading again. */
+static int recv_tap_offload(struct vnet_port *p, struct vnet_frame *f,
+			    unsigned max)
+{
+	uint64_t now = vnet_clock_wall();
+	struct vnet_vhdr h;
+	unsigned n = 0, k = 0;
+	int i, r;
+
+	while (p->pend_pos < p->npend && n < max)
+		f[n++] = p->pend[p->pend_pos++];
+	if (n)
+		return (int)n;
+	p->npend = p->pend_pos = 0;
+	p->arena_used = 0;
+	if (max > TAP_BATCH)
+		max = TAP_BATCH;
+	while (n < max && k < TAP_BATCH) {
+		uint8_t *buf = p->slots + (size_t)k * TAP_SLOT, *frame;
+		ssize_t len = read(p->rfd, buf, TAP_SLOT);
+		size_t flen;
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || n)
+				break;
+			return -errno;
+		}
+		k++;
+		if (len < VNET_VHDR_LEN + 14) {
+			p->tstats.offload_errors++;
+			continue;
+		}
+		vnet_vhdr_decode(buf, &h);
+		frame = buf + VNET_VHDR_LEN;
+		flen = (size_t)len - VNET_VHDR_LEN;
+		r = vnet_gso_segment(&h, frame, flen, p->segs, VNET_SEG_MAX,
+				     p->scratch);
+		if (r < 0) {
+			p->tstats.offload_errors++;
+			continue;
+		}
+		if (h.gso_type == VNET_GSO_NONE) {
+			f[n].ts_ns = now;
+			f[n].len = f[n].wire_len = (uint32_t)flen;
+			f[n].data = frame;
+			n++;
+			continue;
+		}
+		p->tstats.superframes++;
+		for (i = 0; i < r; i++) {
+			const struct vnet_seg *sg = &p->segs[i];
+			size_t sl = sg->hdr_len + (size_t)sg->data_len;
+			uint8_t *dst = p->arena + p->arena_used;
+			struct vnet_frame *out = n < max ? &f[n++]
+							 : &p->pend[p->npend++];
+
+			memcpy(dst, sg->hdr, sg->hdr_len);
+			memcpy(dst + sg->hdr_len, sg->data, sg->data_len);
+			p->arena_used += sl;
+			out->ts_ns = now;
+			out->len = out->wire_len = (uint32_t)sl;
+			out->data = dst;
+		}
+		if (p->npend || ARENA_SIZE - p->arena_used < ARENA_ROOM)
+			break;
 	}
 	return (int)n;
 }
@@ -253,7 +357,8 @@ int vnet_port_recv(struct vnet_port *p, struct vnet_frame *f, unsigned max)
 	if (p->flags & VNET_PORT_NO_READ || p->eof)
 		return 0;
 	if (p->kind == VNET_PORT_TAP)
-		return recv_tap(p, f, max);
+		return p->offload ? recv_tap_offload(p, f, max)
+				  : recv_tap(p, f, max);
 	return recv_stream(p, f, max);
 }
 
@@ -267,6 +372,80 @@ const char *vnet_port_error(const struct vnet_port *p)
 	return p->err[0] ? p->err : "no error";
 }
 
+/* One write to an offload tap: the virtio_net_hdr, then the frame. */
+static int tap_writev_hdr(struct vnet_port *p, const struct vnet_vhdr *h,
+			  const struct iovec *iov, int iovcnt)
+{
+	uint8_t hb[VNET_VHDR_LEN];
+	struct iovec v[8];
+	ssize_t n;
+	int i;
+
+	if (iovcnt > 7)
+		return -EINVAL;
+	vnet_vhdr_encode(hb, h);
+	v[0].iov_base = hb;
+	v[0].iov_len = sizeof(hb);
+	for (i = 0; i < iovcnt; i++)
+		v[i + 1] = iov[i];
+	do
+		n = writev(p->wfd, v, iovcnt + 1);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/* Write the coalesced super-frame, if any. */
+static int gro_flush(struct vnet_port *p)
+{
+	struct vnet_vhdr h;
+	const uint8_t *frame;
+	size_t len;
+	struct iovec iov;
+	unsigned segs = vnet_gro_take(p->gro, &h, &frame, &len);
+
+	if (!segs)
+		return 0;
+	if (segs > 1)
+		p->tstats.coalesced += segs;
+	iov.iov_base = (void *)frame;
+	iov.iov_len = len;
+	return tap_writev_hdr(p, &h, &iov, 1);
+}
+
+/* Frames to an offload tap go through receive coalescing: consecutive
+ * segments of one TCP flow become one super-frame, so the kernel takes
+ * them as one packet.  Everything else is written as it comes, in order. */
+static int send_tap_offload(struct vnet_port *p, const struct iovec *iov,
+			    int iovcnt)
+{
+	static const struct vnet_vhdr none;
+	const uint8_t *frame;
+	size_t len = 0;
+	int i, r;
+
+	if (iovcnt == 1) {
+		frame = iov[0].iov_base;
+		len = iov[0].iov_len;
+	} else {
+		for (i = 0; i < iovcnt; i++) {
+			if (len + iov[i].iov_len > TAP_SLOT)
+				return -EMSGSIZE;
+			memcpy(p->gather + len, iov[i].iov_base,
+			       iov[i].iov_len);
+			len += iov[i].iov_len;
+		}
+		frame = p->gather;
+	}
+	r = vnet_gro_add(p->gro, frame, len);
+	if (r == 1)
+		return 0;
+	if ((i = gro_flush(p)) < 0)
+		return i;
+	if (r == -EAGAIN && vnet_gro_add(p->gro, frame, len) == 1)
+		return 0;
+	return tap_writev_hdr(p, &none, iov, iovcnt);
+}
+
 int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
 		   const struct iovec *iov, int iovcnt)
 {
@@ -276,6 +455,8 @@ int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
 		return 0;
 	if (p->kind != VNET_PORT_TAP)
 		return vnet_sw_put(p->sw, ts_ns, iov, iovcnt);
+	if (p->offload)
+		return send_tap_offload(p, iov, iovcnt);
 	do
 		n = writev(p->wfd, iov, iovcnt);
 	while (n < 0 && errno == EINTR);
@@ -284,6 +465,8 @@ int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
 
 int vnet_port_flush(struct vnet_port *p)
 {
+	if (p->gro)
+		return gro_flush(p);
 	if (!p->sw || !vnet_sw_pending(p->sw))
 		return 0;
 	return vnet_sw_flush(p->sw);
@@ -297,6 +480,11 @@ const struct vnet_sr_stats *vnet_port_rstats(const struct vnet_port *p)
 const char *vnet_port_name(const struct vnet_port *p)
 {
 	return p->name;
+}
+
+const struct vnet_port_tap_stats *vnet_port_tstats(const struct vnet_port *p)
+{
+	return p->kind == VNET_PORT_TAP ? &p->tstats : NULL;
 }
 
 int vnet_port_is_tap(const struct vnet_port *p)

@@ -20,6 +20,16 @@
 
 int vnet_tap_open(const char *name)
 {
+	return vnet_tap_open_flags(name, 0);
+}
+
+int vnet_tap_open_flags(const char *name, unsigned flags)
+{
+	/* What we can take from the kernel: partial checksums and TCP
+	 * super-frames (lib/offload.c completes and cuts them). */
+	const unsigned offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+				  TUN_F_TSO_ECN;
+	int hdrsz = 10; /* struct virtio_net_hdr */
 	struct ifreq ifr;
 	size_t len;
 	int fd, ret;
@@ -34,13 +44,20 @@ int vnet_tap_open(const char *name)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (flags & VNET_TAP_OFFLOAD)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, name, len);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		goto fail;
+	if (flags & VNET_TAP_OFFLOAD &&
+	    (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0 ||
+	     ioctl(fd, TUNSETOFFLOAD, offloads) < 0))
+		goto fail;
 	return fd;
+fail:
+	ret = -errno;
+	close(fd);
+	return ret;
 }
 
 /* Start a request for link ifname, addressed by IFLA_IFNAME so that no

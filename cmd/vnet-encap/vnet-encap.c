@@ -23,7 +23,7 @@ static const char usage[] =
 	"                  [--dstport N] [--srcport-range LO-HI] [--ttl N] [--tos N]\n"
 	"                  [--mtu N] [--fdb FILE] [--fdb-max N] [--fdb-ageing DURATION]\n"
 	"                  [--no-learn] [--fdb-dump FILE] [--strict] [-F FORMAT]\n"
-	"                  [--clock live|pcap] [--stats] [-u USER]\n"
+	"                  [--clock live|pcap] [--stats] [--no-offload] [-u USER]\n"
 	"  INNER: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M]   (default -)\n"
 	"  OUTER: udp:ADDR[:PORT] | - | fd:R,W | pcap:FILE           (default -)\n";
 
@@ -45,6 +45,7 @@ enum {
 	OPT_STRICT,
 	OPT_CLOCK,
 	OPT_STATS,
+	OPT_NO_OFFLOAD,
 };
 
 static const struct option longopts[] = {
@@ -72,6 +73,7 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, 'F' },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ "user", required_argument, NULL, 'u' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -84,7 +86,7 @@ struct conf {
 	unsigned nremotes;
 	uint32_t fdb_max;
 	uint64_t ageing_ns;
-	int stats, has_local, has_local_mac;
+	int stats, has_local, has_local_mac, no_offload;
 	enum vnet_stream_fmt fmt;
 };
 
@@ -339,6 +341,7 @@ int main(int argc, char **argv)
 						 "(pcap, pcap-ns or vde)", optarg);
 			break;
 		case OPT_CLOCK:
+			vnet_opt_once(&seen, 32768u, "--clock");
 			if (vnet_clock_parse(optarg, &clk))
 				vnet_usage_error("--clock: '%s' is not live or pcap",
 						 optarg);
@@ -346,7 +349,11 @@ int main(int argc, char **argv)
 		case OPT_STATS:
 			cf.stats = 1;
 			break;
+		case OPT_NO_OFFLOAD:
+			cf.no_offload = 1;
+			break;
 		case 'u':
+			vnet_opt_once(&seen, 65536u, "-u/--user");
 			cf.user = optarg;
 			break;
 		default:
@@ -408,6 +415,10 @@ int main(int argc, char **argv)
 	if (!(v->fdb = vnet_fdb_new(cf.fdb_max, cf.ageing_ns)))
 		vnet_config_error("FDB of %u entries: %s", cf.fdb_max,
 				  strerror(errno));
+	/* Replays must decide the same way every time: a fixed hash seed
+	 * makes budgeted ageing visit entries in the same order. */
+	if (clk == VNET_CLOCK_PCAP)
+		vnet_fdb_set_seed(v->fdb, 0x766e6574u);
 	if (load_static(&cf, v->fdb, err, sizeof(err)) < 0)
 		vnet_config_error("%s", err);
 	if ((r = vnet_sig_init()) < 0) {
@@ -433,7 +444,9 @@ int main(int argc, char **argv)
 				   VNET_VXLAN_HLEN + VNET_ETH_HLEN);
 		isp.mtu = tapmtu;
 	}
-	if (!(v->inner = vnet_port_open(&isp, 0, cf.fmt))) {
+	if (!(v->inner = vnet_port_open(&isp, cf.no_offload
+						      ? VNET_PORT_NO_OFFLOAD : 0,
+					cf.fmt))) {
 		vnet_log(VNET_LOG_ERR, "open inner %s: %s", cf.inner,
 			 strerror(errno));
 		goto out;

@@ -49,6 +49,7 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DROP_TOO_BIG] = "drop_too_big",
 	[C_DROP_NO_REMOTE] = "drop_no_remote",
 	[C_DROP_SEND_ERROR] = "drop_send_error",
+	[C_DROP_FAMILY] = "drop_family",
 	[C_DROP_UNKNOWN_VNI] = "drop_unknown_vni",
 	[C_DROP_INNER_TAGGED] = "drop_inner_tagged",
 	[C_DROP_RX_TRUNCATED] = "drop_rx_truncated",
@@ -66,6 +67,9 @@ static const char *const ctr_names[C_MAX] = {
 	[C_STREAM_TRUNCATED] = "stream_truncated",
 	[C_STREAM_OVERSIZE] = "stream_oversize",
 	[C_STREAM_RUNT] = "stream_runt",
+	[C_TAP_SUPERFRAMES] = "tap_superframes",
+	[C_TAP_COALESCED] = "tap_coalesced",
+	[C_TAP_OFFLOAD_ERRORS] = "tap_offload_errors",
 	[C_FDB_ENTRIES] = "fdb_entries",
 	[C_FDB_LEARNED] = "fdb_learned",
 	[C_FDB_MOVED] = "fdb_moved",
@@ -91,6 +95,13 @@ void vtep_sync_counters(struct vtep *v)
 	const struct vnet_sr_stats *out =
 		v->outer ? vnet_port_rstats(v->outer) : NULL;
 
+	const struct vnet_port_tap_stats *ts = vnet_port_tstats(v->inner);
+
+	if (ts) {
+		v->ctr[C_TAP_SUPERFRAMES].value = ts->superframes;
+		v->ctr[C_TAP_COALESCED].value = ts->coalesced;
+		v->ctr[C_TAP_OFFLOAD_ERRORS].value = ts->offload_errors;
+	}
 	v->ctr[C_FDB_ENTRIES].value = fs->entries;
 	v->ctr[C_FDB_LEARNED].value = fs->learned;
 	v->ctr[C_FDB_MOVED].value = fs->moved;
@@ -267,6 +278,11 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 	uint8_t hdr[64];
 	int h, i, r;
 
+	if (remote->family != v->local.family) {
+		/* e.g. an IPv6 remote in an --fdb file of an IPv4 VTEP */
+		v->ctr[C_DROP_FAMILY].value++;
+		return 0;
+	}
 	if (v->outer) {
 		memcpy(o.smac, v->local_mac, 6);
 		memcpy(o.dmac, neigh_mac(v, remote), 6);

@@ -17,7 +17,7 @@
 static const char usage[] =
 	"usage: vnet-tap [-hVv] [-F pcap|pcap-ns|vde] [--mtu N] [--mac MAC]\n"
 	"                [--capture | --inject] [-c COUNT] [--clock live|pcap]\n"
-	"                [--stats] [-u USER] TAP\n"
+	"                [--stats] [--no-offload] [-u USER] TAP\n"
 	"  TAP is NAME or tap:NAME[,mtu=N][,mac=M]; frames from the tap go to\n"
 	"  stdout as a stream, frames of the stream on stdin go to the tap.\n";
 
@@ -33,6 +33,9 @@ enum {
 	C_STREAM_NOT_ETHERNET,
 	C_STREAM_TRAILING,
 	C_OUT_OVERSIZE,
+	C_TAP_SUPERFRAMES,
+	C_TAP_COALESCED,
+	C_TAP_OFFLOAD_ERRORS,
 	C_MAX
 };
 
@@ -48,6 +51,9 @@ static struct vnet_counter ctr[C_MAX] = {
 	[C_STREAM_NOT_ETHERNET] = { "stream_not_ethernet" },
 	[C_STREAM_TRAILING] = { "stream_trailing_bytes" },
 	[C_OUT_OVERSIZE] = { "out_oversize" },
+	[C_TAP_SUPERFRAMES] = { "tap_superframes" },
+	[C_TAP_COALESCED] = { "tap_coalesced" },
+	[C_TAP_OFFLOAD_ERRORS] = { "tap_offload_errors" },
 };
 
 enum {
@@ -57,6 +63,7 @@ enum {
 	OPT_INJECT,
 	OPT_CLOCK,
 	OPT_STATS,
+	OPT_NO_OFFLOAD,
 };
 
 static const struct option longopts[] = {
@@ -71,15 +78,24 @@ static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'c' },
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
 	{ "user", required_argument, NULL, 'u' },
 	{ NULL, 0, NULL, 0 },
 };
 
 #define BATCH 64
 
-static void sync_stream_counters(const struct vnet_port *in)
+static void sync_counters(const struct vnet_port *tap,
+			  const struct vnet_port *in)
 {
 	const struct vnet_sr_stats *s = in ? vnet_port_rstats(in) : NULL;
+	const struct vnet_port_tap_stats *t = tap ? vnet_port_tstats(tap) : NULL;
+
+	if (t) {
+		ctr[C_TAP_SUPERFRAMES].value = t->superframes;
+		ctr[C_TAP_COALESCED].value = t->coalesced;
+		ctr[C_TAP_OFFLOAD_ERRORS].value = t->offload_errors;
+	}
 
 	if (!s)
 		return;
@@ -99,6 +115,7 @@ int main(int argc, char **argv)
 	struct vnet_frame f[BATCH];
 	unsigned seen = 0, mtu = 0;
 	int verbose = VNET_LOG_WARN, stats = 0, capture = 0, inject = 0;
+	int no_offload = 0;
 	int has_mac = 0, more = 0, c, i, n, r = 0, ret = 1;
 	uint64_t count = 0, written = 0;
 	const char *user = NULL, *why;
@@ -129,8 +146,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MAC:
 			vnet_opt_once(&seen, 4, "--mac");
-			if (vnet_mac_parse(optarg, mac))
-				vnet_usage_error("--mac: bad MAC address '%s'",
+			if (vnet_mac_parse(optarg, mac) ||
+			    vnet_mac_is_multicast(mac) || vnet_mac_is_zero(mac))
+				vnet_usage_error("--mac: bad MAC address '%s' "
+						 "(must be unicast, not zero)",
 						 optarg);
 			has_mac = 1;
 			break;
@@ -145,6 +164,7 @@ int main(int argc, char **argv)
 			count = vnet_opt_u64("--count", optarg, 1, UINT64_MAX);
 			break;
 		case OPT_CLOCK:
+			vnet_opt_once(&seen, 16u, "--clock");
 			if (vnet_clock_parse(optarg, &clk))
 				vnet_usage_error("--clock: '%s' is not live or pcap",
 						 optarg);
@@ -152,7 +172,11 @@ int main(int argc, char **argv)
 		case OPT_STATS:
 			stats = 1;
 			break;
+		case OPT_NO_OFFLOAD:
+			no_offload = 1;
+			break;
 		case 'u':
+			vnet_opt_once(&seen, 32u, "-u/--user");
 			user = optarg;
 			break;
 		default:
@@ -191,7 +215,9 @@ int main(int argc, char **argv)
 	}
 
 	/* Acquire: the tap (privileged), then the stream. */
-	if (!(tap = vnet_port_open(&tapspec, inject ? VNET_PORT_NO_READ : 0,
+	if (!(tap = vnet_port_open(&tapspec,
+				   (inject ? VNET_PORT_NO_READ : 0) |
+				   (no_offload ? VNET_PORT_NO_OFFLOAD : 0),
 				   fmt))) {
 		vnet_log(VNET_LOG_ERR, "open tap %s: %s", tapspec.ifname,
 			 strerror(errno));
@@ -229,7 +255,7 @@ int main(int argc, char **argv)
 		}
 		sig = vnet_sig_take();
 		if (sig & VNET_SIG_USR1) {
-			sync_stream_counters(io);
+			sync_counters(tap, io);
 			vnet_counters_print(stderr, NULL, ctr, C_MAX);
 		}
 		if (sig & VNET_SIG_STOP)
@@ -298,6 +324,8 @@ int main(int argc, char **argv)
 				ctr[C_TAP_TX_FRAMES].value++;
 				ctr[C_TAP_TX_BYTES].value += f[i].len;
 			}
+			if (vnet_port_flush(tap) < 0)
+				ctr[C_TAP_TX_ERRORS].value++;
 			if (vnet_port_eof(io))
 				break;
 		}
@@ -308,7 +336,7 @@ out:
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
 		ret = 1;
 	}
-	sync_stream_counters(io);
+	sync_counters(tap, io);
 	if (stats)
 		vnet_counters_print(stderr, NULL, ctr, C_MAX);
 	vnet_port_close(io);

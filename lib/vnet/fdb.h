@@ -28,11 +28,11 @@
 
 #include "vnet/addr.h"
 
-#define VNET_VNI_ANY UINT32_MAX /* flood-list entries for every VNI */
-#define VNET_VNI_MAX 0xffffffu	/* VNIs are 24 bits */
-#define VNET_FDB_MAX (1u << 24) /* largest max vnet_fdb_new() accepts */
-#define VNET_FDB_FLOOD_MAX 256	/* flood entries per table, all VNIs */
-#define VNET_FDB_LINE_MAX 4096	/* longest line vnet_fdb_load() takes */
+#define VNET_VNI_ANY	   UINT32_MAX /* flood-list entries for every VNI */
+#define VNET_VNI_MAX	   0xffffffu  /* VNIs are 24 bits */
+#define VNET_FDB_MAX	   (1u << 24) /* largest max vnet_fdb_new() accepts */
+#define VNET_FDB_FLOOD_MAX 256	      /* flood entries per table, all VNIs */
+#define VNET_FDB_LINE_MAX  4096	      /* longest line vnet_fdb_load() takes */
 
 struct vnet_fdb_stats {
 	uint64_t entries;   /* learned + static now in the table */

@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-/* Decimal, or hex with 0x. */
+/* Decimal only: a leading 0 is not octal, 0x is not hex (runbooks
+ * write 010 and mean ten). */
 int vnet_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* "LO-HI" or a single "N" (LO == HI); LO <= HI is required. */
 int vnet_parse_range(const char *s, uint64_t min, uint64_t max,

@@ -56,6 +56,17 @@ enum {
 	VNET_PORT_RIGHT = 1 << 0,  /* '-' means the right-hand fds (3/4) */
 	VNET_PORT_NO_READ = 1 << 1, /* never read this port */
 	VNET_PORT_NO_WRITE = 1 << 2, /* never write this port */
+	VNET_PORT_NO_OFFLOAD = 1 << 3, /* tap: no IFF_VNET_HDR offloads */
+};
+
+/* A tap port uses the kernel's offloads unless VNET_PORT_NO_OFFLOAD: TCP
+ * super-frames read from it are cut into wire-size frames (lib/offload.c)
+ * before recv hands them out, and frames sent to it are coalesced into
+ * super-frames until vnet_port_flush(): callers flush after each batch. */
+struct vnet_port_tap_stats {
+	uint64_t superframes;	 /* TSO super-frames read and cut */
+	uint64_t coalesced;	 /* frames written as part of a super-frame */
+	uint64_t offload_errors; /* reads whose offload header did not add up */
 };
 
 /* Open a frame port.  fmt is the output stream format for stream ports.
@@ -81,6 +92,8 @@ int vnet_port_flush(struct vnet_port *p);
 /* Stream input statistics (NULL for taps). */
 const struct vnet_sr_stats *vnet_port_rstats(const struct vnet_port *p);
 const char *vnet_port_name(const struct vnet_port *p);
+/* Offload statistics of a tap port (NULL for other kinds). */
+const struct vnet_port_tap_stats *vnet_port_tstats(const struct vnet_port *p);
 int vnet_port_is_tap(const struct vnet_port *p);
 
 #endif

@@ -45,6 +45,14 @@ static inline int vnet_tap_name_valid(const char *s, size_t len)
  * an existing device that is not a tap). */
 int vnet_tap_open(const char *name);
 
+/* Flags for vnet_tap_open_flags. */
+#define VNET_TAP_OFFLOAD 1u /* IFF_VNET_HDR, 10-byte header, and
+			     * TUNSETOFFLOAD CSUM|TSO4|TSO6|TSO_ECN: every
+			     * frame read or written carries a
+			     * virtio_net_hdr (lib/vnet/offload.h) */
+/* vnet_tap_open with flags. */
+int vnet_tap_open_flags(const char *name, unsigned flags);
+
 /* Set up link `ifname`: mtu if > 0, mac if not NULL, and bring it up if
  * up != 0 (up == 0 leaves the flags alone), all in one RTM_NEWLINK
  * request.  0 or -errno (netlink's error code: -ENODEV for no such link,
