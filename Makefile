@@ -169,5 +169,6 @@ help:
 .PHONY: all units fuzzers check fuzz bench demo install uninstall clean \
 	distclean help
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -41,7 +41,7 @@ struct vnet_port {
 	uint8_t *gather;
 	struct vnet_port_tap_stats tstats;
 	char name[64];
-	char err[160];
+	char err[320]; /* the reader's messages are up to 256 bytes */
 };
 
 /* ALTERNATE_STDIN/ALTERNATE_STDOUT name the right-hand fds of a middle
@@ -364,7 +364,14 @@ int vnet_port_recv(struct vnet_port *p, struct vnet_frame *f, unsigned max)
 
 int vnet_port_eof(const struct vnet_port *p)
 {
-	return p->eof;
+	/* A port that is never read has no input left to wait for. */
+	return p->eof || (p->flags & VNET_PORT_NO_READ);
+}
+
+int vnet_port_right_open(void)
+{
+	return fd_is_open(env_fd("ALTERNATE_STDIN", 3)) &&
+	       fd_is_open(env_fd("ALTERNATE_STDOUT", 4));
 }
 
 const char *vnet_port_error(const struct vnet_port *p)

@@ -24,7 +24,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$top/$build" 2>/dev/null && pwd || cd "$build" && pwd)
+case $build in
+/*) ;;
+*) build="$top/$build" ;;
+esac
+[ -d "$build" ] || { echo "run.sh: no build directory $build" >&2; exit 2; }
 log="$build/check-$label.log"
 : > "$log"
 pass=0 fail=0 skip=0

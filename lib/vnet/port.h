@@ -82,7 +82,11 @@ int vnet_port_rfd(const struct vnet_port *p);
  * stream ports -EPROTO means the stream is corrupt: vnet_port_error()
  * says why.  Frames stay valid until the next recv on this port. */
 int vnet_port_recv(struct vnet_port *p, struct vnet_frame *f, unsigned max);
+/* End of input (always true for a port opened VNET_PORT_NO_READ). */
 int vnet_port_eof(const struct vnet_port *p);
+/* Whether the right-hand fds of a middle program (3/4, or those named by
+ * ALTERNATE_STDIN/ALTERNATE_STDOUT) are open. */
+int vnet_port_right_open(void);
 const char *vnet_port_error(const struct vnet_port *p);
 /* Send one frame given as iovecs.  Taps: one writev; streams: buffered
  * until vnet_port_flush().  0 or -errno (-EMSGSIZE, -EPIPE, ...). */

@@ -34,13 +34,15 @@ need_cmd() {
 	done
 }
 
-# mkns SUFFIX: a namespace with a unique name, lo up; prints the name.
+# mkns VAR SUFFIX: make a namespace with a unique name (lo up), record
+# it for teardown and store its name in VAR.  (Not $(mkns ...): a
+# subshell could not record it, and teardown would leak it.)
 mkns() {
-	local n="vt${BATS_ROOT_PID:-$$}-${BATS_TEST_NUMBER:-0}-$1"
+	local n="vt${BATS_ROOT_PID:-$$}-${BATS_TEST_NUMBER:-0}-$2"
 	ip netns add "$n" || return 1
 	NSLIST+=("$n")
 	ip -n "$n" link set lo up
-	echo "$n"
+	printf -v "$1" '%s' "$n"
 }
 
 # Two hosts A and B joined by a veth underlay u0: 198.18.0.1 / .2.
