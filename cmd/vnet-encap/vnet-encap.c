@@ -24,6 +24,7 @@ static const char usage[] =
 	"                  [--mtu N] [--fdb FILE] [--fdb-max N] [--fdb-ageing DURATION]\n"
 	"                  [--no-learn] [--fdb-dump FILE] [--strict] [-F FORMAT]\n"
 	"                  [--clock live|pcap] [--stats] [--no-offload] [-u USER]\n"
+	"                  [--dir egress|ingress]\n"
 	"  INNER: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M]   (default -)\n"
 	"  OUTER: udp:ADDR[:PORT] | - | fd:R,W | pcap:FILE           (default -)\n";
 
@@ -46,6 +47,7 @@ enum {
 	OPT_CLOCK,
 	OPT_STATS,
 	OPT_NO_OFFLOAD,
+	OPT_DIR,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +76,7 @@ static const struct option longopts[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "user", required_argument, NULL, 'u' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -87,6 +90,7 @@ struct conf {
 	uint32_t fdb_max;
 	uint64_t ageing_ns;
 	int stats, has_local, has_local_mac, no_offload;
+	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
 	enum vnet_stream_fmt fmt;
 };
 
@@ -214,9 +218,9 @@ int main(int argc, char **argv)
 	struct vnet_port_spec isp, osp;
 	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
 	struct vnet_frame f[VTEP_BATCH];
-	int verbose = VNET_LOG_WARN, c, n, r, ret = 1, more = 0;
+	int verbose = VNET_LOG_WARN, c, n, r, ret = 1, more = 0, oneway;
 	unsigned seen = 0, tapmtu;
-	uint64_t lo, hi;
+	uint64_t lo, hi, now, last_sweep = 0;
 	const char *why, *what;
 	char err[512];
 	size_t i;
@@ -352,6 +356,14 @@ int main(int argc, char **argv)
 		case OPT_NO_OFFLOAD:
 			cf.no_offload = 1;
 			break;
+		case OPT_DIR:
+			vnet_opt_once(&seen, 1u << 17, "--dir");
+			if (!strcmp(optarg, "ingress"))
+				cf.ingress = 1;
+			else if (strcmp(optarg, "egress"))
+				vnet_usage_error("--dir: '%s' is not egress or "
+						 "ingress", optarg);
+			break;
 		case 'u':
 			vnet_opt_once(&seen, 65536u, "-u/--user");
 			cf.user = optarg;
@@ -378,7 +390,8 @@ int main(int argc, char **argv)
 				 "or a stream of outer frames", cf.outer);
 	if (v->vni == VTEP_NO_VNI && !v->nmaps)
 		vnet_usage_error("no VNI: give --vni N and/or --map VLAN:VNI");
-	qsort(v->maps, v->nmaps, sizeof(*v->maps), map_cmp);
+	if (v->nmaps) /* qsort(NULL, 0, ...) is undefined */
+		qsort(v->maps, v->nmaps, sizeof(*v->maps), map_cmp);
 	for (i = 0; i < v->nmaps; i++)
 		if ((i && v->maps[i].vni == v->maps[i - 1].vni) ||
 		    v->maps[i].vni == v->vni)
@@ -430,6 +443,7 @@ int main(int argc, char **argv)
 	if (osp.kind == VNET_PORT_UDP) {
 		char a[VNET_ADDRSTRLEN];
 
+		v->gso = !cf.no_offload;
 		if ((r = vtep_open_udp(v, &osp.addr, osp.port, &what)) < 0) {
 			vnet_log(VNET_LOG_ERR, "%s %s:%u: %s", what,
 				 vnet_addr_fmt(&osp.addr, a), osp.port,
@@ -444,8 +458,22 @@ int main(int argc, char **argv)
 				   VNET_VXLAN_HLEN + VNET_ETH_HLEN);
 		isp.mtu = tapmtu;
 	}
-	if (!(v->inner = vnet_port_open(&isp, cf.no_offload
-						      ? VNET_PORT_NO_OFFLOAD : 0,
+	/* Both sides on stdio and no right-hand fds: a one-way filter
+	 * (DESIGN.md 2).  Egress reads inner frames on stdin and writes
+	 * outer frames to stdout; ingress the other way round. */
+	oneway = isp.kind == VNET_PORT_STDIO && osp.kind == VNET_PORT_STDIO &&
+		 !vnet_port_right_open();
+	if (oneway) {
+		memset(&osp, 0, sizeof(osp));
+		osp.kind = VNET_PORT_FD;
+		osp.rfd = 0;
+		osp.wfd = 1;
+	}
+	if (!(v->inner = vnet_port_open(&isp,
+					(cf.no_offload ? VNET_PORT_NO_OFFLOAD : 0) |
+					(oneway ? (cf.ingress ? VNET_PORT_NO_READ
+							      : VNET_PORT_NO_WRITE)
+						: 0),
 					cf.fmt))) {
 		vnet_log(VNET_LOG_ERR, "open inner %s: %s", cf.inner,
 			 strerror(errno));
@@ -458,6 +486,9 @@ int main(int argc, char **argv)
 					 osp.kind == VNET_PORT_STDIO
 				 ? VNET_PORT_RIGHT
 				 : 0;
+
+		if (oneway)
+			fl = cf.ingress ? VNET_PORT_NO_WRITE : VNET_PORT_NO_READ;
 
 		if (!(v->outer = vnet_port_open(&osp, fl, cf.fmt))) {
 			vnet_log(VNET_LOG_ERR, "open outer %s%s: %s", cf.outer,
@@ -557,7 +588,15 @@ int main(int argc, char **argv)
 		 * stream input has ended (a replayed capture, a closed pipe). */
 		if (all_streams_ended(v))
 			break;
-		vnet_fdb_age(v->fdb, vnet_clock_now(), 256);
+		/* A little ageing on every pass, and a whole sweep once a
+		 * second by the one clock, so an idle VTEP still forgets. */
+		now = vnet_clock_now();
+		if (now - last_sweep >= 1000000000ULL) {
+			vnet_fdb_age(v->fdb, now, 0);
+			last_sweep = now;
+		} else {
+			vnet_fdb_age(v->fdb, now, 256);
+		}
 	}
 	ret = 0;
 out:
@@ -565,16 +604,14 @@ out:
 		vnet_port_flush(v->inner);
 	if (v->outer)
 		vtep_flush_outer(v);
+	if (v->fdb)
+		vnet_fdb_age(v->fdb, vnet_clock_now(), 0);
 	if (cf.stats)
 		print_counters(v);
 	dump_fdb(&cf, v);
 	vnet_port_close(v->inner);
 	vnet_port_close(v->outer);
-	if (v->rx_sock >= 0)
-		close(v->rx_sock);
-	if (v->tx_sock >= 0)
-		close(v->tx_sock);
-	free(v->rxbuf);
+	vtep_close_udp(v);
 	free(v->maps);
 	vnet_fdb_free(v->fdb);
 	return ret;

@@ -6,15 +6,20 @@
  * VNI's flood list: head-end replication), the inner flow hash picks the
  * UDP source port.  The outer headers are built in a slot of a transmit
  * queue and the frame itself is referenced by an iovec: no copy, no
- * allocation, one sendmmsg per batch.
+ * allocation, one sendmmsg per batch.  On a UDP underlay, consecutive
+ * unicast frames of one flow that are as long as the first but the last
+ * (the segments of a TSO super-frame) are gathered in a run instead and
+ * leave in one UDP GSO send (gso.c).
  *
  * Decap: the VXLAN header is checked (I flag; reserved bits with
  * --strict), the VNI must be known, the inner frame must be untagged
  * (RFC 7348 6.1); the source MAC is learned behind the outer source
  * address, and the frame leaves tagged with the VNI's VLAN, if mapped.
+ * A datagram that UDP GRO coalesced is cut at its segment size first.
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +34,8 @@
 
 /* Outer header bytes counted against the underlay MTU: IPv4 + UDP + VXLAN. */
 #define VTEP_IP4_OVERHEAD (VNET_IP4_HLEN + VNET_UDP_HLEN + VNET_VXLAN_HLEN)
+/* The UDP payload of one GSO send: a 64 KiB IPv4 packet. */
+#define VTEP_GSO_MAX (65535 - VNET_IP4_HLEN - VNET_UDP_HLEN)
 #define VTEP_MAX_FLOOD 64
 #define VTEP_HASH_SEED 0x5678a1b3u
 
@@ -37,9 +44,13 @@ static const char *const ctr_names[C_MAX] = {
 	[C_INNER_RX_BYTES] = "inner_rx_bytes",
 	[C_ENCAP_PACKETS] = "encap_packets",
 	[C_ENCAP_BYTES] = "encap_bytes",
+	[C_ENCAP_GSO_SENDS] = "encap_gso_sends",
+	[C_ENCAP_GSO_SEGMENTS] = "encap_gso_segments",
 	[C_FLOOD_PACKETS] = "flood_packets",
 	[C_DECAP_FRAMES] = "decap_frames",
 	[C_DECAP_BYTES] = "decap_bytes",
+	[C_DECAP_GRO_DATAGRAMS] = "decap_gro_datagrams",
+	[C_DECAP_GRO_SEGMENTS] = "decap_gro_segments",
 	[C_INNER_TX_FRAMES] = "inner_tx_frames",
 	[C_INNER_TX_ERRORS] = "inner_tx_errors",
 	[C_ARP_REPLIES] = "arp_replies",
@@ -67,6 +78,8 @@ static const char *const ctr_names[C_MAX] = {
 	[C_STREAM_TRUNCATED] = "stream_truncated",
 	[C_STREAM_OVERSIZE] = "stream_oversize",
 	[C_STREAM_RUNT] = "stream_runt",
+	[C_STREAM_NOT_ETHERNET] = "stream_not_ethernet",
+	[C_STREAM_TRAILING] = "stream_trailing_bytes",
 	[C_TAP_SUPERFRAMES] = "tap_superframes",
 	[C_TAP_COALESCED] = "tap_coalesced",
 	[C_TAP_OFFLOAD_ERRORS] = "tap_offload_errors",
@@ -113,6 +126,10 @@ void vtep_sync_counters(struct vtep *v)
 					  (out ? out->oversize : 0);
 	v->ctr[C_STREAM_RUNT].value = (in ? in->runt : 0) +
 				      (out ? out->runt : 0);
+	v->ctr[C_STREAM_NOT_ETHERNET].value = (in ? in->not_ethernet : 0) +
+					      (out ? out->not_ethernet : 0);
+	v->ctr[C_STREAM_TRAILING].value = (in ? in->trailing_bytes : 0) +
+					  (out ? out->trailing_bytes : 0);
 }
 
 static void set_buf(int fd, int force, int plain, int size)
@@ -139,6 +156,10 @@ int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		return -errno;
 	setsockopt(v->rx_sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	set_buf(v->rx_sock, SO_RCVBUFFORCE, SO_RCVBUF, 8 << 20);
+	/* Runs of datagrams of one flow arrive as one, up to 64 KiB, with
+	 * their segment size in a cmsg (Linux 5.0; without it, one by one). */
+	if (v->gso)
+		setsockopt(v->rx_sock, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	sl = vnet_addr_to_sockaddr(bind_addr, port, &ss);
 	*what = "bind UDP socket";
 	if (bind(v->rx_sock, (struct sockaddr *)&ss, sl))
@@ -163,12 +184,25 @@ int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		v->rxm[i].msg_hdr.msg_iov = &v->rxiov[i];
 		v->rxm[i].msg_hdr.msg_iovlen = 1;
 		v->rxm[i].msg_hdr.msg_name = &v->rxaddr[i];
+		v->rxm[i].msg_hdr.msg_control = v->rxcmsg[i].b;
 	}
 	for (i = 0; i < VTEP_TXQ; i++) {
 		v->txm[i].msg_hdr.msg_iov = v->txiov[i];
 		v->txm[i].msg_hdr.msg_name = &v->txaddr[i];
 	}
 	return 0;
+}
+
+void vtep_close_udp(struct vtep *v)
+{
+	vtep_gso_close(v);
+	if (v->rx_sock >= 0)
+		close(v->rx_sock);
+	if (v->tx_sock >= 0)
+		close(v->tx_sock);
+	v->rx_sock = v->tx_sock = -1;
+	free(v->rxbuf);
+	v->rxbuf = NULL;
 }
 
 int vtep_vni_vlan(const struct vtep *v, uint32_t vni)
@@ -325,6 +359,60 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 	return 0;
 }
 
+/* Send the pending run: in one UDP GSO send, or packet by packet. */
+static int run_flush(struct vtep *v)
+{
+	struct vtep_run *u = &v->run;
+	unsigned i;
+	int r = 0;
+
+	if (!u->n)
+		return 0;
+	if (u->n == 1 || vtep_gso_send(v))
+		for (i = 0; i < u->n && r >= 0; i++)
+			r = emit(v, &u->remote, u->sport, u->vni, u->f[i].in,
+				 u->f[i].nin, u->f[i].ilen, u->ts);
+	u->n = 0;
+	return r;
+}
+
+/* Add a unicast frame for the UDP underlay to the pending run; a frame
+ * that does not continue the run sends it and starts the next. */
+static int run_add(struct vtep *v, const struct vnet_addr *remote,
+		   uint16_t sport, uint32_t vni, const struct iovec *in,
+		   int nin, size_t ilen, uint64_t ts, uint64_t now)
+{
+	struct vtep_run *u = &v->run;
+	int r;
+
+	if (u->n &&
+	    (u->closed || u->n == VTEP_GSO_SEGS || u->sport != sport ||
+	     u->vni != vni || ilen > u->ilen ||
+	     u->bytes + VNET_VXLAN_HLEN + ilen > VTEP_GSO_MAX ||
+	     !vnet_addr_eq(&u->remote, remote)) &&
+	    (r = run_flush(v)) < 0)
+		return r;
+	if (!u->n) {
+		u->remote = *remote;
+		u->sport = sport;
+		u->vni = vni;
+		u->ilen = ilen;
+		u->bytes = 0;
+		u->closed = 0;
+		u->ts = ts;
+	}
+	u->now = now;
+	memcpy(u->f[u->n].in, in, sizeof(*in) * (size_t)nin);
+	u->f[u->n].nin = nin;
+	u->f[u->n].ilen = ilen;
+	u->n++;
+	u->bytes += VNET_VXLAN_HLEN + ilen;
+	/* Only the last segment of a GSO send may be shorter. */
+	if (ilen < u->ilen)
+		u->closed = 1;
+	return 0;
+}
+
 int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 {
 	const struct vnet_addr *rem[VTEP_MAX_FLOOD];
@@ -338,7 +426,7 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		uint32_t vni, h;
 		uint16_t et, vid, sport;
 		uint64_t now;
-		int nin, r;
+		int nin, r, flood = 0;
 
 		v->ctr[C_INNER_RX_FRAMES].value++;
 		v->ctr[C_INNER_RX_BYTES].value += len;
@@ -394,17 +482,29 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 				continue;
 			}
 			v->ctr[C_FLOOD_PACKETS].value += nr;
+			flood = 1;
 		}
 		vnet_pkt_parse(d, len, &pkt);
 		h = vnet_flow_hash(&pkt, VTEP_HASH_SEED, 0);
 		sport = (uint16_t)(v->sport_lo +
 				   h % ((uint32_t)v->sport_hi - v->sport_lo + 1));
+		if (!flood && v->gso && !v->outer &&
+		    rem[0]->family == v->local.family) {
+			if ((r = run_add(v, rem[0], sport, vni, in, nin, ilen,
+					 f[k].ts_ns, now)) < 0)
+				return r;
+			continue;
+		}
+		/* Floods and frames for a stream go as they come, after the
+		 * run before them. */
+		if ((r = run_flush(v)) < 0)
+			return r;
 		for (j = 0; j < nr; j++)
 			if ((r = emit(v, rem[j], sport, vni, in, nin, ilen,
 				      f[k].ts_ns)) < 0)
 				return r;
 	}
-	return 0;
+	return run_flush(v);
 }
 
 /* One VXLAN payload (header + inner frame) from remote. */
@@ -469,20 +569,40 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	return 0;
 }
 
+/* The segment size of a datagram coalesced by UDP GRO, or 0. */
+static size_t gro_size(struct msghdr *m)
+{
+	struct cmsghdr *cm;
+	int gso_size;
+
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(gso_size))) {
+			memcpy(&gso_size, CMSG_DATA(cm), sizeof(gso_size));
+			return gso_size > 0 ? (size_t)gso_size : 0;
+		}
+	}
+	return 0;
+}
+
 int vtep_recv_udp(struct vtep *v)
 {
 	struct vnet_addr src;
 	uint64_t ts;
 	int n, i, r;
 
-	for (i = 0; i < VTEP_BATCH; i++)
+	for (i = 0; i < VTEP_BATCH; i++) {
 		v->rxm[i].msg_hdr.msg_namelen = sizeof(v->rxaddr[i]);
+		v->rxm[i].msg_hdr.msg_controllen = sizeof(v->rxcmsg[i]);
+	}
 	n = recvmmsg(v->rx_sock, v->rxm, VTEP_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	ts = vnet_clock_wall();
 	for (i = 0; i < n; i++) {
 		struct msghdr *m = &v->rxm[i].msg_hdr;
+		const uint8_t *p;
+		size_t len, seg, off;
 
 		if (m->msg_flags & MSG_TRUNC) {
 			v->ctr[C_DROP_RX_TRUNCATED].value++;
@@ -490,10 +610,23 @@ int vtep_recv_udp(struct vtep *v)
 		}
 		if (vnet_addr_from_sockaddr(&src, NULL, m->msg_name))
 			continue;
-		r = decap_one(v, &src, v->rxiov[i].iov_base, v->rxm[i].msg_len,
-			      ts);
-		if (r < 0)
-			return r;
+		p = v->rxiov[i].iov_base;
+		len = v->rxm[i].msg_len;
+		seg = gro_size(m);
+		if (!seg || seg >= len) {
+			if ((r = decap_one(v, &src, p, len, ts)) < 0)
+				return r;
+			continue;
+		}
+		/* Equal segments, the last one possibly shorter. */
+		v->ctr[C_DECAP_GRO_DATAGRAMS].value++;
+		for (off = 0; off < len; off += seg) {
+			v->ctr[C_DECAP_GRO_SEGMENTS].value++;
+			r = decap_one(v, &src, p + off,
+				      len - off < seg ? len - off : seg, ts);
+			if (r < 0)
+				return r;
+		}
 	}
 	return n;
 }

@@ -16,6 +16,8 @@
 #define VTEP_TXQ 256	/* outer packets queued per sendmmsg */
 #define VTEP_RXSLOT 65536
 #define VTEP_NEIGH 64	/* outer neighbours of a frame-stream underlay */
+#define VTEP_SOCKS 64	/* UDP sockets bound to source ports, for GSO */
+#define VTEP_GSO_SEGS 64 /* outer packets per UDP GSO send */
 
 /* Counter indexes; names in vtep.c.  drop_* for outer packets line up
  * with enum vnet_encap_drop (C_DROP_SHORT + reason - 1). */
@@ -24,9 +26,13 @@ enum {
 	C_INNER_RX_BYTES,
 	C_ENCAP_PACKETS,
 	C_ENCAP_BYTES,
+	C_ENCAP_GSO_SENDS,
+	C_ENCAP_GSO_SEGMENTS,
 	C_FLOOD_PACKETS,
 	C_DECAP_FRAMES,
 	C_DECAP_BYTES,
+	C_DECAP_GRO_DATAGRAMS,
+	C_DECAP_GRO_SEGMENTS,
 	C_INNER_TX_FRAMES,
 	C_INNER_TX_ERRORS,
 	C_ARP_REPLIES,
@@ -54,6 +60,8 @@ enum {
 	C_STREAM_TRUNCATED,
 	C_STREAM_OVERSIZE,
 	C_STREAM_RUNT,
+	C_STREAM_NOT_ETHERNET,
+	C_STREAM_TRAILING,
 	C_TAP_SUPERFRAMES,
 	C_TAP_COALESCED,
 	C_TAP_OFFLOAD_ERRORS,
@@ -70,6 +78,34 @@ struct vtep_map {
 	uint16_t vlan;
 };
 
+/* A UDP socket bound to (local address, port) that sends the GSO runs
+ * of one source port; fd -1 when the port could not be bound (such runs
+ * go packet by packet until the slot is reused). */
+struct vtep_sock {
+	int fd;
+	uint16_t port;
+	uint64_t used_ns;
+};
+
+/* Consecutive frames to one remote with one source port and VNI, all as
+ * long as the first but the last: the segments of a TSO super-frame.
+ * They leave in one sendmsg with UDP_SEGMENT. */
+struct vtep_run {
+	struct vnet_addr remote;
+	uint32_t vni;
+	uint16_t sport;
+	unsigned n;		/* frames */
+	size_t ilen;		/* length of the first frame (sent, untagged) */
+	size_t bytes;		/* UDP payload: VXLAN headers and frames */
+	int closed;		/* a shorter frame ended it */
+	uint64_t ts, now;
+	struct {
+		struct iovec in[2];
+		int nin;
+		size_t ilen;
+	} f[VTEP_GSO_SEGS];
+};
+
 struct vtep {
 	/* configuration */
 	uint32_t vni;			/* VNI of untagged frames */
@@ -82,6 +118,7 @@ struct vtep {
 	uint8_t ttl, tos;
 	unsigned mtu;			/* underlay IP MTU */
 	int strict, learn;
+	int gso;			/* UDP GSO/GRO on the UDP underlay */
 
 	/* ports */
 	struct vnet_port *inner;
@@ -98,10 +135,20 @@ struct vtep {
 	struct sockaddr_storage txaddr[VTEP_TXQ];
 	uint8_t txhdr[VTEP_TXQ][64];
 
-	/* receive batch (UDP) */
+	/* UDP GSO: the pending run and the source-port sockets */
+	struct vtep_run run;
+	struct vtep_sock socks[VTEP_SOCKS];
+	unsigned nsocks;
+	struct iovec gsoiov[VTEP_GSO_SEGS * 3];
+
+	/* receive batch (UDP); a UDP_GRO cmsg gives a datagram's segment size */
 	struct mmsghdr rxm[VTEP_BATCH];
 	struct iovec rxiov[VTEP_BATCH];
 	struct sockaddr_storage rxaddr[VTEP_BATCH];
+	union {
+		struct cmsghdr align;
+		uint8_t b[64];
+	} rxcmsg[VTEP_BATCH];
 	uint8_t *rxbuf;
 
 	/* outer neighbours learned from a frame-stream underlay */
@@ -112,11 +159,22 @@ struct vtep {
 	unsigned nneigh, neigh_next;
 };
 
-/* Open the UDP underlay: a socket bound to local:port for receiving and a
- * raw socket for sending (so the source port can carry the inner flow's
- * entropy).  0 or -errno; *what names the step that failed. */
+/* Open the UDP underlay: a socket bound to local:port for receiving (with
+ * UDP_GRO when v->gso) and a raw socket for sending (so the source port
+ * can carry the inner flow's entropy).  0 or -errno; *what names the step
+ * that failed. */
 int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		  uint16_t port, const char **what);
+/* Close the UDP underlay's sockets (those of the GSO pool too). */
+void vtep_close_udp(struct vtep *v);
+/* gso.c: send the pending run v->run (n >= 2) in one UDP GSO sendmsg from
+ * the socket bound to its source port; the raw queue is flushed first, to
+ * keep the order.  Counts what it sent or dropped and returns 0; returns 1
+ * when the run must go packet by packet instead: no socket for the port,
+ * a segment too long for the path (EINVAL, EMSGSIZE), or UDP GSO
+ * unavailable (then v->gso is cleared for good). */
+int vtep_gso_send(struct vtep *v);
+void vtep_gso_close(struct vtep *v);
 /* Inner frames -> outer packets.  Returns 0, or -errno from the outer
  * stream (e.g. -EPIPE). */
 int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n);
