@@ -10,6 +10,7 @@
 #   (a) the raw veth link
 #   (b) the Linux kernel's VXLAN device (VNI 100, MTU 1450) on the veth
 #   (c) vnet one-process VTEP:  vnet-encap -i tap:vx0 -o udp:LOCAL ...
+#   (f) the same with --no-offload (what the offloads are worth)
 #   (d) vnet chain:  vnet-pipe vnet-tap tap:vx0,mtu=1450 = vnet-encap ...
 #   (e) nested vnet: VNI 100 carried as frames inside VNI 200 on the veth
 # For each: iperf3 TCP single stream (Gbit/s, receiver side), iperf3 UDP with
@@ -40,7 +41,7 @@ bin_arg=${1:-build/bin}
 secs=${BENCH_SECONDS:-5}
 usecs=${BENCH_UDP_SECONDS:-3}
 out_md=${BENCH_OUT:-build/bench.md}
-only=${BENCH_ONLY:-a b c d e}
+only=${BENCH_ONLY:-a b c d e f}
 cmdline="bash tests/bench/bench.sh $*"
 [ $# -eq 0 ] && cmdline="bash tests/bench/bench.sh"
 
@@ -447,6 +448,20 @@ down_vnet() {
 	ip -n "$NSB" link del vx0 2>/dev/null
 }
 down_c() { down_vnet; }
+
+# (f) is (c) without tap offloads and UDP GSO/GRO: one read/write per
+# frame and raw-socket sends -- what the offloads are worth.
+setup_f() {
+	need vnet-encap || return 1
+	start_vnet "vnet-encap (A)" "$NSA" "$bin/vnet-encap" -i tap:vx0 \
+		-o "udp:$U_A" --remote "$U_B" --vni 100 --no-offload
+	start_vnet "vnet-encap (B)" "$NSB" "$bin/vnet-encap" -i tap:vx0 \
+		-o "udp:$U_B" --remote "$U_A" --vni 100 --no-offload
+	wait_dev "$NSA" vx0 && wait_dev "$NSB" vx0 &&
+		vnet_up "$NSA" 198.19.5.1 vx0 && vnet_up "$NSB" 198.19.5.2 vx0 || return 1
+	peer=198.19.5.2 dev=vx0
+}
+down_f() { down_vnet; }
 down_d() { down_vnet; }
 down_e() { down_vnet; }
 
@@ -528,13 +543,14 @@ measure() {
 
 # --- main -------------------------------------------------------------------
 
-order=(a b c d e)
+order=(a b c d e f)
 declare -A label mtu tcp udp loss rtt reason
 label[a]="(a) raw veth"
 label[b]="(b) kernel VXLAN"
 label[c]="(c) vnet-encap on tap"
 label[d]="(d) vnet-pipe tap = encap"
 label[e]="(e) vnet nested VNI 100 in 200"
+label[f]="(f) vnet-encap --no-offload"
 
 cpu=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 [ -n "$cpu" ] || cpu=$(uname -m)
@@ -618,6 +634,7 @@ mkdir -p "$(dirname "$out_md")" 2>/dev/null
 	echo "- (d) \`vnet-pipe vnet-tap tap:vx0,mtu=1450 = vnet-encap --vni 100 -o udp:LOCAL --remote PEER\`."
 	echo "- (e) \`vnet-pipe vnet-tap tap:vx0,mtu=1400 = vnet-encap --vni 100 --mtu 1450 --local 198.19.0.1"
 	echo "  --remote 198.19.0.2 -o - = vnet-encap --vni 200 -o udp:LOCAL --remote PEER\`."
+	echo "- (f) (c) with \`--no-offload\`: no tap offloads, no UDP GSO/GRO."
 } >"$out_md" || echo "bench: cannot write $out_md" >&2
 echo "markdown: $out_md"
 
