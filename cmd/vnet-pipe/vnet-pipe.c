@@ -175,6 +175,15 @@ static struct member *split_members(int argc, char **argv, int first, int *n)
 	if (count < 2)
 		usage_error("a chain needs at least two members, "
 			    "separated by '='");
+	/* Every member must have a command; check before allocating, so
+	 * that a usage error leaves nothing behind. */
+	for (i = first, k = 1; i <= argc; i++) {
+		if (i < argc && strcmp(argv[i], "="))
+			continue;
+		if (i == first || !strcmp(argv[i - 1], "="))
+			usage_error("member %d of the chain is empty", k);
+		k++;
+	}
 
 	m = calloc((size_t)count, sizeof(*m));
 	if (!m)
@@ -184,8 +193,6 @@ static struct member *split_members(int argc, char **argv, int first, int *n)
 	for (i = first; i <= argc; i++) {
 		if (i < argc && strcmp(argv[i], "="))
 			continue;
-		if (&argv[i] == m[k].argv)
-			usage_error("member %d of the chain is empty", k + 1);
 		if (i == argc)
 			break;
 		argv[i] = NULL;
