@@ -8,6 +8,7 @@
 #include "vnet/csum.h"
 #include "vnet/hash.h"
 #include "vnet/pkt.h"
+#include "../unit/refcsum.h"
 
 #define CHECK(c)                                                               \
 	do {                                                                   \
@@ -16,21 +17,6 @@
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
-
-/* RFC 1071 a byte pair at a time, to check the fast sum against. */
-static uint16_t ref_csum(const uint8_t *p, size_t n)
-{
-	uint64_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static void check_pkt(const struct vnet_pkt *p, const uint8_t *data, size_t len,
 		      int r)

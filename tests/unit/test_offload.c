@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "vnet/offload.h"
+#include "refcsum.h"
 
 #define MSS4	1448
 #define MSS6	1428
@@ -70,21 +71,6 @@ static unsigned get16(const uint8_t *b)
 static uint32_t get32(const uint8_t *b)
 {
 	return (uint32_t)get16(b) << 16 | get16(b + 2);
-}
-
-/* RFC 1071 a byte pair at a time: the complement of the folded sum. */
-static uint16_t ref_csum(const uint8_t *p, size_t n)
-{
-	uint64_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* The pseudo-header (RFC 768 / RFC 8200 8.1) as bytes in tmp. */

@@ -35,6 +35,7 @@
 
 #include "harness.h"
 #include "vnet/offload.h"
+#include "refcsum.h"
 
 #define TAP	"vnoff0"
 #define LPORT	7777
@@ -86,25 +87,6 @@ static long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* RFC 1071 a byte pair at a time, over any number of pieces (each piece
- * but the last of even length): the complement of the folded sum. */
-static uint16_t ref_csum2(const uint8_t *a, size_t an, const uint8_t *b,
-			  size_t bn)
-{
-	uint64_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < an; i += 2)
-		sum += (uint32_t)a[i] << 8 | a[i + 1];
-	for (i = 0; i + 1 < bn; i += 2)
-		sum += (uint32_t)b[i] << 8 | b[i + 1];
-	if (bn & 1)
-		sum += (uint32_t)b[bn - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* The TCP checksum of an IPv4/TCP packet at ip, as found (0: valid) or

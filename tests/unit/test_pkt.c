@@ -10,6 +10,7 @@
 #include "vnet/csum.h"
 #include "vnet/hash.h"
 #include "vnet/pkt.h"
+#include "refcsum.h"
 
 /* A frame under construction: bytes appended in wire order. */
 struct fb {
@@ -53,25 +54,6 @@ static void set16(struct fb *f, size_t off, unsigned int v)
 {
 	f->b[off] = (uint8_t)(v >> 8);
 	f->b[off + 1] = (uint8_t)v;
-}
-
-/* The reference checksum: RFC 1071 as written, one byte pair at a time. */
-static uint16_t ref_sum(const uint8_t *p, size_t n, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static uint16_t ref_csum(const uint8_t *p, size_t n)
-{
-	return (uint16_t)~ref_sum(p, n, 0);
 }
 
 /* Ethernet header; returns nothing, the EtherType is written by caller. */
