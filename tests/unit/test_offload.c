@@ -12,6 +12,7 @@
 
 #include "harness.h"
 #include "vnet/offload.h"
+#include "bytes.h"
 #include "refcsum.h"
 
 #define MSS4	1448
@@ -50,28 +51,6 @@ static uint8_t sf2[70000]; /* a copy of it */
 static uint8_t tmp[70100]; /* ref_l4_csum() */
 static uint8_t scratch[VNET_SEG_MAX * VNET_SEG_HDR_MAX];
 static struct vnet_seg segs[VNET_SEG_MAX];
-
-static void put16(uint8_t *b, unsigned v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, v >> 16);
-	put16(b + 2, v & 0xffff);
-}
-
-static unsigned get16(const uint8_t *b)
-{
-	return (unsigned)b[0] << 8 | b[1];
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)get16(b) << 16 | get16(b + 2);
-}
 
 /* The pseudo-header (RFC 768 / RFC 8200 8.1) as bytes in tmp. */
 static size_t ref_pseudo_bytes(const uint8_t *ip, int v6, size_t l4len,

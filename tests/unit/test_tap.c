@@ -166,15 +166,7 @@ static void test_link_errors(void)
 
 static int skip(const char *why)
 {
-	const char *strict = getenv("VNET_TEST_STRICT");
-
-	if (strict && !strcmp(strict, "1")) {
-		printf("not ok 1 - tap # %s (VNET_TEST_STRICT=1)\n1..1\n",
-		       why);
-		return 1;
-	}
-	printf("ok 1 - tap # skip %s\n1..1\n", why);
-	return 0;
+	return t_skip_all("tap", why);
 }
 
 int main(void)
