@@ -101,7 +101,15 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib \
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/vnet/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(MNL_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(MNL_LIBS) $(PCAP_LIBS)
+
+# Micro-benchmarks: tests/bench/*.c, linked with the library.
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+$(B)/bench/%: $(B)/tests/bench/%.o $(B)/libvnet.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
 
 units: $(UNIT_BINS)
 fuzzers: $(FUZZ_BINS)
@@ -129,8 +137,12 @@ fuzz: fuzzers
 		--fuzz-seconds $(FUZZ_SECONDS) --counts $(B)/fuzz.counts || true
 	@sh tests/summary.sh $(B)/fuzz.counts
 
-bench: all
+# The overlay table (bench.sh), then every other tests/bench/*.sh.
+bench: all $(BENCH_BINS)
 	@bash tests/bench/bench.sh $(B)/bin
+	@for s in $(filter-out tests/bench/bench.sh,$(sort $(wildcard tests/bench/*.sh))); do \
+		bash $$s $(B) || exit 1; \
+	done
 
 demo: all
 	@bash contrib/vnet-demo $(B)/bin

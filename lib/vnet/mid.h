@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: ISC */
+/* mid.h -- the frame loop of a middle program (DESIGN.md section 2).
+ *
+ * A middle program (vnet-acl, vnet-flowexport, ...) sits between a left
+ * neighbour (toward the workload) and a right neighbour (toward the
+ * fabric).  Each side is a port spec (port.h); "-" on the left is fds 0/1,
+ * "-" on the right is fds 3/4 (or ALTERNATE_STDIN/ALTERNATE_STDOUT).  When
+ * both sides are "-" and the right-hand fds are not open, the program is a
+ * one-way filter from stdin to stdout in the configured direction:
+ * egress (left to right) by default, or ingress.  A sink reads only (stdin
+ * or a capture) and writes nothing.
+ *
+ * Directions: VNET_EGRESS is a frame that came from the left and goes
+ * right; VNET_INGRESS came from the right and goes left.  In a one-way
+ * filter every frame has the configured direction.
+ *
+ * The loop polls both inputs with the signals of sig.h unblocked, hands
+ * each batch to the frames callback, flushes the outputs once per batch,
+ * and calls the signal callback for SIGHUP/SIGUSR1 and the tick callback
+ * at least once a second (by the one clock, clock.h) so that timers run
+ * on an idle link.  It returns when every stream input has ended (taps
+ * never end), on SIGTERM/SIGINT, or when an output is closed (EPIPE):
+ * all of these return 0.  Errors are logged (log.h) and return -errno.
+ */
+#ifndef VNET_MID_H
+#define VNET_MID_H
+
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vnet/stream.h"
+
+enum vnet_dir { VNET_EGRESS = 0, VNET_INGRESS = 1 };
+
+/* "egress" or "ingress"; 0 or -EINVAL. */
+int vnet_dir_parse(const char *s, enum vnet_dir *d);
+const char *vnet_dir_name(enum vnet_dir d);
+
+struct vnet_mid_config {
+	const char *left;	/* port spec, NULL = "-" */
+	const char *right;	/* port spec, NULL = "-" */
+	enum vnet_dir dir;	/* direction of a one-way filter */
+	enum vnet_stream_fmt fmt; /* output stream format */
+	int no_offload;		/* taps: no IFF_VNET_HDR */
+	int sink;		/* read the left side only, write nothing */
+	const char *user;	/* drop privileges after opening, or NULL */
+};
+
+struct vnet_mid;
+
+struct vnet_mid_ops {
+	/* A batch of n frames read in direction dir.  Forward what passes
+	 * with vnet_mid_send(), answer with vnet_mid_reply().  Frames stay
+	 * valid until the callback returns.  Return 0, or -errno to stop
+	 * the loop with that error (already logged). */
+	int (*frames)(void *arg, struct vnet_mid *m, enum vnet_dir dir,
+		      struct vnet_frame *f, unsigned n);
+	/* VNET_SIG_HUP / VNET_SIG_USR1 flags (sig.h); may be NULL. */
+	void (*signal)(void *arg, struct vnet_mid *m, int sigflags);
+	/* Timers; may be NULL.  now is vnet_clock_now(). */
+	void (*tick)(void *arg, struct vnet_mid *m, uint64_t now);
+};
+
+/* Open both sides.  On failure returns NULL with errno set and *what
+ * naming what failed ("open left tap:vm1", ...) for the log. */
+struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
+			       const char **what);
+/* Flushes and closes both sides; takes NULL. */
+void vnet_mid_close(struct vnet_mid *m);
+int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
+		 void *arg);
+
+/* Send a frame onward in direction dir (egress: to the right side,
+ * ingress: to the left side).  Buffered until the end of the batch.
+ * 0, or -errno; -ENOTCONN when that side is not written (a one-way
+ * filter's other direction, a sink): the caller counts it. */
+int vnet_mid_send(struct vnet_mid *m, enum vnet_dir dir, uint64_t ts_ns,
+		  const struct iovec *iov, int iovcnt);
+/* Send a frame back toward where a frame of direction dir came from (a
+ * TCP RST or ICMP error answering it).  -ENOTCONN in a one-way filter
+ * or a sink. */
+int vnet_mid_reply(struct vnet_mid *m, enum vnet_dir dir, uint64_t ts_ns,
+		   const struct iovec *iov, int iovcnt);
+
+/* Whether the program runs as a one-way filter or a sink, and then in
+ * which direction. */
+int vnet_mid_oneway(const struct vnet_mid *m);
+enum vnet_dir vnet_mid_dir(const struct vnet_mid *m);
+/* Input statistics of side dir's reader (egress = left input), NULL for
+ * a tap or a side not read. */
+const struct vnet_sr_stats *vnet_mid_rstats(const struct vnet_mid *m,
+					    enum vnet_dir dir);
+
+#endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: ISC */
+/* test_mid.c -- the middle-program loop over pipes: two-way forwarding,
+ * replies, end of input, one-way refusal of the other direction. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vnet/mid.h"
+#include "vnet/sig.h"
+#include "vnet/stream.h"
+
+/* Write a pcap stream of n frames of len bytes (first byte = index + tag)
+ * to fd and close it. */
+static void write_stream(int fd, unsigned n, unsigned len, uint8_t tag)
+{
+	struct vnet_sw *w = vnet_sw_new(fd, VNET_FMT_PCAP, 0);
+	uint8_t buf[256];
+
+	for (unsigned i = 0; i < n; i++) {
+		struct iovec v = { buf, len };
+
+		memset(buf, 0, sizeof(buf));
+		buf[0] = (uint8_t)(tag + i);
+		buf[12] = 0x08;	/* EtherType IPv4, not that it matters */
+		vnet_sw_put(w, 1000000000ULL * (i + 1), &v, 1);
+	}
+	vnet_sw_flush(w);
+	vnet_sw_free(w);
+	close(fd);
+}
+
+/* Read back a stream from fd: the first bytes of its frames into out. */
+static unsigned read_stream(int fd, uint8_t *out, unsigned max)
+{
+	struct vnet_sr *r = vnet_sr_new(fd, 0);
+	struct vnet_frame f;
+	unsigned n = 0;
+
+	for (;;) {
+		int k = vnet_sr_next(r, &f);
+
+		if (k == 1) {
+			if (n < max)
+				out[n] = f.data[0];
+			n++;
+			continue;
+		}
+		if (k < 0 || vnet_sr_fill(r) <= 0)
+			break;
+	}
+	vnet_sr_free(r);
+	close(fd);
+	return n;
+}
+
+struct ctx {
+	unsigned seen[2], replies, refused;
+	int reply_every;
+};
+
+/* Forward everything; answer every reply_every-th egress frame back. */
+static int frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
+		  struct vnet_frame *f, unsigned n)
+{
+	struct ctx *c = arg;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct iovec v = { (void *)f[i].data, f[i].len };
+		int r;
+
+		c->seen[dir]++;
+		if (vnet_mid_send(m, dir, f[i].ts_ns, &v, 1) == -ENOTCONN)
+			c->refused++;
+		if (c->reply_every && dir == VNET_EGRESS &&
+		    c->seen[dir] % (unsigned)c->reply_every == 0) {
+			uint8_t rb[64] = { 0xee };
+
+			v.iov_base = rb;
+			v.iov_len = sizeof(rb);
+			r = vnet_mid_reply(m, dir, f[i].ts_ns, &v, 1);
+			if (r == 0)
+				c->replies++;
+			else if (r == -ENOTCONN)
+				c->refused++;
+		}
+	}
+	return 0;
+}
+
+static void test_two_way(void)
+{
+	int lin[2], lout[2], rin[2], rout[2];
+	char l[32], r[32];
+	struct vnet_mid_config c = { .left = l, .right = r };
+	struct vnet_mid_ops ops = { .frames = frames };
+	struct ctx cx = { .reply_every = 5 };
+	struct vnet_mid *m;
+	const char *what = NULL;
+	uint8_t got[256];
+
+	T_ASSERT(pipe(lin) == 0 && pipe(lout) == 0 && pipe(rin) == 0 &&
+		 pipe(rout) == 0);
+	for (int i = 0; i < 2; i++) {
+		fcntl(lout[i], F_SETPIPE_SZ, 1 << 20);
+		fcntl(rout[i], F_SETPIPE_SZ, 1 << 20);
+	}
+	write_stream(lin[1], 100, 60, 0);
+	write_stream(rin[1], 7, 60, 0x80);
+	snprintf(l, sizeof(l), "fd:%d,%d", lin[0], lout[1]);
+	snprintf(r, sizeof(r), "fd:%d,%d", rin[0], rout[1]);
+	m = vnet_mid_open(&c, &what);
+	T_ASSERT(m != NULL);
+	if (!m) {
+		printf("# %s: %s\n", what, strerror(errno));
+		return;
+	}
+	T_EQ(vnet_mid_oneway(m), 0);
+	T_EQ(vnet_mid_run(m, &ops, &cx), 0);
+	vnet_mid_close(m);
+	close(lout[1]);
+	close(rout[1]);
+	close(lin[0]);
+	close(rin[0]);
+	T_EQ(cx.seen[VNET_EGRESS], 100);
+	T_EQ(cx.seen[VNET_INGRESS], 7);
+	T_EQ(cx.replies, 20);
+	T_EQ(cx.refused, 0);
+	/* Right output: the 100 egress frames in order. */
+	T_EQ(read_stream(rout[0], got, sizeof(got)), 100);
+	T_EQ(got[0], 0);
+	T_EQ(got[99], 99);
+	/* Left output: 7 ingress frames and 20 replies, interleaved. */
+	T_EQ(read_stream(lout[0], got, sizeof(got)), 27);
+}
+
+static void test_bad_spec(void)
+{
+	struct vnet_mid_config c = { .left = "udp:198.18.0.1",
+				     .right = "fd:0,1" };
+	const char *what = NULL;
+
+	T_ASSERT(vnet_mid_open(&c, &what) == NULL);
+	T_ASSERT(what && strstr(what, "not udp:"));
+	c.left = "bogus:x";
+	T_ASSERT(vnet_mid_open(&c, &what) == NULL);
+	T_ASSERT(what && strstr(what, "left port 'bogus:x'"));
+}
+
+static void test_dir_names(void)
+{
+	enum vnet_dir d;
+
+	T_EQ(vnet_dir_parse("ingress", &d), 0);
+	T_EQ(d, VNET_INGRESS);
+	T_EQ(vnet_dir_parse("egress", &d), 0);
+	T_EQ(d, VNET_EGRESS);
+	T_EQ(vnet_dir_parse("both", &d), -EINVAL);
+	T_STREQ(vnet_dir_name(VNET_INGRESS), "ingress");
+}
+
+int main(void)
+{
+	vnet_sig_init();
+	T_RUN(test_two_way);
+	T_RUN(test_bad_spec);
+	T_RUN(test_dir_names);
+	return T_DONE();
+}
