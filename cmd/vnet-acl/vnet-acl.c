@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: ISC */
+/* vnet-acl -- stateful microsegmentation firewall between a workload and
+ * the fabric. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vnet/acl.h"
+#include "vnet/clock.h"
+#include "vnet/ct.h"
+#include "vnet/log.h"
+#include "vnet/mid.h"
+#include "vnet/num.h"
+#include "vnet/sig.h"
+#include "vnet/tool.h"
+#include "acl-tool.h"
+
+static const char usage[] =
+	"usage: vnet-acl [-hVv] -p POLICY [-l LEFT] [-r RIGHT] [--dir egress|ingress]\n"
+	"                [--ct-max N] [--ct-reserve N] [--ct-quota N|SEG=N]...\n"
+	"                [--timeout NAME=DUR]... [--log] [--ct-dump FILE]\n"
+	"                [--pidfile FILE] [-F FMT] [--clock live|pcap] [--stats]\n"
+	"                [--no-offload] [-u USER]\n"
+	"       vnet-acl --check -p POLICY\n"
+	"       vnet-acl --explain [--json] -p POLICY [--dir egress|ingress]\n"
+	"                [--clock live|pcap] [FILE]\n"
+	"       vnet-acl --reload PIDFILE [-p POLICY]\n"
+	"  LEFT, RIGHT: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M] (default -)\n"
+	"  FMT: pcap | pcap-ns | vde;  NAME: tcp-syn tcp-est tcp-fin tcp-close\n"
+	"  udp udp-stream icmp other\n";
+
+/* Modes, and the options each takes. */
+enum { M_RUN = 1, M_CHECK = 2, M_EXPLAIN = 4, M_RELOAD = 8, M_ANY = 15 };
+
+static const char *const mode_opt[] = {
+	[M_RUN] = NULL,
+	[M_CHECK] = "--check",
+	[M_EXPLAIN] = "--explain",
+	[M_RELOAD] = "--reload",
+};
+
+enum {
+	OPT_DIR = 256,
+	OPT_CT_MAX,
+	OPT_CT_RESERVE,
+	OPT_CT_QUOTA,
+	OPT_TIMEOUT,
+	OPT_LOG,
+	OPT_CT_DUMP,
+	OPT_PIDFILE,
+	OPT_CLOCK,
+	OPT_STATS,
+	OPT_NO_OFFLOAD,
+	OPT_CHECK,
+	OPT_EXPLAIN,
+	OPT_JSON,
+	OPT_RELOAD,
+};
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "policy", required_argument, NULL, 'p' },
+	{ "left", required_argument, NULL, 'l' },
+	{ "right", required_argument, NULL, 'r' },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
+	{ "ct-reserve", required_argument, NULL, OPT_CT_RESERVE },
+	{ "ct-quota", required_argument, NULL, OPT_CT_QUOTA },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "log", no_argument, NULL, OPT_LOG },
+	{ "ct-dump", required_argument, NULL, OPT_CT_DUMP },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "format", required_argument, NULL, 'F' },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
+	{ "user", required_argument, NULL, 'u' },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "reload", required_argument, NULL, OPT_RELOAD },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The modes an option goes with (by its getopt value). */
+static unsigned opt_modes(int c)
+{
+	switch (c) {
+	case 'h': case 'V': case 'v': case 'p':
+	case OPT_CHECK: case OPT_EXPLAIN: case OPT_RELOAD:
+		return M_ANY;
+	case OPT_DIR: case OPT_CT_MAX: case OPT_CT_RESERVE: case OPT_CT_QUOTA:
+	case OPT_TIMEOUT: case OPT_LOG: case OPT_CT_DUMP: case OPT_CLOCK:
+	case OPT_STATS:
+		return M_RUN | M_EXPLAIN;
+	case OPT_JSON:
+		return M_EXPLAIN;
+	default:
+		return M_RUN;
+	}
+}
+
+/* Fixed hash seed of the connection table with --clock pcap, so a replay
+ * evicts and dumps the same way every time. */
+#define PCAP_SEED 0x766e65742d61636cULL /* "vnet-acl" */
+
+struct conf {
+	const char *policy, *left, *right, *ct_dump, *pidfile, *user;
+	const char *reload, *file;
+	unsigned mode;
+	enum vnet_dir dir;
+	enum vnet_stream_fmt fmt;
+	enum vnet_clock_mode clk;
+	int clk_given, stats, log, no_offload, json;
+	uint64_t ct_max, ct_reserve, ct_quota;
+	int has_reserve, has_quota, has_seg_quota;
+	uint32_t seg_quota[VNET_CT_SEGMENTS];
+	uint64_t timeout[VNET_CT_T_MAX];
+};
+
+struct state {
+	const struct conf *cf;
+	struct vnet_acl *a;
+	struct vnet_mid *m;
+	struct vnet_ratelimit send_rl;
+	uint8_t out[VNET_ACL_REPLY_MAX];
+};
+
+const char *acl_policy_error(const struct vnet_policy_error *e, char *buf,
+			     size_t n)
+{
+	if (e->line)
+		snprintf(buf, n, "%s:%u: %s", e->file, e->line, e->msg);
+	else
+		snprintf(buf, n, "%s: %s", e->file, e->msg);
+	return buf;
+}
+
+static struct vnet_policy *load_or_exit(const char *path)
+{
+	struct vnet_policy_error err;
+	struct vnet_policy *p;
+	char buf[600];
+
+	memset(&err, 0, sizeof(err));
+	if (!(p = vnet_policy_load(path, &err))) {
+		if (!err.file[0])
+			snprintf(err.file, sizeof(err.file), "%s", path);
+		vnet_config_error("%s", acl_policy_error(&err, buf, sizeof(buf)));
+	}
+	return p;
+}
+
+/* "N" (the default quota) or "SEG=N". */
+static void parse_quota(struct conf *cf, const char *arg, unsigned *seen)
+{
+	char buf[64], *eq;
+	uint64_t seg, n;
+
+	if (!(eq = strchr(arg, '='))) {
+		vnet_opt_once(seen, 1u << 20, "--ct-quota N");
+		cf->ct_quota = vnet_opt_u64("--ct-quota", arg, 1, VNET_CT_MAX);
+		cf->has_quota = 1;
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.*s", (int)(eq - arg), arg);
+	seg = vnet_opt_u64("--ct-quota SEG", buf, 0, VNET_CT_SEGMENTS - 1);
+	n = vnet_opt_u64("--ct-quota", eq + 1, 1, VNET_CT_MAX);
+	if (cf->seg_quota[seg])
+		vnet_usage_error("--ct-quota: segment %llu given twice",
+				 (unsigned long long)seg);
+	cf->seg_quota[seg] = (uint32_t)n;
+	cf->has_seg_quota = 1;
+}
+
+/* NAME=DURATION. */
+static void parse_timeout(struct conf *cf, const char *arg)
+{
+	char buf[64], *eq;
+	uint64_t ns;
+	int i;
+
+	if (!(eq = strchr(arg, '=')) || (size_t)(eq - arg) >= sizeof(buf))
+		vnet_usage_error("--timeout: '%s' is not NAME=DURATION", arg);
+	snprintf(buf, sizeof(buf), "%.*s", (int)(eq - arg), arg);
+	if ((i = vnet_ct_timeout_parse(buf)) < 0)
+		vnet_usage_error("--timeout: unknown timeout '%s' (tcp-syn, "
+				 "tcp-est, tcp-fin, tcp-close, udp, udp-stream, "
+				 "icmp, other)", buf);
+	if (cf->timeout[i])
+		vnet_usage_error("--timeout %s given twice", buf);
+	ns = vnet_opt_duration("--timeout", eq + 1);
+	if (!ns)
+		vnet_usage_error("--timeout: %s must be longer than 0", buf);
+	cf->timeout[i] = ns;
+}
+
+static void parse_args(struct conf *cf, int argc, char **argv)
+{
+	const struct option *o;
+	unsigned seen = 0;
+	int verbose = VNET_LOG_WARN, c;
+	char given[OPT_RELOAD + 1] = { 0 };
+
+	while ((c = getopt_long(argc, argv, "hVvp:l:r:F:u:", longopts,
+				NULL)) != -1) {
+		if (c > 0 && c <= OPT_RELOAD)
+			given[c] = 1;
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case 'V':
+			vnet_print_version();
+		case 'v':
+			verbose++;
+			break;
+		case 'p':
+			vnet_opt_once(&seen, 1u << 0, "-p/--policy");
+			cf->policy = optarg;
+			break;
+		case 'l':
+			vnet_opt_once(&seen, 1u << 1, "-l/--left");
+			cf->left = optarg;
+			break;
+		case 'r':
+			vnet_opt_once(&seen, 1u << 2, "-r/--right");
+			cf->right = optarg;
+			break;
+		case OPT_DIR:
+			vnet_opt_once(&seen, 1u << 3, "--dir");
+			if (vnet_dir_parse(optarg, &cf->dir))
+				vnet_usage_error("--dir: '%s' is not egress or "
+						 "ingress", optarg);
+			break;
+		case OPT_CT_MAX:
+			vnet_opt_once(&seen, 1u << 4, "--ct-max");
+			cf->ct_max = vnet_opt_u64("--ct-max", optarg, 1,
+						  VNET_CT_MAX);
+			break;
+		case OPT_CT_RESERVE:
+			vnet_opt_once(&seen, 1u << 5, "--ct-reserve");
+			cf->ct_reserve = vnet_opt_u64("--ct-reserve", optarg, 0,
+						      VNET_CT_MAX - 1);
+			cf->has_reserve = 1;
+			break;
+		case OPT_CT_QUOTA:
+			parse_quota(cf, optarg, &seen);
+			break;
+		case OPT_TIMEOUT:
+			parse_timeout(cf, optarg);
+			break;
+		case OPT_LOG:
+			cf->log = 1;
+			break;
+		case OPT_CT_DUMP:
+			vnet_opt_once(&seen, 1u << 6, "--ct-dump");
+			cf->ct_dump = optarg;
+			break;
+		case OPT_PIDFILE:
+			vnet_opt_once(&seen, 1u << 7, "--pidfile");
+			cf->pidfile = optarg;
+			break;
+		case 'F':
+			vnet_opt_once(&seen, 1u << 8, "-F/--format");
+			if (vnet_stream_fmt_parse(optarg, &cf->fmt))
+				vnet_usage_error("--format: unknown format '%s' "
+						 "(pcap, pcap-ns or vde)", optarg);
+			break;
+		case OPT_CLOCK:
+			vnet_opt_once(&seen, 1u << 9, "--clock");
+			if (vnet_clock_parse(optarg, &cf->clk))
+				vnet_usage_error("--clock: '%s' is not live or pcap",
+						 optarg);
+			cf->clk_given = 1;
+			break;
+		case OPT_STATS:
+			cf->stats = 1;
+			break;
+		case OPT_NO_OFFLOAD:
+			cf->no_offload = 1;
+			break;
+		case 'u':
+			vnet_opt_once(&seen, 1u << 10, "-u/--user");
+			cf->user = optarg;
+			break;
+		case OPT_CHECK:
+		case OPT_EXPLAIN:
+		case OPT_RELOAD: {
+			unsigned m = c == OPT_CHECK ? M_CHECK
+				     : c == OPT_EXPLAIN ? M_EXPLAIN : M_RELOAD;
+
+			if (cf->mode && cf->mode != m)
+				vnet_usage_error("%s and %s exclude each other",
+						 mode_opt[cf->mode], mode_opt[m]);
+			vnet_opt_once(&seen, 1u << 11, mode_opt[m]);
+			cf->mode = m;
+			if (c == OPT_RELOAD)
+				cf->reload = optarg;
+			break;
+		}
+		case OPT_JSON:
+			cf->json = 1;
+			break;
+		default:
+			fputs(usage, stderr);
+			exit(2);
+		}
+	}
+	vnet_log_init("vnet-acl", verbose);
+	if (!cf->mode)
+		cf->mode = M_RUN;
+	for (o = longopts; o->name; o++) {
+		if (!given[o->val] || (opt_modes(o->val) & cf->mode))
+			continue;
+		if (cf->mode == M_RUN)
+			vnet_usage_error("--%s needs --explain", o->name);
+		vnet_usage_error("--%s does not go with %s", o->name,
+				 mode_opt[cf->mode]);
+	}
+	if (cf->mode == M_EXPLAIN && argc - optind > 1)
+		vnet_usage_error("one FILE expected");
+	if (cf->mode != M_EXPLAIN && argc - optind > 0)
+		vnet_usage_error("unexpected argument '%s'", argv[optind]);
+	if (cf->mode == M_EXPLAIN && optind < argc)
+		cf->file = argv[optind];
+	if (!cf->policy && cf->mode != M_RELOAD)
+		vnet_usage_error("no policy given (-p POLICY)");
+	if (cf->mode == M_EXPLAIN && !cf->clk_given)
+		cf->clk = VNET_CLOCK_PCAP;
+}
+
+/* The engine's configuration from the options. */
+static void acl_config(const struct conf *cf, struct vnet_acl_config *ac)
+{
+	int i;
+
+	memset(ac, 0, sizeof(*ac));
+	vnet_ct_config_default(&ac->ct);
+	if (cf->ct_max)
+		ac->ct.max = (uint32_t)cf->ct_max;
+	ac->ct.reserve = cf->has_reserve ? (uint32_t)cf->ct_reserve
+					 : ac->ct.max / 16;
+	if (ac->ct.reserve >= ac->ct.max)
+		vnet_usage_error("--ct-reserve %u leaves nothing of --ct-max %u",
+				 ac->ct.reserve, ac->ct.max);
+	ac->ct.quota = cf->has_quota ? (uint32_t)cf->ct_quota
+				     : (ac->ct.max - ac->ct.reserve) / 2;
+	if (!ac->ct.quota)
+		ac->ct.quota = 1;
+	if (ac->ct.quota > ac->ct.max)
+		vnet_usage_error("--ct-quota %u is more than --ct-max %u",
+				 ac->ct.quota, ac->ct.max);
+	for (i = 0; i < VNET_CT_SEGMENTS; i++)
+		if (cf->seg_quota[i] > ac->ct.max)
+			vnet_usage_error("--ct-quota %d=%u is more than --ct-max %u",
+					 i, cf->seg_quota[i], ac->ct.max);
+	if (cf->has_seg_quota)
+		ac->ct.seg_quota = (uint32_t *)cf->seg_quota;
+	for (i = 0; i < VNET_CT_T_MAX; i++)
+		if (cf->timeout[i])
+			ac->ct.timeout[i] = cf->timeout[i];
+	ac->log = cf->log;
+	ac->explain = cf->mode == M_EXPLAIN;
+}
+
+/* ---- --check and --reload ---- */
+
+static int do_check(const struct conf *cf)
+{
+	struct vnet_policy *p = load_or_exit(cf->policy);
+	unsigned g, w, r;
+
+	vnet_policy_summary(p, &g, &w, &r);
+	printf("%s: ok: %u groups, %u workloads, %u rules\n", cf->policy, g, w,
+	       r);
+	vnet_policy_free(p);
+	if (fflush(stdout) || ferror(stdout)) {
+		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int do_reload(const struct conf *cf)
+{
+	char buf[64], path[64], comm[64];
+	uint64_t pid;
+	size_t n;
+	FILE *f;
+
+	if (cf->policy)
+		vnet_policy_free(load_or_exit(cf->policy));
+	if (!(f = fopen(cf->reload, "r"))) {
+		vnet_log(VNET_LOG_ERR, "%s: %s", cf->reload, strerror(errno));
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ' ||
+		     buf[n - 1] == '\t' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (vnet_parse_u64(buf, 1, INT_MAX, &pid)) {
+		vnet_log(VNET_LOG_ERR, "%s: no pid in the file", cf->reload);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/proc/%llu/comm",
+		 (unsigned long long)pid);
+	comm[0] = '\0';
+	if ((f = fopen(path, "r"))) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strcmp(comm, "vnet-acl")) {
+		vnet_log(VNET_LOG_ERR, "%s: pid %llu is not vnet-acl%s",
+			 cf->reload, (unsigned long long)pid,
+			 comm[0] ? "" : " (no such process)");
+		return 1;
+	}
+	if (kill((pid_t)pid, SIGHUP)) {
+		vnet_log(VNET_LOG_ERR, "%s: signal pid %llu: %s", cf->reload,
+			 (unsigned long long)pid, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- the running filter ---- */
+
+static void sync_stream_stats(struct state *st)
+{
+	const struct vnet_sr_stats *s[2] = {
+		vnet_mid_rstats(st->m, VNET_EGRESS),
+		vnet_mid_rstats(st->m, VNET_INGRESS),
+	};
+
+	vnet_acl_set_stream_stats(st->a, s, 2);
+}
+
+/* The connection table to --ct-dump, under a temporary name and renamed,
+ * so a reader never sees half a table. */
+static void dump_ct(const struct state *st)
+{
+	const char *path = st->cf->ct_dump;
+	char tmp[4200];
+	FILE *f;
+	int r;
+
+	if (!path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	if (!(f = fopen(tmp, "w"))) {
+		vnet_log(VNET_LOG_ERR, "ct dump %s: %s", tmp, strerror(errno));
+		return;
+	}
+	r = vnet_acl_dump_ct(st->a, f, vnet_clock_now());
+	if (fclose(f) || r < 0 || rename(tmp, path)) {
+		vnet_log(VNET_LOG_ERR, "ct dump %s: %s", path,
+			 strerror(r < 0 ? -r : errno));
+		unlink(tmp);
+	}
+}
+
+static void reload(struct state *st)
+{
+	struct vnet_policy_error err;
+	struct vnet_policy *p;
+	unsigned g, w, rules, revoked;
+	char buf[600];
+
+	memset(&err, 0, sizeof(err));
+	if (!(p = vnet_policy_load(st->cf->policy, &err))) {
+		if (!err.file[0])
+			snprintf(err.file, sizeof(err.file), "%s",
+				 st->cf->policy);
+		vnet_acl_count(st->a, VNET_ACL_RELOAD_FAILED, 1);
+		vnet_log(VNET_LOG_ERR, "reload refused: %s (keeping generation %u)",
+			 acl_policy_error(&err, buf, sizeof(buf)),
+			 vnet_acl_generation(st->a));
+		return;
+	}
+	vnet_policy_summary(p, &g, &w, &rules);
+	revoked = vnet_acl_replace_policy(st->a, p);
+	vnet_log(VNET_LOG_INFO,
+		 "reloaded %s: %u rules, generation %u, %u connections revoked",
+		 st->cf->policy, rules, vnet_acl_generation(st->a), revoked);
+}
+
+static int on_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
+		     struct vnet_frame *f, unsigned n)
+{
+	struct state *st = arg;
+	int pcap = vnet_clock_mode() == VNET_CLOCK_PCAP;
+	uint64_t now = vnet_clock_now();
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct iovec iov = { (void *)f[i].data, f[i].len };
+		size_t olen;
+		int act, r;
+
+		if (pcap) {
+			vnet_clock_observe(f[i].ts_ns);
+			now = vnet_clock_now();
+		}
+		act = vnet_acl_frame(st->a, dir, f[i].data, f[i].len, now, NULL,
+				     NULL, st->out, &olen);
+		if (act == VNET_ACT_ALLOW) {
+			r = vnet_mid_send(m, dir, f[i].ts_ns, &iov, 1);
+		} else if (olen) {
+			iov.iov_base = st->out;
+			iov.iov_len = olen;
+			r = vnet_mid_reply(m, dir, f[i].ts_ns, &iov, 1);
+			vnet_acl_count(st->a, r < 0 ? VNET_ACL_REJECT_UNSENDABLE
+						    : VNET_ACL_REJECTS_SENT, 1);
+		} else {
+			continue;
+		}
+		if (r == -EPIPE)
+			return r;
+		if (r < 0 && r != -ENOTCONN)
+			vnet_log_rl(&st->send_rl, now, VNET_LOG_WARN,
+				    "send %s: %s",
+				    act == VNET_ACT_ALLOW
+					    ? vnet_dir_name(dir)
+					    : "reject",
+				    strerror(-r));
+	}
+	return 0;
+}
+
+static void on_signal(void *arg, struct vnet_mid *m, int sig)
+{
+	struct state *st = arg;
+
+	(void)m;
+	if (sig & VNET_SIG_HUP)
+		reload(st);
+	if (sig & VNET_SIG_USR1) {
+		sync_stream_stats(st);
+		vnet_acl_print_counters(st->a, stderr);
+		dump_ct(st);
+	}
+}
+
+static void on_tick(void *arg, struct vnet_mid *m, uint64_t now)
+{
+	struct state *st = arg;
+
+	(void)m;
+	vnet_acl_tick(st->a, now);
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (!(f = fopen(path, "w"))) {
+		vnet_log(VNET_LOG_ERR, "pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f)) {
+		vnet_log(VNET_LOG_ERR, "pidfile %s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+static int do_run(const struct conf *cf, struct vnet_acl *a)
+{
+	static const struct vnet_mid_ops ops = {
+		.frames = on_frames,
+		.signal = on_signal,
+		.tick = on_tick,
+	};
+	struct vnet_mid_config mc = {
+		.left = cf->left,
+		.right = cf->right,
+		.dir = cf->dir,
+		.fmt = cf->fmt,
+		.no_offload = cf->no_offload,
+		.user = cf->user,
+	};
+	struct state *st;
+	const char *what;
+	int r, ret = 1;
+
+	if (!(st = calloc(1, sizeof(*st)))) {
+		vnet_log(VNET_LOG_ERR, "out of memory");
+		return 1;
+	}
+	st->cf = cf;
+	st->a = a;
+	st->send_rl = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(1, 5);
+	if ((r = vnet_sig_init()) < 0) {
+		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
+		goto out;
+	}
+	/* Written before the ports are opened and privileges dropped (it
+	 * may live in a root-owned /run); signals are already caught. */
+	if (cf->pidfile && write_pidfile(cf->pidfile) < 0)
+		goto out;
+	if (!(st->m = vnet_mid_open(&mc, &what))) {
+		vnet_log(VNET_LOG_ERR, "%s: %s", what, strerror(errno));
+		goto out;
+	}
+	r = vnet_mid_run(st->m, &ops, st);
+	if (r < 0 && r != -EPIPE)
+		goto out; /* logged by the loop */
+	ret = 0;
+out:
+	if (st->m) {
+		sync_stream_stats(st);
+		if (cf->stats)
+			vnet_acl_print_counters(a, stderr);
+		dump_ct(st);
+	}
+	vnet_mid_close(st->m);
+	if (cf->pidfile && unlink(cf->pidfile) && errno != ENOENT)
+		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->pidfile,
+			 strerror(errno));
+	free(st);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static struct conf cf = { .fmt = VNET_FMT_PCAP };
+	struct vnet_acl_config ac;
+	struct vnet_policy *p;
+	struct vnet_acl *a;
+	struct state st = { 0 };
+	int ret;
+
+	vnet_log_init("vnet-acl", VNET_LOG_WARN);
+	vnet_tool_set_usage(usage);
+	parse_args(&cf, argc, argv);
+
+	if (cf.mode == M_CHECK)
+		return do_check(&cf);
+	if (cf.mode == M_RELOAD)
+		return do_reload(&cf);
+
+	acl_config(&cf, &ac);
+	vnet_clock_set_mode(cf.clk);
+	p = load_or_exit(cf.policy);
+	if (!(a = vnet_acl_new(p, &ac)))
+		vnet_config_error("connection table of %u entries: %s",
+				  ac.ct.max, strerror(errno));
+	if (cf.clk == VNET_CLOCK_PCAP)
+		vnet_acl_set_seed(a, PCAP_SEED);
+
+	if (cf.mode == M_EXPLAIN) {
+		ret = acl_explain(a, cf.file, cf.dir, cf.json);
+		if (cf.stats)
+			vnet_acl_print_counters(a, stderr);
+		st.cf = &cf;
+		st.a = a;
+		dump_ct(&st);
+	} else {
+		ret = do_run(&cf, a);
+	}
+	vnet_acl_free(a);
+	return ret;
+}
