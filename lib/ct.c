@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "vnet/ct.h"
 #include "vnet/hash.h"
@@ -509,28 +507,6 @@ static int quoted_key(const struct vnet_pkt *p, uint16_t seg, struct key *k)
 
 /* ---- table --------------------------------------------------------- */
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t random_seed(const void *salt)
-{
-	uint64_t seed;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return seed;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return mix64((uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec) ^
-	       mix64((uint64_t)(uintptr_t)salt);
-}
-
 struct vnet_ct *vnet_ct_new(const struct vnet_ct_config *c)
 {
 	struct vnet_ct_config def;
@@ -579,7 +555,7 @@ struct vnet_ct *vnet_ct_new(const struct vnet_ct_config *c)
 	list_init(&ct->ur[1]);
 	for (i = 0; i < VNET_CT_SEGMENTS; i++)
 		list_init(&ct->segur[i]);
-	ct->seed = (uint32_t)random_seed(ct);
+	ct->seed = (uint32_t)vnet_random_seed(ct);
 	return ct;
 }
 

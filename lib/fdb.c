@@ -4,9 +4,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
+#include "vnet/hash.h"
 #include "vnet/fdb.h"
 
 /*
@@ -49,17 +48,6 @@ struct vnet_fdb {
 	struct flood_ent flood[VNET_FDB_FLOOD_MAX];
 };
 
-/* The 64-bit finalizer of MurmurHash3: a bijection with full avalanche. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static size_t slot_home(const struct vnet_fdb *fdb, uint32_t vni,
 			const uint8_t mac[6])
 {
@@ -67,7 +55,7 @@ static size_t slot_home(const struct vnet_fdb *fdb, uint32_t vni,
 		     (uint64_t)mac[2] << 24 | (uint64_t)mac[3] << 16 |
 		     (uint64_t)mac[4] << 8 | mac[5];
 
-	return (size_t)mix64(mix64(m ^ fdb->seed) + vni) & fdb->mask;
+	return (size_t)vnet_mix64(vnet_mix64(m ^ fdb->seed) + vni) & fdb->mask;
 }
 
 /* The slot holding (vni, mac), or the free slot that ends its probe. */
@@ -136,19 +124,6 @@ static int expired(const struct vnet_fdb *fdb, const struct fdb_ent *e,
 	       now - e->seen > fdb->ageing;
 }
 
-static uint64_t random_seed(const void *salt)
-{
-	uint64_t seed;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return seed;
-	/* No entropy yet (early boot): still different per run. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return mix64((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) ^
-	       mix64((uint64_t)(uintptr_t)salt);
-}
-
 struct vnet_fdb *vnet_fdb_new(uint32_t max, uint64_t ageing_ns)
 {
 	struct vnet_fdb *fdb;
@@ -171,7 +146,7 @@ struct vnet_fdb *vnet_fdb_new(uint32_t max, uint64_t ageing_ns)
 	fdb->mask = nslots - 1;
 	fdb->max = max;
 	fdb->ageing = ageing_ns;
-	fdb->seed = random_seed(fdb);
+	fdb->seed = vnet_random_seed(fdb);
 	return fdb;
 }
 

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "vnet/flow.h"
 #include "vnet/hash.h"
@@ -181,18 +179,6 @@ int vnet_flow_from_frame(const struct vnet_flow_classify *c,
 
 /* The cache */
 
-static uint32_t random_seed(const void *salt)
-{
-	uint32_t seed;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return seed;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^
-	       (uint32_t)(uintptr_t)salt;
-}
-
 struct vnet_flow_cache *vnet_flow_new(const struct vnet_flow_config *c)
 {
 	struct vnet_flow_cache *fc;
@@ -226,7 +212,7 @@ struct vnet_flow_cache *vnet_flow_new(const struct vnet_flow_config *c)
 	fc->sample_n = c->sample_n > 1 ? c->sample_n : 1;
 	fc->expired = c->expired;
 	fc->arg = c->arg;
-	fc->seed = random_seed(fc);
+	fc->seed = (uint32_t)vnet_random_seed(fc);
 	return fc;
 }
 

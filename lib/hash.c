@@ -1,8 +1,34 @@
 /* SPDX-License-Identifier: ISC */
 /* hash.c -- SipHash-1-3 keyed by a 32-bit seed, and the flow hash. */
+#include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "vnet/hash.h"
+
+uint64_t vnet_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+uint64_t vnet_random_seed(const void *salt)
+{
+	uint64_t seed;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return vnet_mix64((uint64_t)ts.tv_sec * 1000000000u +
+			  (uint64_t)ts.tv_nsec) ^
+	       vnet_mix64((uint64_t)(uintptr_t)salt);
+}
 
 /*
  * SipHash (Aumasson and Bernstein) with one compression and three

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
+#include "vnet/hash.h"
 #include "vnet/num.h"
 #include "vnet/policy.h"
 
@@ -80,16 +80,6 @@ struct htab {
 	uint32_t mask, n;
 	uint64_t seed;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 /* Three independent multiplies (their latencies overlap) and the high
  * half of their sum, where every input bit has had its say.  The keys
@@ -352,7 +342,7 @@ static uint32_t str_hash(const char *s)
 
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return (uint32_t)mix64(h);
+	return (uint32_t)vnet_mix64(h);
 }
 
 static int stab_find(const struct stab *t, const char *s)
@@ -2127,11 +2117,9 @@ static struct vnet_policy *policy_new(void)
 	p->nd = VNET_ACT_ALLOW;
 	p->other = VNET_ACT_DENY;
 	p->ngroups = 1;
-	if (getrandom(&p->ht.seed, sizeof(p->ht.seed), GRND_NONBLOCK) !=
-	    sizeof(p->ht.seed))
-		p->ht.seed = (uint64_t)(uintptr_t)p ^ 0x9e3779b97f4a7c15ULL;
-	p->pairtab.seed = mix64(p->ht.seed + 1);
-	p->nodetab.seed = mix64(p->ht.seed + 2);
+	p->ht.seed = vnet_random_seed(p);
+	p->pairtab.seed = vnet_mix64(p->ht.seed + 1);
+	p->nodetab.seed = vnet_mix64(p->ht.seed + 2);
 	return p;
 }
 

@@ -15,4 +15,11 @@ uint32_t vnet_hash_bytes(const void *p, size_t len, uint32_t seed);
  * both directions of a flow. */
 uint32_t vnet_flow_hash(const struct vnet_pkt *p, uint32_t seed, int sym);
 
+/* The 64-bit finalizer of MurmurHash3: a bijection with full avalanche,
+ * for spreading integer keys and deriving seeds. */
+uint64_t vnet_mix64(uint64_t x);
+/* A random seed for a table's hash (getrandom; without entropy yet, early
+ * at boot, the clock mixed with salt: still different per run and table). */
+uint64_t vnet_random_seed(const void *salt);
+
 #endif

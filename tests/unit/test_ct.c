@@ -6,6 +6,7 @@
 
 #include "bytes.h"
 #include "harness.h"
+#include "taddr.h"
 #include "vnet/ct.h"
 #include "vnet/pkt.h"
 
@@ -23,16 +24,6 @@ struct fr {
 	size_t len;
 	struct vnet_pkt p;
 };
-
-static struct vnet_addr ip(const char *s)
-{
-	struct vnet_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (vnet_addr_parse(s, &a))
-		T_FAIL("bad test address %s", s);
-	return a;
-}
 
 /* Ethernet (+ an 802.1Q tag when vlan) and an IP header for l4len bytes
  * of protocol proto; returns the offset of the L4 header.  frag: IPv4

@@ -5,19 +5,10 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "taddr.h"
 #include "vnet/fdb.h"
 
 #define SEC 1000000000ULL
-
-static struct vnet_addr ip(const char *s)
-{
-	struct vnet_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (vnet_addr_parse(s, &a))
-		T_FAIL("bad test address %s", s);
-	return a;
-}
 
 /* 02:00:00:xx:xx:xx, a locally administered unicast MAC from n. */
 static void mac_n(uint8_t mac[6], uint32_t n)

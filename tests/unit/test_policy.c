@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "taddr.h"
 #include "vnet/policy.h"
 
 /* ------------------------------------------------------------------ */
@@ -39,16 +40,6 @@ static const char *parse_err(const char *txt)
 	}
 	snprintf(out, sizeof(out), "%s:%u: %s", err.file, err.line, err.msg);
 	return out;
-}
-
-static struct vnet_addr ip(const char *s)
-{
-	struct vnet_addr a;
-
-	memset(&a, 0, sizeof(a));
-	if (vnet_addr_parse(s, &a))
-		T_FAIL("bad test address %s", s);
-	return a;
 }
 
 /* A query for proto between two addresses, segment 0, egress. */
