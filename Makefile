@@ -94,14 +94,25 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libvnet.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
 
-# libFuzzer harnesses: clang, with their own objects of the library.
+# libFuzzer harnesses: clang, with their own (instrumented) build of the
+# library, compiled once for all of them.
 FUZZ_CC ?= clang
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/vnet/*.h)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -MMD -MP \
+	-fsanitize=fuzzer-no-link $(FUZZ_SAN)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzzlib/%.o)
+$(B)/fuzzlib/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC/FUZZ $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(B)/libvnet-fuzz.a: $(FUZZ_LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(B)/fuzz/%: $(B)/fuzzlib/tests/fuzz/%.o $(B)/libvnet-fuzz.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(MNL_LIBS) $(PCAP_LIBS)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+		$(B)/libvnet-fuzz.a $(MNL_LIBS) $(PCAP_LIBS)
 
 # Micro-benchmarks: tests/bench/*.c, linked with the library.
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
