@@ -54,7 +54,7 @@ static int is_stdio(const char *spec)
 	return !spec || !strcmp(spec, "-");
 }
 
-/* Open side i (0 left, 1 right) from spec with flags; on failure the
+/* Open a side from spec with flags (VNET_PORT_RIGHT: the right side); on failure the
  * static *what names it. */
 static struct vnet_port *open_side(const char *spec, int flags,
 				   const struct vnet_mid_config *c,
@@ -118,13 +118,10 @@ struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 		   !vnet_port_right_open()) {
 		/* A one-way filter: stdin -> stdout in direction dir.  Both
 		 * ports wrap fds 0/1, each used one way. */
-		struct vnet_mid_config oc = *c;
-
 		m->oneway = 1;
-		oc.left = "fd:0,1";
 		if (!(m->side[m->dir] = open_side("fd:0,1", VNET_PORT_NO_WRITE,
-						  &oc, what)) ||
-		    !(m->side[!m->dir] = open_side("-", VNET_PORT_NO_READ, &oc,
+						  c, what)) ||
+		    !(m->side[!m->dir] = open_side("-", VNET_PORT_NO_READ, c,
 						   what)))
 			goto fail;
 	} else {

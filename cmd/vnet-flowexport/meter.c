@@ -34,6 +34,7 @@ static const char *const names[C_MAX] = {
 	[C_RECORDS_DROPPED] = "records_dropped",
 	[C_PASSED_EGRESS] = "passed_egress",
 	[C_PASSED_INGRESS] = "passed_ingress",
+	[C_PASS_ERRORS] = "pass_errors",
 	[C_CAPTURE_DROPPED] = "capture_dropped",
 	[C_STREAM_TRUNCATED] = "stream_truncated",
 	[C_STREAM_OVERSIZE] = "stream_oversize",
@@ -107,10 +108,13 @@ int meter_frames(struct meter *mt, enum vnet_dir dir,
 		if (mt->mid) {
 			struct iovec iov = { (void *)f[i].data, f[i].len };
 
-			if (!vnet_mid_send(mt->mid, dir, f[i].ts_ns, &iov, 1))
+			r = vnet_mid_send(mt->mid, dir, f[i].ts_ns, &iov, 1);
+			if (!r)
 				mt->ctr[dir == VNET_EGRESS ? C_PASSED_EGRESS
 							   : C_PASSED_INGRESS]
 					.value++;
+			else if (r != -ENOTCONN && r != -EPIPE)
+				mt->ctr[C_PASS_ERRORS].value++;
 		}
 		if (mt->pcap_clock) {
 			vnet_clock_observe(f[i].ts_ns);
