@@ -3,8 +3,8 @@
 #ifndef VNET_ACL_TOOL_H
 #define VNET_ACL_TOOL_H
 
-#include "vnet/acl.h"
-#include "vnet/policy.h"
+#include "vnet-acl/acl.h"
+#include "vnet-acl/policy.h"
 
 /* "FILE:LINE: msg", or "FILE: msg" for an error about the whole file;
  * returns buf. */

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vnet/acl.h"
+#include "vnet-acl/acl.h"
 #include "vnet/clock.h"
-#include "vnet/ct.h"
+#include "vnet-acl/ct.h"
 #include "vnet/log.h"
 #include "vnet/mid.h"
 #include "vnet/num.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* acl_bench.c -- per-packet cost of the vnet-acl engine (lib/acl.c with
- * lib/policy.c and lib/ct.c) as the policy and the connection table grow.
+/* acl_bench.c -- per-packet cost of the vnet-acl engine (cmd/vnet-acl/acl.c with
+ * cmd/vnet-acl/policy.c and cmd/vnet-acl/ct.c) as the policy and the connection table grow.
  *
  *   acl_bench [-q]                 the table (Markdown) on stdout
  *   acl_bench --policy FILE        write the 10-rule policy of the table
@@ -33,8 +33,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "vnet/acl.h"
-#include "vnet/policy.h"
+#include "vnet-acl/acl.h"
+#include "vnet-acl/policy.h"
 
 #define RUNS 5
 #define NEW_CONNS 50000

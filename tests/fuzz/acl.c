@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet/acl.h"
+#include "vnet-acl/acl.h"
 #include "vnet/csum.h"
 #include "vnet/log.h"
 #include "vnet/pkt.h"

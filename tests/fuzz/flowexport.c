@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet/flow.h"
-#include "vnet/ipfix.h"
+#include "vnet-flowexport/flow.h"
+#include "vnet-flowexport/ipfix.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet/policy.h"
+#include "vnet-acl/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* test_ct.c -- unit tests of connection tracking (lib/ct.c). */
+/* test_ct.c -- unit tests of connection tracking (cmd/vnet-acl/ct.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include "bytes.h"
 #include "harness.h"
 #include "taddr.h"
-#include "vnet/ct.h"
+#include "vnet-acl/ct.h"
 #include "vnet/pkt.h"
 
 #define SEC 1000000000ULL

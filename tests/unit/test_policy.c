@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* test_policy.c -- unit tests of the vnet-acl policy language (lib/policy.c).
+/* test_policy.c -- unit tests of the vnet-acl policy language (cmd/vnet-acl/policy.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,7 @@
 
 #include "harness.h"
 #include "taddr.h"
-#include "vnet/policy.h"
+#include "vnet-acl/policy.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
@@ -77,7 +77,7 @@ static const char *act_of(const struct vnet_policy *p,
 
 /* ------------------------------------------------------------------ */
 /* The reference: a model of a policy, its text, and a linear
- * first-match evaluation written independently of lib/policy.c.       */
+ * first-match evaluation written independently of cmd/vnet-acl/policy.c.       */
 
 static uint64_t rng_state;
 
