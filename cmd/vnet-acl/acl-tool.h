@@ -6,11 +6,6 @@
 #include "vnet-acl/acl.h"
 #include "vnet-acl/policy.h"
 
-/* "FILE:LINE: msg", or "FILE: msg" for an error about the whole file;
- * returns buf. */
-const char *acl_policy_error(const struct vnet_policy_error *e, char *buf,
-			     size_t n);
-
 /* --explain: run the stream in FILE (NULL or "-": standard input)
  * through a, one line per frame to standard output (TSV, or JSON lines
  * with json).  0, or 1 after logging a read or write error. */

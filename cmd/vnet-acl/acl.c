@@ -10,7 +10,6 @@
 #include "vnet-acl/acl.h"
 #include "vnet/csum.h"
 #include "vnet/hash.h"
-#include "vnet/log.h"
 
 #define NS 1000000000ULL
 
@@ -58,7 +57,6 @@ struct vnet_acl {
 	uint64_t ctr[VNET_ACL_CTR_MAX];
 	struct vnet_acl_rule_stats *rs;
 	unsigned nrs;
-	struct vnet_ratelimit log_rl;
 	double rej_tokens;
 	uint64_t rej_last;
 	uint32_t frag_seed;
@@ -163,7 +161,6 @@ struct vnet_acl *vnet_acl_new(struct vnet_policy *p,
 	}
 	a->pol = p;
 	a->generation = 1;
-	a->log_rl = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(10, 20);
 	a->rej_tokens = REJECT_BURST;
 	if (getrandom(&a->frag_seed, sizeof(a->frag_seed), GRND_NONBLOCK) !=
 	    sizeof(a->frag_seed))
@@ -617,18 +614,19 @@ static int decide_l2(struct vnet_acl *a, enum vnet_act act,
 	return VNET_ACT_DENY;
 }
 
+/* The drop log line of a frame, handed to the program's callback. */
 static void log_frame(struct vnet_acl *a, int act, enum vnet_dir dir,
 		      uint16_t seg, const uint8_t *data, size_t len,
 		      const char *why, const struct vnet_rule *r, uint64_t now)
 {
-	char sum[256], rn[300];
+	char sum[256], rn[300], line[640];
 
 	vnet_acl_summary(data, len, sum, sizeof(sum));
-	vnet_log_rl(&a->log_rl, now, VNET_LOG_WARN,
-		    "%s %s segment %u: %s (%s%s%s)",
-		    vnet_policy_act_name((enum vnet_act)act),
-		    vnet_dir_name(dir), seg, sum, why, r ? " " : "",
-		    r ? vnet_acl_rule_name(r, rn, sizeof(rn)) : "");
+	snprintf(line, sizeof(line), "%s %s segment %u: %s (%s%s%s)",
+		 vnet_policy_act_name((enum vnet_act)act), vnet_dir_name(dir),
+		 seg, sum, why, r ? " " : "",
+		 r ? vnet_acl_rule_name(r, rn, sizeof(rn)) : "");
+	a->cfg.log_line(a->cfg.log_arg, now, line);
 }
 
 int vnet_acl_frame(struct vnet_acl *a, enum vnet_dir dir, const uint8_t *data,
@@ -674,7 +672,7 @@ done:
 		if (!olen)
 			a->ctr[VNET_ACL_REJECT_UNSENDABLE]++;
 	}
-	if (a->cfg.log && vnet_log_level() >= VNET_LOG_WARN &&
+	if (a->cfg.log && a->cfg.log_line &&
 	    (act != VNET_ACT_ALLOW ||
 	     (r && (r->flags & VNET_RULE_LOG) && !strcmp(w, "new"))))
 		log_frame(a, act, dir, seg, data, len, w, r, now);

@@ -26,8 +26,8 @@
  *     limit (100 a second, burst 200).
  *
  * The segment of a frame is the VLAN ID of its outermost 802.1Q/802.1ad
- * tag, 0 when untagged.  The engine never prints, but for the drop log
- * (config.log, log.h's vnet_log_rl, 10 lines a second, burst 20).
+ * tag, 0 when untagged.  The engine never prints: the lines of the drop
+ * log (config.log) go to the program's callback, config.log_line.
  *
  * Errors: vnet_acl_new() returns NULL with errno set; others as stated.
  */
@@ -51,6 +51,11 @@ struct vnet_acl_config {
 	struct vnet_ct_config ct;
 	int log;     /* log denied/rejected frames and those of `log` rules */
 	int explain; /* --explain: no answers are built for rejects */
+	/* With log: called with each drop log line, "deny egress segment
+	 * 0: tcp A:P > B:Q [S] (policy FILE:LINE)", and now; the program
+	 * prints it (rate-limited).  NULL: no log. */
+	void (*log_line)(void *arg, uint64_t now, const char *line);
+	void *log_arg;
 };
 
 /* The counters, in the order vnet_acl_print_counters() writes them. */

@@ -559,7 +559,7 @@ struct src {
 
 struct parser {
 	struct vnet_policy *p;
-	struct vnet_policy_error *err;
+	struct vnet_err *err;
 	int errnum;
 	const char *file;
 	unsigned line;
@@ -611,14 +611,9 @@ __attribute__((format(printf, 2, 3))) static int perr(struct parser *ps,
 	if (ps->errnum)
 		return -1;
 	ps->errnum = EINVAL;
-	if (ps->err) {
-		snprintf(ps->err->file, sizeof(ps->err->file), "%s",
-			 ps->file ? ps->file : "");
-		ps->err->line = ps->line;
-		va_start(ap, fmt);
-		vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	vnet_err_vset(ps->err, ps->file, ps->line, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -2084,7 +2079,7 @@ static void parser_free(struct parser *ps)
 }
 
 static struct vnet_policy *
-parse_top(struct src *s, struct vnet_policy_error *err, struct vnet_policy *p)
+parse_top(struct src *s, struct vnet_err *err, struct vnet_policy *p)
 {
 	struct parser ps;
 	int ok;
@@ -2123,18 +2118,7 @@ static struct vnet_policy *policy_new(void)
 	return p;
 }
 
-static void set_err(struct vnet_policy_error *err, const char *file,
-		    unsigned line, const char *msg)
-{
-	if (!err)
-		return;
-	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
-	err->line = line;
-	snprintf(err->msg, sizeof(err->msg), "%s", msg);
-}
-
-struct vnet_policy *vnet_policy_load(const char *path,
-				     struct vnet_policy_error *err)
+struct vnet_policy *vnet_policy_load(const char *path, struct vnet_err *err)
 {
 	struct vnet_policy *p;
 	struct src *s;
@@ -2143,13 +2127,13 @@ struct vnet_policy *vnet_policy_load(const char *path,
 	if (!(p = policy_new()) || !(s = calloc(1, sizeof(*s)))) {
 		e = errno;
 		free(p);
-		set_err(err, path, 0, strerror(e));
+		vnet_err_sys(err, path, e);
 		errno = e;
 		return NULL;
 	}
 	if (open_src(&(struct parser){.p = p}, s, path)) {
 		e = errno;
-		set_err(err, path, 0, strerror(e));
+		vnet_err_sys(err, path, e);
 		if (s->f)
 			fclose(s->f);
 		free(s->dir);
@@ -2169,7 +2153,7 @@ struct vnet_policy *vnet_policy_load(const char *path,
 
 struct vnet_policy *vnet_policy_parse(const char *buf, size_t len,
 				      const char *name, const char *base_dir,
-				      struct vnet_policy_error *err)
+				      struct vnet_err *err)
 {
 	struct vnet_policy *p;
 	struct src *s;
@@ -2180,7 +2164,7 @@ struct vnet_policy *vnet_policy_parse(const char *buf, size_t len,
 	if (!(p = policy_new()) || !(s = calloc(1, sizeof(*s)))) {
 		e = errno;
 		free(p);
-		set_err(err, name, 0, strerror(e));
+		vnet_err_sys(err, name, e);
 		errno = e;
 		return NULL;
 	}
@@ -2191,7 +2175,7 @@ struct vnet_policy *vnet_policy_parse(const char *buf, size_t len,
 	     !(s->dir = strdup(strcmp(base_dir, ".") ? base_dir : "")))) {
 		free(s);
 		vnet_policy_free(p);
-		set_err(err, name, 0, strerror(ENOMEM));
+		vnet_err_sys(err, name, ENOMEM);
 		errno = ENOMEM;
 		return NULL;
 	}

@@ -9,8 +9,8 @@
  * then looks the candidate rules up in an index keyed by (from-group,
  * to-group), protocol and destination port, and takes the lowest rule id.
  *
- * Errors: the constructors return NULL with errno set and *err filled
- * ("FILE:LINE: what is wrong" is err->file, err->line and err->msg).
+ * Errors: the constructors return NULL with errno set and *err (err.h)
+ * filled: "FILE:LINE: what is wrong" is err->obj, err->line and err->msg.
  */
 #ifndef VNET_POLICY_H
 #define VNET_POLICY_H
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vnet/addr.h"
+#include "vnet/err.h"
 
 /* Limits; going past one is a parse error. */
 #define VNET_POLICY_MAX_RULES	  65536
@@ -29,21 +30,16 @@
 #define VNET_POLICY_MAX_NAME	  63
 
 struct vnet_policy;
-struct vnet_policy_error {
-	char file[256];
-	unsigned line; /* 0: the error is about the file as a whole */
-	char msg[256];
-};
 
 /* Load PATH with its includes.  NULL on error, *err filled (errno EINVAL
- * for a policy error; ENOENT etc. for I/O, with msg = strerror). */
-struct vnet_policy *vnet_policy_load(const char *path,
-				     struct vnet_policy_error *err);
+ * for a policy error; ENOENT etc. for I/O, with msg = strerror and line
+ * 0: the error is about the file as a whole). */
+struct vnet_policy *vnet_policy_load(const char *path, struct vnet_err *err);
 /* Parse a buffer named `name`; includes are resolved relative to base_dir
  * (NULL: refused, "include not allowed here"). */
 struct vnet_policy *vnet_policy_parse(const char *buf, size_t len,
 				      const char *name, const char *base_dir,
-				      struct vnet_policy_error *err);
+				      struct vnet_err *err);
 /* Takes NULL. */
 void vnet_policy_free(struct vnet_policy *p);
 

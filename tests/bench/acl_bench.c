@@ -122,7 +122,7 @@ static char *policy_text(const struct scenario *s, size_t *len)
 
 static struct vnet_policy *policy_of(const struct scenario *s)
 {
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	struct vnet_policy *p;
 	size_t len;
 	char *t = policy_text(s, &len);
@@ -134,7 +134,7 @@ static struct vnet_policy *policy_of(const struct scenario *s)
 	p = vnet_policy_parse(t, len, "bench.policy", NULL, &err);
 	free(t);
 	if (!p) {
-		fprintf(stderr, "acl_bench: %s:%u: %s\n", err.file, err.line,
+		fprintf(stderr, "acl_bench: %s:%u: %s\n", err.obj, err.line,
 			err.msg);
 		exit(1);
 	}
