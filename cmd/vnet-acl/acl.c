@@ -10,6 +10,7 @@
 #include "vnet-acl/acl.h"
 #include "vnet/csum.h"
 #include "vnet/hash.h"
+#include "vnet/segment.h"
 
 #define NS 1000000000ULL
 
@@ -80,6 +81,9 @@ static const char *const ctr_name[VNET_ACL_CTR_MAX] = {
 	[VNET_ACL_DROP_CT_FULL] = "drop_ct_full",
 	[VNET_ACL_DROP_CT_QUOTA] = "drop_ct_quota",
 	[VNET_ACL_DROP_MALFORMED] = "drop_malformed",
+	[VNET_ACL_DROP_STACKED_TAG] = "drop_stacked_tag",
+	[VNET_ACL_DROP_S_TAG] = "drop_s_tag",
+	[VNET_ACL_DROP_RESERVED_VID] = "drop_reserved_vid",
 	[VNET_ACL_DROP_ARP] = "drop_arp",
 	[VNET_ACL_DROP_ND] = "drop_nd",
 	[VNET_ACL_DROP_OTHER] = "drop_other",
@@ -614,20 +618,31 @@ static int decide_l2(struct vnet_acl *a, enum vnet_act act,
 	return VNET_ACT_DENY;
 }
 
-/* The drop log line of a frame, handed to the program's callback. */
+/* The drop log line of a frame, handed to the program's callback; seg is
+ * the segment, or -1 for a frame that has none. */
 static void log_frame(struct vnet_acl *a, int act, enum vnet_dir dir,
-		      uint16_t seg, const uint8_t *data, size_t len,
+		      int seg, const uint8_t *data, size_t len,
 		      const char *why, const struct vnet_rule *r, uint64_t now)
 {
-	char sum[256], rn[300], line[640];
+	char sum[256], rn[300], line[640], sn[16] = "no segment";
 
+	if (seg >= 0)
+		snprintf(sn, sizeof(sn), "segment %d", seg);
 	vnet_acl_summary(data, len, sum, sizeof(sum));
-	snprintf(line, sizeof(line), "%s %s segment %u: %s (%s%s%s)",
+	snprintf(line, sizeof(line), "%s %s %s: %s (%s%s%s)",
 		 vnet_policy_act_name((enum vnet_act)act), vnet_dir_name(dir),
-		 seg, sum, why, r ? " " : "",
+		 sn, sum, why, r ? " " : "",
 		 r ? vnet_acl_rule_name(r, rn, sizeof(rn)) : "");
 	a->cfg.log_line(a->cfg.log_arg, now, line);
 }
+
+/* The counter of a frame that has no segment. */
+static const enum vnet_acl_ctr seg_drop[VNET_SEG_KIND_MAX] = {
+	[VNET_SEG_STACKED] = VNET_ACL_DROP_STACKED_TAG,
+	[VNET_SEG_S_TAG] = VNET_ACL_DROP_S_TAG,
+	[VNET_SEG_RESERVED_VID] = VNET_ACL_DROP_RESERVED_VID,
+	[VNET_SEG_RUNT] = VNET_ACL_DROP_MALFORMED,
+};
 
 int vnet_acl_frame(struct vnet_acl *a, enum vnet_dir dir, const uint8_t *data,
 		   size_t len, uint64_t now, const struct vnet_rule **rule,
@@ -638,15 +653,23 @@ int vnet_acl_frame(struct vnet_acl *a, enum vnet_dir dir, const uint8_t *data,
 	struct vnet_pkt p;
 	uint16_t seg = 0;
 	size_t olen = 0;
-	int act = VNET_ACT_DENY;
+	int act = VNET_ACT_DENY, kind;
 
 	dir = dir == VNET_INGRESS ? VNET_INGRESS : VNET_EGRESS;
 	a->ctr[VNET_ACL_FRAMES_EGRESS + dir]++;
+	/* A frame with no segment is in no policy's reach: default deny,
+	 * before anything else is looked at. */
+	kind = vnet_segment_of(data, len, &seg, NULL);
+	if (!vnet_segment_ok(kind)) {
+		a->ctr[seg_drop[kind]]++;
+		if (kind != VNET_SEG_RUNT)
+			w = vnet_segment_str(kind);
+		goto done;
+	}
 	if (vnet_pkt_parse(data, len, &p) < 0 || p.err) {
 		a->ctr[VNET_ACL_DROP_MALFORMED]++;
 		goto done;
 	}
-	seg = (p.layers & VNET_L_VLAN) ? p.vlan : 0;
 	if (p.layers & VNET_L_ARP) {
 		w = "arp";
 		act = decide_l2(a, vnet_policy_arp(a->pol),
@@ -675,7 +698,8 @@ done:
 	if (a->cfg.log && a->cfg.log_line &&
 	    (act != VNET_ACT_ALLOW ||
 	     (r && (r->flags & VNET_RULE_LOG) && !strcmp(w, "new"))))
-		log_frame(a, act, dir, seg, data, len, w, r, now);
+		log_frame(a, act, dir, vnet_segment_ok(kind) ? seg : -1, data,
+			  len, w, r, now);
 	if (rule)
 		*rule = r;
 	if (why)

@@ -25,9 +25,13 @@
  *     broadcast or multicast frame or address, or past the reject rate
  *     limit (100 a second, burst 200).
  *
- * The segment of a frame is the VLAN ID of its outermost 802.1Q/802.1ad
- * tag, 0 when untagged.  The engine never prints: the lines of the drop
- * log (config.log) go to the program's callback, config.log_line.
+ * Before all of this, the segment of a frame is decided by segment.h's
+ * rule: untagged or priority-tagged frames are segment 0, an 802.1Q tag
+ * with VID 1..4094 is that segment; a frame with no segment (stacked tags,
+ * an 802.1ad S-tag outermost, VID 4095) is dropped whatever the policy
+ * says ("stacked-tag", "s-tag", "reserved-vid"), a tag cut short is
+ * "malformed".  The engine never prints: the lines of the drop log
+ * (config.log) go to the program's callback, config.log_line.
  *
  * Errors: vnet_acl_new() returns NULL with errno set; others as stated.
  */
@@ -76,6 +80,9 @@ enum vnet_acl_ctr {
 	VNET_ACL_DROP_CT_FULL,
 	VNET_ACL_DROP_CT_QUOTA,
 	VNET_ACL_DROP_MALFORMED,
+	VNET_ACL_DROP_STACKED_TAG,  /* no segment (segment.h) */
+	VNET_ACL_DROP_S_TAG,
+	VNET_ACL_DROP_RESERVED_VID,
 	VNET_ACL_DROP_ARP,
 	VNET_ACL_DROP_ND,
 	VNET_ACL_DROP_OTHER,
@@ -112,9 +119,10 @@ int vnet_acl_set_seed(struct vnet_acl *a, uint64_t seed);
 /* Decide one frame of direction dir.  Returns VNET_ACT_ALLOW, DENY or
  * REJECT (the frame is dropped in both latter cases); *why is a static
  * reason ("new", "established", "reply", "related", "arp", "nd",
- * "invalid", "ct-full", "ct-quota", "malformed", "other", "policy",
- * "default"); *rule the deciding rule (for tracked traffic: the rule that
- * opened the connection) or NULL (ARP, ND, other, malformed, invalid).
+ * "invalid", "ct-full", "ct-quota", "malformed", "stacked-tag", "s-tag",
+ * "reserved-vid", "other", "policy", "default"); *rule the deciding rule
+ * (for tracked traffic: the rule that opened the connection) or NULL (ARP,
+ * ND, other, malformed, no segment, invalid).
  * out is NULL or VNET_ACL_REPLY_MAX bytes: for a REJECT the answer is
  * built there, its length in *outlen (0 when there is none; outlen may be
  * NULL when out is).  rule and why may be NULL. */

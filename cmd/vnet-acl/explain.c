@@ -10,6 +10,7 @@
 #include "vnet/clock.h"
 #include "vnet/log.h"
 #include "vnet/pkt.h"
+#include "vnet/segment.h"
 #include "vnet/stream.h"
 #include "acl-tool.h"
 
@@ -77,23 +78,26 @@ static void line(FILE *f, unsigned long long no, enum vnet_dir dir,
 		 const struct vnet_frame *fr, int act, const char *why,
 		 const struct vnet_rule *r, int json)
 {
-	char sum[256], rn[300];
+	char sum[256], rn[300], sn[8] = "-";
 	struct vnet_pkt p;
 	int parsed = vnet_pkt_parse(fr->data, fr->len, &p) == 0;
-	unsigned seg = parsed && (p.layers & VNET_L_VLAN) ? p.vlan : 0;
+	uint16_t seg;
 
+	/* The engine's rule (segment.h): "-" / null for no segment. */
+	if (vnet_segment_ok(vnet_segment_of(fr->data, fr->len, &seg, NULL)))
+		snprintf(sn, sizeof(sn), "%u", seg);
 	if (r)
 		vnet_acl_rule_name(r, rn, sizeof(rn));
 	if (!json) {
-		fprintf(f, "%llu\t%s\t%u\t%s\t%s\t%s\t%s\n", no,
-			vnet_dir_name(dir), seg,
+		fprintf(f, "%llu\t%s\t%s\t%s\t%s\t%s\t%s\n", no,
+			vnet_dir_name(dir), sn,
 			vnet_acl_summary(fr->data, fr->len, sum, sizeof(sum)),
 			vnet_policy_act_name((enum vnet_act)act), why,
 			r ? rn : "-");
 		return;
 	}
-	fprintf(f, "{\"frame\":%llu,\"dir\":\"%s\",\"segment\":%u,", no,
-		vnet_dir_name(dir), seg);
+	fprintf(f, "{\"frame\":%llu,\"dir\":\"%s\",\"segment\":%s,", no,
+		vnet_dir_name(dir), strcmp(sn, "-") ? sn : "null");
 	json_fields(f, &p, parsed);
 	fprintf(f, ",\"verdict\":\"%s\",\"reason\":\"%s\",\"rule\":",
 		vnet_policy_act_name((enum vnet_act)act), why);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* vtep.c -- VXLAN encapsulation and decapsulation for vnet-encap.
  *
- * Encap: an inner frame's VLAN tag (or its absence) picks the VNI, the FDB
+ * Encap: an inner frame's segment (segment.h) picks the VNI, the FDB
  * picks the remote VTEP (unknown unicast and BUM go to every remote of the
  * VNI's flood list: head-end replication), the inner flow hash picks the
  * UDP source port.  The outer headers are built in a slot of a transmit
@@ -13,8 +13,9 @@
  *
  * Decap: the VXLAN header is checked (I flag; reserved bits with
  * --strict), the VNI must be known, the inner frame must be untagged
- * (RFC 7348 6.1); the source MAC is learned behind the outer source
- * address, and the frame leaves tagged with the VNI's VLAN, if mapped.
+ * (RFC 7348 6.1; segment.h tells); the source MAC is learned behind the
+ * outer source address, and the frame leaves tagged with the VNI's VLAN,
+ * if mapped.
  * A datagram that UDP GRO coalesced is cut at its segment size first.
  */
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include "vnet/hash.h"
 #include "vnet/log.h"
 #include "vnet/pkt.h"
+#include "vnet/segment.h"
 #include "vnet/vxlan.h"
 #include "vtep.h"
 
@@ -58,6 +60,9 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DROP_INNER_RUNT] = "drop_inner_runt",
 	[C_DROP_NO_VNI] = "drop_no_vni",
 	[C_DROP_UNKNOWN_VLAN] = "drop_unknown_vlan",
+	[C_DROP_STACKED_TAG] = "drop_stacked_tag",
+	[C_DROP_S_TAG] = "drop_s_tag",
+	[C_DROP_RESERVED_VID] = "drop_reserved_vid",
 	[C_DROP_TOO_BIG] = "drop_too_big",
 	[C_DROP_NO_REMOTE] = "drop_no_remote",
 	[C_DROP_SEND_ERROR] = "drop_send_error",
@@ -89,6 +94,14 @@ static const char *const ctr_names[C_MAX] = {
 	[C_FDB_MOVED] = "fdb_moved",
 	[C_FDB_AGED] = "fdb_aged",
 	[C_FDB_OVERFLOW] = "fdb_overflow",
+};
+
+/* The counter of an inner frame that has no segment. */
+static const unsigned seg_drop[VNET_SEG_KIND_MAX] = {
+	[VNET_SEG_STACKED] = C_DROP_STACKED_TAG,
+	[VNET_SEG_S_TAG] = C_DROP_S_TAG,
+	[VNET_SEG_RESERVED_VID] = C_DROP_RESERVED_VID,
+	[VNET_SEG_RUNT] = C_DROP_INNER_RUNT,
 };
 
 static struct vnet_ratelimit send_rl = VNET_RATELIMIT_INIT(1, 5);
@@ -435,47 +448,45 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 
 	for (k = 0; k < n; k++) {
 		const uint8_t *d = f[k].data;
-		size_t len = f[k].len, ilen, nr, j;
+		size_t len = f[k].len, ilen, l2, nr, j;
 		struct iovec in[2];
 		struct vnet_pkt pkt;
 		uint32_t vni, h;
-		uint16_t et, vid, sport;
+		uint16_t vid, sport;
 		uint64_t now;
-		int nin, r, flood = 0;
+		int nin, r, seg, flood = 0;
 
 		v->ctr[C_INNER_RX_FRAMES].value++;
 		v->ctr[C_INNER_RX_BYTES].value += len;
 		vnet_clock_observe(f[k].ts_ns);
-		if (len < VNET_ETH_HLEN) {
-			v->ctr[C_DROP_INNER_RUNT].value++;
+		/* The outermost tag names the segment (segment.h); it does
+		 * not travel (RFC 7348 6.1). */
+		switch ((seg = vnet_segment_of(d, len, &vid, &l2))) {
+		case VNET_SEG_UNTAGGED:
+		case VNET_SEG_PRIORITY:
+			vni = v->vni;
+			break;
+		case VNET_SEG_TAGGED:
+			vni = v->vlan_vni[vid];
+			break;
+		default:
+			v->ctr[seg_drop[seg]].value++;
 			continue;
 		}
-		et = (uint16_t)(d[12] << 8 | d[13]);
-		if (et == VNET_ETH_P_8021Q) {
-			if (len < VNET_ETH_HLEN + VNET_VLAN_HLEN) {
-				v->ctr[C_DROP_INNER_RUNT].value++;
-				continue;
-			}
-			/* The tag names the segment; it does not travel
-			 * (RFC 7348 6.1).  VID 0 is priority tagging. */
-			vid = (uint16_t)((d[14] << 8 | d[15]) & 0xfff);
-			vni = vid ? v->vlan_vni[vid] : v->vni;
-			if (vni == VTEP_NO_VNI) {
-				v->ctr[vid ? C_DROP_UNKNOWN_VLAN : C_DROP_NO_VNI]
-					.value++;
-				continue;
-			}
+		if (vni == VTEP_NO_VNI) {
+			v->ctr[seg == VNET_SEG_TAGGED ? C_DROP_UNKNOWN_VLAN
+						     : C_DROP_NO_VNI]
+				.value++;
+			continue;
+		}
+		if (l2 > VNET_ETH_HLEN) {
 			in[0].iov_base = (void *)d;
 			in[0].iov_len = 12;
-			in[1].iov_base = (void *)(d + 16);
-			in[1].iov_len = len - 16;
+			in[1].iov_base = (void *)(d + l2 - 2);
+			in[1].iov_len = len - (l2 - 2);
 			nin = 2;
-			ilen = len - VNET_VLAN_HLEN;
+			ilen = len - (l2 - VNET_ETH_HLEN);
 		} else {
-			if ((vni = v->vni) == VTEP_NO_VNI) {
-				v->ctr[C_DROP_NO_VNI].value++;
-				continue;
-			}
 			in[0].iov_base = (void *)d;
 			in[0].iov_len = len;
 			nin = 1;
@@ -531,7 +542,6 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	uint8_t tag[4];
 	size_t ilen;
 	uint32_t vni;
-	uint16_t et;
 	int vlan, r, n;
 
 	if ((r = vnet_vxlan_decode(p, plen, v->strict, &vni))) {
@@ -546,8 +556,9 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	}
 	in = p + VNET_VXLAN_HLEN;
 	ilen = plen - VNET_VXLAN_HLEN;
-	et = (uint16_t)(in[12] << 8 | in[13]);
-	if (et == VNET_ETH_P_8021Q || et == VNET_ETH_P_8021AD) {
+	/* A tunnel carries untagged frames only (RFC 7348 6.1): any tag,
+	 * a priority tag too, is dropped. */
+	if (vnet_segment_of(in, ilen, NULL, NULL) != VNET_SEG_UNTAGGED) {
 		v->ctr[C_DROP_INNER_TAGGED].value++;
 		return 0;
 	}

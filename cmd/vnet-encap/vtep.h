@@ -39,6 +39,9 @@ enum {
 	C_DROP_INNER_RUNT,
 	C_DROP_NO_VNI,
 	C_DROP_UNKNOWN_VLAN,
+	C_DROP_STACKED_TAG, /* no segment (segment.h): names as in every tool */
+	C_DROP_S_TAG,
+	C_DROP_RESERVED_VID,
 	C_DROP_TOO_BIG,
 	C_DROP_NO_REMOTE,
 	C_DROP_SEND_ERROR,

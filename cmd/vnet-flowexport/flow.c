@@ -8,6 +8,7 @@
 
 #include "vnet-flowexport/flow.h"
 #include "vnet/hash.h"
+#include "vnet/segment.h"
 #include "vnet/vxlan.h"
 
 /*
@@ -151,7 +152,8 @@ int vnet_flow_from_frame(const struct vnet_flow_classify *c,
 	const uint8_t *pl;
 	size_t plen;
 	uint32_t vni;
-	int r;
+	uint16_t vid;
+	int r, kind;
 
 	*decap = 0;
 	if (vnet_pkt_parse(data, len, &p) < 0)
@@ -171,9 +173,16 @@ int vnet_flow_from_frame(const struct vnet_flow_classify *c,
 		obs->key.segment = vni;
 		return 0;
 	}
+	/* Not decapsulated: the frame's own segment (segment.h). */
+	kind = vnet_segment_of(data, len, &vid, NULL);
+	if (kind == VNET_SEG_RUNT)
+		return -EINVAL;
+	if (!vnet_segment_ok(kind))
+		return kind;
 	if ((r = vnet_flow_from_pkt(&p, obs)) < 0)
 		return r;
-	obs->key.segment = c->vlan_vni[obs->key.vlan & 0xfff];
+	obs->key.vlan = vid;
+	obs->key.segment = c->vlan_vni[vid];
 	return 0;
 }
 

@@ -104,8 +104,9 @@ struct vnet_flow_classify {
 	/* Decapsulate UDP to these destination ports (none: no decap). */
 	uint16_t vxlan_ports[VNET_FLOW_VXLAN_PORTS];
 	unsigned nports;
-	/* The segment of a frame that is not decapsulated, by the VID of
-	 * its outermost tag (0: untagged); VNET_FLOW_NO_SEGMENT if none. */
+	/* The VNI of a frame that is not decapsulated, by its segment
+	 * (segment.h: 0 untagged or priority-tagged, else the VID of its
+	 * 802.1Q tag); VNET_FLOW_NO_SEGMENT if none is mapped. */
 	uint32_t vlan_vni[4096];
 };
 /* No decap, no VLAN mapped. */
@@ -114,9 +115,15 @@ void vnet_flow_classify_init(struct vnet_flow_classify *c);
  * A UDP packet to one of the VXLAN ports whose outer headers and VXLAN
  * header are sound (vnet_outer_parse_eth, lenient vnet_vxlan_decode) is
  * replaced by its inner frame, with the VNI as segment and the inner
- * VLAN (if any) as vlan; *decap is then 1.  Anything else is metered as
- * it is, its segment taken from vlan_vni.  Returns what
- * vnet_flow_from_pkt() does (-EINVAL also for a runt). */
+ * VLAN (if any) as vlan; *decap is then 1: a tunnel's segment is its
+ * VNI, and an inner tag, which a VTEP other than vnet-encap may carry,
+ * is what was seen.  Anything else is metered as it is, with the segment
+ * of segment.h (vlan its VID, 0 for the default segment), the VNI taken
+ * from vlan_vni.  Returns what vnet_flow_from_pkt() does (-EINVAL also
+ * for a runt or a tag cut short), or, for a frame that is not
+ * decapsulated and has no segment, its enum vnet_segment_kind
+ * (VNET_SEG_STACKED, VNET_SEG_S_TAG, VNET_SEG_RESERVED_VID: positive),
+ * not metered. */
 int vnet_flow_from_frame(const struct vnet_flow_classify *c,
 			 const uint8_t *data, size_t len, struct vnet_flow *obs,
 			 int *decap);

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 
 #include "vnet/clock.h"
+#include "vnet/segment.h"
 #include "meter.h"
 
 /* A partial message waits at most this long (by the one clock) for more
@@ -19,6 +20,9 @@ static const char *const names[C_MAX] = {
 	[C_FRAMES_SAMPLED_OUT] = "frames_sampled_out",
 	[C_FRAMES_NOT_IP] = "frames_not_ip",
 	[C_FRAMES_MALFORMED] = "frames_malformed",
+	[C_DROP_STACKED_TAG] = "drop_stacked_tag",
+	[C_DROP_S_TAG] = "drop_s_tag",
+	[C_DROP_RESERVED_VID] = "drop_reserved_vid",
 	[C_DECAP_FRAMES] = "decap_frames",
 	[C_FLOWS_ACTIVE] = "flows_active",
 	[C_FLOWS_CREATED] = "flows_created",
@@ -41,6 +45,14 @@ static const char *const names[C_MAX] = {
 	[C_STREAM_RUNT] = "stream_runt",
 	[C_STREAM_NOT_ETHERNET] = "stream_not_ethernet",
 	[C_STREAM_TRAILING] = "stream_trailing_bytes",
+};
+
+/* The counter of a frame that has no segment: passed on, not metered.
+ * (The names are those of vnet-encap and vnet-acl, which drop them.) */
+static const unsigned seg_drop[VNET_SEG_KIND_MAX] = {
+	[VNET_SEG_STACKED] = C_DROP_STACKED_TAG,
+	[VNET_SEG_S_TAG] = C_DROP_S_TAG,
+	[VNET_SEG_RESERVED_VID] = C_DROP_RESERVED_VID,
 };
 
 void meter_init_counters(struct meter *mt)
@@ -136,6 +148,10 @@ int meter_frames(struct meter *mt, enum vnet_dir dir,
 		}
 		if (r < 0) {
 			mt->ctr[C_FRAMES_MALFORMED].value++;
+			continue;
+		}
+		if (r > 0) {
+			mt->ctr[seg_drop[r]].value++;
 			continue;
 		}
 		if (!mt->sink) {

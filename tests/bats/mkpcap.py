@@ -25,6 +25,9 @@
 #   --dst-mac MAC      default ff:ff:ff:ff:ff:ff
 #   --src-mac-seq      add i to the last 3 bytes of the source MAC
 #   --vlan ID          insert an 802.1Q tag with VLAN ID (0..4095)
+#   --tag TPID:VID     insert a tag (TPID in hex: 8100, 88a8, ...; VID
+#                      0..4095); may be repeated, outermost first, after
+#                      the tag of --vlan; --size includes them
 #   --ip-src A --ip-dst A   inner addresses (default 198.19.0.1 -> .2)
 #
 # VXLAN (RFC 7348) wrapping, to make outer frames a frame-stream underlay
@@ -71,6 +74,17 @@ def ip4(s):
 	return b
 
 
+def tpid_vid(s):
+	try:
+		t, v = s.split(":")
+		t, v = int(t, 16), int(v)
+	except ValueError:
+		raise argparse.ArgumentTypeError("bad TPID:VID %r" % s)
+	if not 0 <= t <= 0xFFFF or not 0 <= v <= 4095:
+		raise argparse.ArgumentTypeError("bad TPID:VID %r" % s)
+	return t, v
+
+
 def csum(data):
 	if len(data) % 2:
 		data += b"\0"
@@ -104,6 +118,8 @@ def frame(i, a):
 	tag = b""
 	if a.vlan is not None:
 		tag = struct.pack("!HH", 0x8100, a.vlan)
+	for tpid, vid in a.tag:
+		tag += struct.pack("!HH", tpid, vid)
 	hlen = 14 + len(tag)
 	room = a.size - hlen
 	if a.type == "raw":
@@ -159,6 +175,7 @@ def parser():
 	p.add_argument("--dst-mac", type=mac, default=mac("ff:ff:ff:ff:ff:ff"))
 	p.add_argument("--src-mac-seq", action="store_true")
 	p.add_argument("--vlan", type=int)
+	p.add_argument("--tag", type=tpid_vid, action="append", default=[])
 	p.add_argument("--ip-src", type=ip4, default=ip4("198.19.0.1"))
 	p.add_argument("--ip-dst", type=ip4, default=ip4("198.19.0.2"))
 	p.add_argument("--vxlan", type=int)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* flowexport.c -- libFuzzer harness for vnet-flowexport's path: frames ->
- * classification (VXLAN decap, VLAN map) -> a tiny flow cache -> IPFIX
+ * classification (VXLAN decap, segment, VLAN map) -> a tiny flow cache -> IPFIX
  * messages in memory, every message decoded and checked.
  *
  * Input: 4 bytes of settings, then records of
@@ -20,6 +20,7 @@
 
 #include "vnet-flowexport/flow.h"
 #include "vnet-flowexport/ipfix.h"
+#include "vnet/segment.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -197,7 +198,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (vnet_flow_sample(s.fc)) {
 			r = vnet_flow_from_frame(&cls, data + off, flen, &obs,
 						 &decap);
-			CHECK(r == 0 || r == -ENOENT || r == -EINVAL);
+			CHECK(r == 0 || r == -ENOENT || r == -EINVAL ||
+			      r == VNET_SEG_STACKED || r == VNET_SEG_S_TAG ||
+			      r == VNET_SEG_RESERVED_VID);
+			CHECK(r <= 0 || !decap);
 			if (!r) {
 				CHECK(obs.key.ip_version == 4 ||
 				      obs.key.ip_version == 6);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* pkt.c -- libFuzzer harness for the packet parser, flow hash and checksum. */
+/* pkt.c -- libFuzzer harness for the packet parser, the segment of a
+ * frame, the flow hash and the checksum. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "vnet/csum.h"
 #include "vnet/hash.h"
 #include "vnet/pkt.h"
+#include "vnet/segment.h"
 #include "../unit/refcsum.h"
 
 #define CHECK(c)                                                               \
@@ -85,6 +87,65 @@ static void check_pkt(const struct vnet_pkt *p, const uint8_t *data, size_t len,
 		CHECK(p->payload_off - p->l4_off == 8);
 }
 
+static uint16_t get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* The segment (segment.h) against the parser's view of the tags. */
+static void check_segment(const struct vnet_pkt *p, const uint8_t *data,
+			  size_t len)
+{
+	uint16_t vid = 0xffff, vid2;
+	size_t l2 = 99, l22;
+	int k = vnet_segment_of(data, len, &vid, &l2);
+
+	CHECK(k >= 0 && k < VNET_SEG_KIND_MAX);
+	CHECK(strcmp(vnet_segment_str(k), "?") != 0);
+	CHECK(vid <= 0xfff);
+	/* Pure, and the optional pointers change nothing. */
+	CHECK(vnet_segment_of(data, len, NULL, NULL) == k);
+	CHECK(vnet_segment_of(data, len, &vid2, &l22) == k && vid2 == vid &&
+	      l22 == l2);
+	CHECK(vnet_segment_ok(k) == (l2 != 0));
+	if (len < VNET_ETH_HLEN) {
+		CHECK(k == VNET_SEG_RUNT && vid == 0);
+		return;
+	}
+	switch (k) {
+	case VNET_SEG_UNTAGGED:
+		CHECK(p->ntags == 0 && vid == 0 && l2 == VNET_ETH_HLEN);
+		CHECK(get16(data + 12) != VNET_ETH_P_8021Q &&
+		      get16(data + 12) != VNET_ETH_P_8021AD);
+		break;
+	case VNET_SEG_PRIORITY:
+	case VNET_SEG_TAGGED:
+	case VNET_SEG_RESERVED_VID:
+		CHECK(get16(data + 12) == VNET_ETH_P_8021Q);
+		CHECK(p->ntags == 1 && p->vlan == vid);
+		CHECK(p->ethertype == get16(data + 16));
+		CHECK((k == VNET_SEG_PRIORITY) == (vid == 0));
+		CHECK((k == VNET_SEG_RESERVED_VID) == (vid == 0xfff));
+		CHECK(k == VNET_SEG_RESERVED_VID ||
+		      l2 == VNET_ETH_HLEN + VNET_VLAN_HLEN);
+		break;
+	case VNET_SEG_STACKED:
+		CHECK(get16(data + 12) == VNET_ETH_P_8021Q);
+		/* Two tags, or the second one cut short. */
+		CHECK(p->ntags == 2 ||
+		      (p->ntags == 1 && p->err == VNET_PKT_ERR_VLAN_SHORT));
+		CHECK(p->vlan == vid);
+		break;
+	case VNET_SEG_S_TAG:
+		CHECK(get16(data + 12) == VNET_ETH_P_8021AD);
+		CHECK(p->ntags >= 1 && p->vlan == vid);
+		break;
+	case VNET_SEG_RUNT:
+		CHECK(p->ntags == 0 && p->err == VNET_PKT_ERR_VLAN_SHORT);
+		break;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct vnet_pkt p, q;
@@ -98,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	/* Parsing is a pure function of the bytes. */
 	vnet_pkt_parse(data, len, &q);
 	CHECK(!memcmp(&p, &q, sizeof(p)));
+	check_segment(&p, data, len);
 
 	h0 = vnet_flow_hash(&p, 0x1234, 0);
 	h1 = vnet_flow_hash(&p, 0x1234, 1);

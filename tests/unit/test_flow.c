@@ -6,6 +6,7 @@
 #include "bytes.h"
 #include "harness.h"
 #include "vnet-flowexport/flow.h"
+#include "vnet/segment.h"
 #include "vnet/vxlan.h"
 
 #define SEC 1000000000ULL
@@ -503,6 +504,99 @@ static void test_from_frame(void)
 	T_EQ(o.key.dport, 4789);
 }
 
+/* Insert a tag (tpid, vid) before the tags of frame b of n bytes. */
+static size_t push_tag(uint8_t *b, size_t n, unsigned tpid, unsigned vid)
+{
+	memmove(b + 16, b + 12, n - 12);
+	put16(b + 12, tpid);
+	put16(b + 14, vid);
+	return n + 4;
+}
+
+/* The segment of a frame that is not decapsulated: segment.h's rule; a
+ * frame without one is not metered and says why. */
+static void test_segments(void)
+{
+	static struct vnet_flow_classify cls;
+	uint8_t b[512], v[600];
+	struct vnet_flow o;
+	size_t n, o2;
+	int decap;
+
+	vnet_flow_classify_init(&cls);
+	cls.vlan_vni[0] = 42;
+	cls.vlan_vni[100] = 5000;
+	cls.vlan_vni[200] = 6000;
+
+	/* VID 0 (a priority tag): the default segment, vlan 0. */
+	n = udp4_frame(b, 0, 1, 2, 10);
+	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), 0);
+	T_EQ(o.key.segment, 42);
+	T_EQ(o.key.vlan, 0);
+	T_EQ(o.bytes, 38);
+	/* An unmapped VID: metered without a VNI. */
+	n = udp4_frame(b, 300, 1, 2, 10);
+	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), 0);
+	T_EQ(o.key.segment, VNET_FLOW_NO_SEGMENT);
+	T_EQ(o.key.vlan, 300);
+	/* 802.1Q + 802.1Q, 802.1Q + 802.1ad: stacked, whatever is mapped. */
+	n = push_tag(b, udp4_frame(b, 200, 1, 2, 10), 0x8100, 100);
+	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_STACKED);
+	n = udp4_frame(b, 200, 1, 2, 10);
+	put16(b + 12, 0x88a8);
+	n = push_tag(b, n, 0x8100, 100);
+	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_STACKED);
+	/* 802.1ad alone, 802.1ad + 802.1Q: an S-tag. */
+	n = udp4_frame(b, 100, 1, 2, 10);
+	put16(b + 12, 0x88a8);
+	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_S_TAG);
+	n = push_tag(b, udp4_frame(b, 200, 1, 2, 10), 0x88a8, 100);
+	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_S_TAG);
+	/* VID 4095, even with a VNI mapped to it by hand. */
+	cls.vlan_vni[4095] = 7;
+	n = udp4_frame(b, 4095, 1, 2, 10);
+	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap),
+	     VNET_SEG_RESERVED_VID);
+	/* Non-IP frames with no segment: the segment is refused first. */
+	n = push_tag(b, eth(b, 200, 0x0806), 0x8100, 100);
+	memset(b + n, 0, 28);
+	T_EQ(vnet_flow_from_frame(&cls, b, n + 28, &o, &decap),
+	     VNET_SEG_STACKED);
+	/* A tag cut short: malformed. */
+	n = udp4_frame(b, 100, 1, 2, 10);
+	put16(b + 12, 0x88a8);
+	T_EQ(vnet_flow_from_frame(&cls, b, 16, &o, &decap), -EINVAL);
+
+	/* Decapsulated: the VNI is the segment, even for an inner frame with
+	 * an S-tag or stacked tags (vlan: the outermost VID seen). */
+	cls.vxlan_ports[0] = 4789;
+	cls.nports = 1;
+	n = push_tag(b, udp4_frame(b, 200, 7, 8, 20), 0x8100, 100);
+	o2 = eth(v, -1, 0x0800);
+	ip4(v + o2, (unsigned)(36 + n), 17, 0x4000, "198.18.0.2",
+	    "198.18.0.1");
+	put16(v + o2 + 20, 50000);
+	put16(v + o2 + 22, 4789);
+	put16(v + o2 + 24, (unsigned)(16 + n));
+	put16(v + o2 + 26, 0);
+	vnet_vxlan_encode(v + o2 + 28, 7001);
+	memcpy(v + o2 + 36, b, n);
+	T_EQ(vnet_flow_from_frame(&cls, v, o2 + 36 + n, &o, &decap), 0);
+	T_EQ(decap, 1);
+	T_EQ(o.key.segment, 7001);
+	T_EQ(o.key.vlan, 100);
+	/* An outer frame with stacked tags is not decapsulated: it has no
+	 * segment. */
+	memmove(v + 20, v + 12, o2 + 36 + n - 12);
+	put16(v + 12, 0x8100);
+	put16(v + 14, 10);
+	put16(v + 16, 0x8100);
+	put16(v + 18, 20);
+	T_EQ(vnet_flow_from_frame(&cls, v, o2 + 44 + n, &o, &decap),
+	     VNET_SEG_STACKED);
+	T_EQ(decap, 0);
+}
+
 int main(void)
 {
 	T_RUN(test_idle);
@@ -516,5 +610,6 @@ int main(void)
 	T_RUN(test_bad_config);
 	T_RUN(test_json);
 	T_RUN(test_from_frame);
+	T_RUN(test_segments);
 	return T_DONE();
 }
