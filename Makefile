@@ -30,7 +30,7 @@ endif
 CFLAGS ?= -O2 -g
 REQ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
-	-Wno-format-nonliteral -fstack-protector-strong -Ilib -MMD -MP
+	-Wno-format-nonliteral -fstack-protector-strong -Ilib -Icmd -MMD -MP
 ifeq ($(SAN),1)
 REQ_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
@@ -43,7 +43,8 @@ REQ_CFLAGS += -Werror
 endif
 ALL_CFLAGS = $(CONF_CFLAGS) $(CFLAGS) $(REQ_CFLAGS) $(MNL_CFLAGS)
 ALL_LDFLAGS = $(CONF_LDFLAGS) $(LDFLAGS) $(REQ_LDFLAGS) -Wl,--as-needed
-LIBS = $(B)/libvnet.a $(MNL_LIBS) $(PCAP_LIBS) $(SODIUM_LIBS)
+SYS_LIBS = $(MNL_LIBS) $(PCAP_LIBS) $(SODIUM_LIBS)
+LIBS = $(B)/libvnet.a $(SYS_LIBS)
 
 ifeq ($(V),1)
 Q :=
@@ -55,6 +56,13 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 PROGS := $(sort $(notdir $(wildcard cmd/vnet-*)))
 C_PROGS := $(foreach p,$(PROGS),$(if $(wildcard cmd/$(p)/*.c),$(p)))
+# A program's engines: every source of cmd/PROG/ but its main (PROG.c),
+# built into $(B)/libPROG.a, which the program, the unit tests, the
+# fuzzers and the benchmarks link (doc/HACKING).
+engine_src = $(filter-out cmd/$(1)/$(1).c,$(sort $(wildcard cmd/$(1)/*.c)))
+ENGINE_PROGS := $(foreach p,$(C_PROGS),$(if $(call engine_src,$(p)),$(p)))
+ENGINE_SRC := $(foreach p,$(ENGINE_PROGS),$(call engine_src,$(p)))
+ENGINE_LIBS := $(ENGINE_PROGS:%=$(B)/lib%.a)
 SH_PROGS := $(foreach p,$(PROGS),$(if $(wildcard cmd/$(p)/$(p).sh),$(p)))
 BINS := $(PROGS:%=$(B)/bin/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -74,11 +82,18 @@ $(B)/libvnet.a: $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+define engine_lib
+$(B)/lib$(1).a: $(patsubst %.c,$(B)/%.o,$(call engine_src,$(1)))
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach p,$(ENGINE_PROGS),$(eval $(call engine_lib,$(p))))
+
 define c_prog
-$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(wildcard cmd/$(1)/*.c)) $(B)/libvnet.a
+$(B)/bin/$(1): $(B)/cmd/$(1)/$(1).o $(if $(call engine_src,$(1)),$(B)/lib$(1).a) $(B)/libvnet.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(LIBS)
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) $$(SYS_LIBS)
 endef
 $(foreach p,$(C_PROGS),$(eval $(call c_prog,$(p))))
 
@@ -89,18 +104,19 @@ $(B)/bin/$(1): cmd/$(1)/$(1).sh
 endef
 $(foreach p,$(SH_PROGS),$(eval $(call sh_prog,$(p))))
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libvnet.a
+$(B)/tests/%: $(B)/tests/unit/%.o $(ENGINE_LIBS) $(B)/libvnet.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ENGINE_LIBS) $(LIBS)
 
 # libFuzzer harnesses: clang, with their own (instrumented) build of the
 # library, compiled once for all of them.
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -MMD -MP \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -Icmd -MMD -MP \
 	-fsanitize=fuzzer-no-link $(FUZZ_SAN)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzzlib/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(B)/fuzzlib/%.o) \
+	$(ENGINE_SRC:%.c=$(B)/fuzzlib/%.o)
 $(B)/fuzzlib/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC/FUZZ $<")
@@ -117,10 +133,10 @@ $(B)/fuzz/%: $(B)/fuzzlib/tests/fuzz/%.o $(B)/libvnet-fuzz.a
 # Micro-benchmarks: tests/bench/*.c, linked with the library.
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
-$(B)/bench/%: $(B)/tests/bench/%.o $(B)/libvnet.a
+$(B)/bench/%: $(B)/tests/bench/%.o $(ENGINE_LIBS) $(B)/libvnet.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ENGINE_LIBS) $(LIBS)
 
 units: $(UNIT_BINS)
 fuzzers: $(FUZZ_BINS)

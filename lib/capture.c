@@ -20,18 +20,17 @@ struct vnet_capture {
 	struct vnet_frame *f;
 	unsigned n, max;
 	struct vnet_capture_stats st;
-	char err[PCAP_ERRBUF_SIZE];
+	struct vnet_err err; /* why the last read failed */
 };
 
-static void set_err(char *err, size_t errlen, const char *what,
-		    const char *why)
+static void set_err(struct vnet_err *err, const char *ifname,
+		    const char *what, const char *why)
 {
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", what, why);
+	vnet_err_set(err, ifname, 0, "%s: %s", what, why);
 }
 
 struct vnet_capture *vnet_capture_open(const char *ifname, const char *bpf,
-				       char *err, size_t errlen)
+				       struct vnet_err *err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
@@ -41,13 +40,13 @@ struct vnet_capture *vnet_capture_open(const char *ifname, const char *bpf,
 	if (!(c = calloc(1, sizeof(*c))) ||
 	    !(c->buf = malloc((size_t)VNET_CAPTURE_BATCH * SNAPLEN))) {
 		free(c);
-		set_err(err, errlen, "capture", strerror(ENOMEM));
+		vnet_err_sys(err, ifname, ENOMEM);
 		errno = ENOMEM;
 		return NULL;
 	}
 	c->fd = -1;
 	if (!(c->p = pcap_create(ifname, ebuf))) {
-		set_err(err, errlen, "pcap_create", ebuf);
+		set_err(err, ifname, "pcap_create", ebuf);
 		e = ENODEV;
 		goto fail;
 	}
@@ -58,7 +57,7 @@ struct vnet_capture *vnet_capture_open(const char *ifname, const char *bpf,
 	c->nano = !pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_NANO);
 	r = pcap_activate(c->p);
 	if (r < 0) {
-		set_err(err, errlen, "pcap_activate", pcap_geterr(c->p));
+		set_err(err, ifname, "pcap_activate", pcap_geterr(c->p));
 		if (r == PCAP_ERROR_PERM_DENIED)
 			e = EPERM;
 		else if (r == PCAP_ERROR_NO_SUCH_DEVICE)
@@ -69,33 +68,35 @@ struct vnet_capture *vnet_capture_open(const char *ifname, const char *bpf,
 	    pcap_get_tstamp_precision(c->p) != PCAP_TSTAMP_PRECISION_NANO)
 		c->nano = 0;
 	if (pcap_datalink(c->p) != DLT_EN10MB) {
-		set_err(err, errlen, "link type",
+		set_err(err, ifname, "link type",
 			"not Ethernet (only DLT_EN10MB interfaces)");
 		e = EPROTONOSUPPORT;
 		goto fail;
 	}
 	if (bpf) {
 		if (pcap_compile(c->p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			set_err(err, errlen, "bpf", pcap_geterr(c->p));
+			set_err(err, ifname, "bpf", pcap_geterr(c->p));
 			goto fail;
 		}
 		r = pcap_setfilter(c->p, &prog);
 		pcap_freecode(&prog);
 		if (r < 0) {
-			set_err(err, errlen, "bpf", pcap_geterr(c->p));
+			set_err(err, ifname, "bpf", pcap_geterr(c->p));
 			goto fail;
 		}
 	}
 	if (pcap_setnonblock(c->p, 1, ebuf) < 0) {
-		set_err(err, errlen, "pcap_setnonblock", ebuf);
+		set_err(err, ifname, "pcap_setnonblock", ebuf);
 		goto fail;
 	}
 	if ((c->fd = pcap_get_selectable_fd(c->p)) < 0) {
-		set_err(err, errlen, "capture", "no selectable descriptor");
+		set_err(err, ifname, "capture", "no selectable descriptor");
 		goto fail;
 	}
 	return c;
 fail:
+	if (err)
+		err->errnum = e;
 	vnet_capture_close(c);
 	errno = e;
 	return NULL;
@@ -116,9 +117,9 @@ int vnet_capture_fd(const struct vnet_capture *c)
 	return c->fd;
 }
 
-const char *vnet_capture_error(const struct vnet_capture *c)
+const struct vnet_err *vnet_capture_err(const struct vnet_capture *c)
 {
-	return c->err;
+	return &c->err;
 }
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h,
@@ -154,7 +155,8 @@ int vnet_capture_read(struct vnet_capture *c, struct vnet_frame *f,
 	c->max = max < VNET_CAPTURE_BATCH ? max : VNET_CAPTURE_BATCH;
 	r = pcap_dispatch(c->p, (int)c->max, on_packet, (u_char *)c);
 	if (r < 0) {
-		snprintf(c->err, sizeof(c->err), "%s", pcap_geterr(c->p));
+		vnet_err_set(&c->err, NULL, 0, "%s", pcap_geterr(c->p));
+		c->err.errnum = EIO;
 		return -EIO;
 	}
 	return (int)c->n;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* fdb.c -- the VTEP forwarding database and the per-VNI flood lists. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -338,18 +337,6 @@ size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
 	return n;
 }
 
-static void __attribute__((format(printf, 3, 4)))
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Quote what the file said without sending control bytes to a terminal. */
 static const char *printable(char *s)
 {
@@ -411,7 +398,7 @@ static int read_line(FILE *f, char *buf)
 }
 
 static int load_line(struct vnet_fdb *fdb, char *s, const char *path,
-		     unsigned long line, char *err, size_t errlen)
+		     unsigned line, struct vnet_err *err)
 {
 	static const uint8_t zero[6];
 	struct vnet_addr remote;
@@ -436,23 +423,22 @@ static int load_line(struct vnet_fdb *fdb, char *s, const char *path,
 	if (!n)
 		return 0;
 	if (n < 3) {
-		seterr(err, errlen, "%s:%lu: expected VNI MAC REMOTE", path,
-		       line);
+		vnet_err_set(err, path, line, "expected VNI MAC REMOTE");
 		return -EINVAL;
 	}
 	if (parse_vni(tok[0], &vni)) {
-		seterr(err, errlen, "%s:%lu: bad VNI '%s' (expected 0-%u)",
-		       path, line, printable(tok[0]), VNET_VNI_MAX);
+		vnet_err_set(err, path, line, "bad VNI '%s' (expected 0-%u)",
+			     printable(tok[0]), VNET_VNI_MAX);
 		return -EINVAL;
 	}
 	if (vnet_mac_parse(tok[1], mac)) {
-		seterr(err, errlen, "%s:%lu: bad MAC '%s'", path, line,
-		       printable(tok[1]));
+		vnet_err_set(err, path, line, "bad MAC '%s'",
+			     printable(tok[1]));
 		return -EINVAL;
 	}
 	if (vnet_addr_parse(tok[2], &remote)) {
-		seterr(err, errlen, "%s:%lu: bad remote address '%s'", path,
-		       line, printable(tok[2]));
+		vnet_err_set(err, path, line, "bad remote address '%s'",
+			     printable(tok[2]));
 		return -EINVAL;
 	}
 	if (!memcmp(mac, zero, 6))
@@ -461,34 +447,31 @@ static int load_line(struct vnet_fdb *fdb, char *s, const char *path,
 		ret = vnet_fdb_add_static(fdb, vni, mac, &remote);
 	if (ret == -ENOSPC) {
 		if (!memcmp(mac, zero, 6))
-			seterr(err, errlen,
-			       "%s:%lu: flood list full (%d entries)", path,
-			       line, VNET_FDB_FLOOD_MAX);
+			vnet_err_set(err, path, line,
+				     "flood list full (%d entries)",
+				     VNET_FDB_FLOOD_MAX);
 		else
-			seterr(err, errlen, "%s:%lu: table full", path, line);
+			vnet_err_set(err, path, line, "table full");
 		return -EINVAL;
 	}
 	if (ret) {
-		seterr(err, errlen, "%s:%lu: %s", path, line, strerror(-ret));
+		vnet_err_set(err, path, line, "%s", strerror(-ret));
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int vnet_fdb_load(struct vnet_fdb *fdb, const char *path, char *err,
-		  size_t errlen)
+int vnet_fdb_load(struct vnet_fdb *fdb, const char *path,
+		  struct vnet_err *err)
 {
 	char buf[VNET_FDB_LINE_MAX + 2];
-	unsigned long line = 0;
+	unsigned line = 0;
 	FILE *f;
 	int ret;
 
 	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
-	}
+	if (!f)
+		return vnet_err_sys(err, path, errno);
 	for (;;) {
 		errno = 0;
 		ret = read_line(f, buf);
@@ -496,16 +479,17 @@ int vnet_fdb_load(struct vnet_fdb *fdb, const char *path, char *err,
 			break;
 		line++;
 		if (ret == -E2BIG || ret == -EILSEQ) {
-			seterr(err, errlen, "%s:%lu: %s", path, line,
-			       ret == -E2BIG ? TOO_LONG : "NUL byte in line");
+			vnet_err_set(err, path, line, "%s",
+				     ret == -E2BIG ? TOO_LONG
+						   : "NUL byte in line");
 			ret = -EINVAL;
 			goto out;
 		}
 		if (ret < 0) {
-			seterr(err, errlen, "%s: %s", path, strerror(-ret));
+			vnet_err_sys(err, path, ret);
 			goto out;
 		}
-		ret = load_line(fdb, buf, path, line, err, errlen);
+		ret = load_line(fdb, buf, path, line, err);
 		if (ret)
 			goto out;
 	}

@@ -47,6 +47,27 @@ void vnet_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void vnet_log_err(const struct vnet_err *e, const char *fmt, ...)
+{
+	char ctx[VNET_ERR_OBJ], buf[VNET_ERR_STRLEN];
+	struct vnet_err c;
+	va_list ap;
+
+	if (VNET_LOG_ERR > log_level)
+		return;
+	if (e)
+		c = *e;
+	else
+		vnet_err_clear(&c);
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(ctx, sizeof(ctx), fmt, ap);
+		va_end(ap);
+		vnet_err_prefix(&c, "%s", ctx);
+	}
+	vnet_log(VNET_LOG_ERR, "%s", vnet_err_str(&c, buf, sizeof(buf)));
+}
+
 void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
 		 const char *fmt, ...)
 {

@@ -2,12 +2,10 @@
 /* mid.c -- the frame loop of a middle program (see mid.h). */
 #include <errno.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vnet/clock.h"
-#include "vnet/log.h"
 #include "vnet/mid.h"
 #include "vnet/port.h"
 #include "vnet/sig.h"
@@ -20,6 +18,7 @@ struct vnet_mid {
 	struct vnet_port *side[2];
 	int oneway, sink;
 	enum vnet_dir dir;
+	struct vnet_err err; /* why vnet_mid_run() failed */
 	struct vnet_frame f[MID_BATCH];
 };
 
@@ -54,30 +53,25 @@ static int is_stdio(const char *spec)
 	return !spec || !strcmp(spec, "-");
 }
 
-/* Open a side from spec with flags (VNET_PORT_RIGHT: the right side); on failure the
- * static *what names it. */
+/* Open a side from spec with flags (VNET_PORT_RIGHT: the right side); on
+ * failure e names the side and what went wrong. */
 static struct vnet_port *open_side(const char *spec, int flags,
 				   const struct vnet_mid_config *c,
-				   const char **what)
+				   struct vnet_err *e)
 {
-	static char buf[2][160];
 	struct vnet_port_spec sp;
-	const char *why, *name = flags & VNET_PORT_RIGHT ? "right" : "left";
+	const char *name = flags & VNET_PORT_RIGHT ? "right" : "left";
 	struct vnet_port *p;
-	int i = flags & VNET_PORT_RIGHT ? 1 : 0;
 
-	if (vnet_port_parse(spec ? spec : "-", &sp, &why) < 0) {
-		snprintf(buf[i], sizeof(buf[i]), "%s port '%s': %s", name,
-			 spec, why);
-		*what = buf[i];
+	if (vnet_port_parse(spec ? spec : "-", &sp, e) < 0) {
+		vnet_err_prefix(e, "%s port", name);
 		errno = EINVAL;
 		return NULL;
 	}
 	if (sp.kind == VNET_PORT_UDP) {
-		snprintf(buf[i], sizeof(buf[i]),
-			 "%s port '%s': a middle program takes a stream, "
-			 "fd:, pcap: or tap: port, not udp:", name, spec);
-		*what = buf[i];
+		vnet_err_set(e, NULL, 0, "a middle program takes a stream, "
+			     "fd:, pcap: or tap: port, not udp:");
+		vnet_err_prefix(e, "%s port '%s'", name, spec);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -85,34 +79,28 @@ static struct vnet_port *open_side(const char *spec, int flags,
 		flags &= ~VNET_PORT_RIGHT;
 	if (c->no_offload)
 		flags |= VNET_PORT_NO_OFFLOAD;
-	if (!(p = vnet_port_open(&sp, flags, c->fmt))) {
-		snprintf(buf[i], sizeof(buf[i]), "open %s %s%s", name,
-			 spec ? spec : "-",
-			 sp.kind == VNET_PORT_STDIO && (flags & VNET_PORT_RIGHT)
-				 ? " (fds 3/4: run as a middle member of "
-				   "vnet-pipe)"
-				 : "");
-		*what = buf[i];
-	}
+	if (!(p = vnet_port_open(&sp, flags, c->fmt, e)))
+		vnet_err_prefix(e, "open %s", name);
 	return p;
 }
 
 struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
-			       const char **what)
+			       struct vnet_err *e)
 {
 	struct vnet_mid *m;
-	int e, r;
+	int r;
 
-	*what = "out of memory";
-	if (!(m = calloc(1, sizeof(*m))))
+	if (!(m = calloc(1, sizeof(*m)))) {
+		vnet_err_sys(e, NULL, errno);
 		return NULL;
+	}
 	m->dir = c->dir;
 	m->sink = c->sink;
 	if (c->sink) {
 		/* Read one side (the left spec), write nothing. */
 		m->oneway = 1;
 		if (!(m->side[m->dir] = open_side(c->left, VNET_PORT_NO_WRITE,
-						  c, what)))
+						  c, e)))
 			goto fail;
 	} else if (is_stdio(c->left) && is_stdio(c->right) &&
 		   !vnet_port_right_open()) {
@@ -120,35 +108,36 @@ struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 		 * ports wrap fds 0/1, each used one way. */
 		m->oneway = 1;
 		if (!(m->side[m->dir] = open_side("fd:0,1", VNET_PORT_NO_WRITE,
-						  c, what)) ||
+						  c, e)) ||
 		    !(m->side[!m->dir] = open_side("-", VNET_PORT_NO_READ, c,
-						   what)))
+						   e)))
 			goto fail;
 	} else {
-		if (!(m->side[0] = open_side(c->left, 0, c, what)) ||
-		    !(m->side[1] = open_side(c->right, VNET_PORT_RIGHT, c,
-					     what)))
+		if (!(m->side[0] = open_side(c->left, 0, c, e)) ||
+		    !(m->side[1] = open_side(c->right, VNET_PORT_RIGHT, c, e)))
 			goto fail;
 	}
 	/* Write the stream headers now, so a reader downstream sees a
 	 * valid (empty) stream even if no frame ever passes. */
 	for (int i = 0; i < 2; i++) {
 		if (m->side[i] && (r = vnet_port_flush(m->side[i])) < 0) {
-			*what = "write stream header";
-			errno = -r;
+			errno = -vnet_err_sys(e, NULL, r);
+			vnet_err_prefix(e, "write stream header to %s %s",
+					i ? "right" : "left",
+					vnet_port_name(m->side[i]));
 			goto fail;
 		}
 	}
 	if (c->user && (r = vnet_drop_privileges(c->user)) < 0) {
-		*what = "drop privileges";
-		errno = -r;
+		errno = -vnet_err_sys(e, NULL, r);
+		vnet_err_prefix(e, "drop privileges to %s", c->user);
 		goto fail;
 	}
 	return m;
 fail:
-	e = errno;
+	r = errno;
 	vnet_mid_close(m);
-	errno = e;
+	errno = r;
 	return NULL;
 }
 
@@ -224,16 +213,28 @@ static int inputs_ended(const struct vnet_mid *m)
 	return any;
 }
 
+/* Flush both outputs; the first error (but EPIPE) is named in m->err. */
 static int flush_all(struct vnet_mid *m)
 {
 	int r, ret = 0;
 
 	for (int i = 0; i < 2; i++) {
 		if (m->side[i] && (r = vnet_port_flush(m->side[i])) < 0 &&
-		    !ret)
+		    !ret) {
 			ret = r;
+			if (r == -EPIPE)
+				continue;
+			vnet_err_sys(&m->err, NULL, r);
+			vnet_err_prefix(&m->err, "%s %s", i ? "right" : "left",
+					vnet_port_name(m->side[i]));
+		}
 	}
 	return ret;
+}
+
+const struct vnet_err *vnet_mid_err(const struct vnet_mid *m)
+{
+	return &m->err;
 }
 
 int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
@@ -243,6 +244,7 @@ int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 	uint64_t last_tick = vnet_clock_now();
 	int r;
 
+	vnet_err_clear(&m->err);
 	for (;;) {
 		struct pollfd pfd[2];
 		unsigned prev = more;
@@ -257,10 +259,8 @@ int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 			pfd[d].events = POLLIN;
 			pfd[d].revents = 0;
 		}
-		if (vnet_sig_poll(pfd, 2, more ? 0 : 250) < 0) {
-			vnet_log(VNET_LOG_ERR, "poll: %s", strerror(errno));
-			return -errno;
-		}
+		if (vnet_sig_poll(pfd, 2, more ? 0 : 250) < 0)
+			return vnet_err_sys(&m->err, "poll", errno);
 		more = 0;
 		sig = vnet_sig_take();
 		if ((sig & (VNET_SIG_HUP | VNET_SIG_USR1)) && ops->signal)
@@ -276,11 +276,10 @@ int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 				continue;
 			n = vnet_port_recv(p, m->f, MID_BATCH);
 			if (n < 0) {
-				vnet_log(VNET_LOG_ERR, "%s %s: %s",
-					 d == VNET_EGRESS ? "left" : "right",
-					 vnet_port_name(p),
-					 n == -EPROTO ? vnet_port_error(p)
-						      : strerror(-n));
+				m->err = *vnet_port_err(p);
+				vnet_err_prefix(&m->err, "%s %s",
+						d == VNET_EGRESS ? "left" : "right",
+						vnet_port_name(p));
 				return n;
 			}
 			if (n == MID_BATCH)
@@ -290,13 +289,8 @@ int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 				return r;
 			if ((r = flush_all(m)) == -EPIPE)
 				return 0;
-			if (r < 0) {
-				vnet_log(VNET_LOG_ERR, "%s %s: %s",
-					 d == VNET_EGRESS ? "right" : "left",
-					 vnet_port_name(out_port(m, d)),
-					 strerror(-r));
+			if (r < 0)
 				return r;
-			}
 		}
 		if (ops->tick) {
 			uint64_t now = vnet_clock_now();

@@ -40,8 +40,8 @@ struct vnet_port {
 	struct vnet_gro *gro;
 	uint8_t *gather;
 	struct vnet_port_tap_stats tstats;
-	char name[64];
-	char err[320]; /* the reader's messages are up to 256 bytes */
+	char name[VNET_ERR_OBJ];
+	struct vnet_err err; /* why the last recv failed */
 };
 
 /* ALTERNATE_STDIN/ALTERNATE_STDOUT name the right-hand fds of a middle
@@ -92,13 +92,16 @@ static int open_stream(struct vnet_port *p, enum vnet_stream_fmt fmt)
 }
 
 struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
-				 enum vnet_stream_fmt fmt)
+				 enum vnet_stream_fmt fmt, struct vnet_err *e)
 {
+	char a[VNET_ADDRSTRLEN];
 	struct vnet_port *p;
 	int r = -EINVAL;
 
-	if (!(p = calloc(1, sizeof(*p))))
+	if (!(p = calloc(1, sizeof(*p)))) {
+		vnet_err_sys(e, NULL, errno);
 		return NULL;
+	}
 	p->kind = sp->kind;
 	p->flags = flags;
 	p->rfd = p->wfd = -1;
@@ -108,12 +111,12 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 		if (flags & VNET_PORT_RIGHT) {
 			p->rfd = env_fd("ALTERNATE_STDIN", 3);
 			p->wfd = env_fd("ALTERNATE_STDOUT", 4);
-			snprintf(p->name, sizeof(p->name), "fds %d/%d", p->rfd,
+			snprintf(p->name, sizeof(p->name), "fd:%d,%d", p->rfd,
 				 p->wfd);
 		} else {
 			p->rfd = 0;
 			p->wfd = 1;
-			snprintf(p->name, sizeof(p->name), "stdio");
+			snprintf(p->name, sizeof(p->name), "-");
 		}
 		r = open_stream(p, fmt);
 		break;
@@ -124,7 +127,7 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 		r = open_stream(p, fmt);
 		break;
 	case VNET_PORT_PCAP:
-		snprintf(p->name, sizeof(p->name), "pcap:%.50s", sp->path);
+		snprintf(p->name, sizeof(p->name), "pcap:%s", sp->path);
 		/* A capture file is an input (replay); a side that is only
 		 * written to writes the file instead. */
 		if (!(flags & VNET_PORT_NO_READ)) {
@@ -144,7 +147,7 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 		r = open_stream(p, fmt);
 		break;
 	case VNET_PORT_TAP:
-		snprintf(p->name, sizeof(p->name), "tap %s", sp->ifname);
+		snprintf(p->name, sizeof(p->name), "tap:%s", sp->ifname);
 		p->offload = !(flags & VNET_PORT_NO_OFFLOAD);
 		if ((r = vnet_tap_open_flags(sp->ifname, p->offload
 						 ? VNET_TAP_OFFLOAD : 0)) < 0)
@@ -171,10 +174,21 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 		r = 0;
 		break;
 	case VNET_PORT_UDP:
+		snprintf(p->name, sizeof(p->name), "udp:%s",
+			 vnet_addr_fmt(&sp->addr, a));
 		r = -EPROTONOSUPPORT;
 		break;
 	}
 	if (r < 0) {
+		if (r == -EBADF && sp->kind == VNET_PORT_STDIO &&
+		    (flags & VNET_PORT_RIGHT)) {
+			vnet_err_set(e, p->name, 0, "%s (run as a middle "
+				     "member of vnet-pipe)", strerror(EBADF));
+			if (e)
+				e->errnum = EBADF;
+		} else {
+			vnet_err_sys(e, p->name, r);
+		}
 		vnet_port_close(p);
 		errno = -r;
 		return NULL;
@@ -210,6 +224,14 @@ int vnet_port_rfd(const struct vnet_port *p)
 	return p->rfd;
 }
 
+/* A read(2) failed with e: why, for vnet_port_err(); -e. */
+static int read_failed(struct vnet_port *p, int e)
+{
+	vnet_err_set(&p->err, NULL, 0, "read: %s", strerror(e));
+	p->err.errnum = e;
+	return -e;
+}
+
 static int recv_tap(struct vnet_port *p, struct vnet_frame *f, unsigned max)
 {
 	unsigned n = 0;
@@ -226,7 +248,7 @@ static int recv_tap(struct vnet_port *p, struct vnet_frame *f, unsigned max)
 				continue;
 			if (errno == EAGAIN || n)
 				break;
-			return -errno;
+			return read_failed(p, errno);
 		}
 		f[n].ts_ns = now;
 		f[n].len = f[n].wire_len = (uint32_t)len;
@@ -266,7 +288,7 @@ static int recv_tap_offload(struct vnet_port *p, struct vnet_frame *f,
 				continue;
 			if (errno == EAGAIN || n)
 				break;
-			return -errno;
+			return read_failed(p, errno);
 		}
 		k++;
 		if (len < VNET_VHDR_LEN + 14) {
@@ -323,8 +345,7 @@ static int recv_stream(struct vnet_port *p, struct vnet_frame *f,
 			continue;
 		}
 		if (r < 0) {
-			snprintf(p->err, sizeof(p->err), "%s",
-				 vnet_sr_error(p->sr));
+			p->err = *vnet_sr_err(p->sr);
 			return n ? (int)n : r;
 		}
 		/* Need more bytes; frames handed out would move, so read
@@ -335,11 +356,8 @@ static int recv_stream(struct vnet_port *p, struct vnet_frame *f,
 		filled = 1;
 		if (r == -EAGAIN || r == -EINTR)
 			break;
-		if (r < 0) {
-			snprintf(p->err, sizeof(p->err), "read: %s",
-				 strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return read_failed(p, -r);
 		if (r == 0) {
 			/* EOF: parse what is left, then report the end. */
 			while (n < max && vnet_sr_next(p->sr, &f[n]) == 1)
@@ -374,9 +392,9 @@ int vnet_port_right_open(void)
 	       fd_is_open(env_fd("ALTERNATE_STDOUT", 4));
 }
 
-const char *vnet_port_error(const struct vnet_port *p)
+const struct vnet_err *vnet_port_err(const struct vnet_port *p)
 {
-	return p->err[0] ? p->err : "no error";
+	return &p->err;
 }
 
 /* One write to an offload tap: the virtio_net_hdr, then the frame. */

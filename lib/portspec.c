@@ -220,23 +220,29 @@ static const struct port_kind {
 	{ .prefix = "udp:", .kind = VNET_PORT_UDP, .parse = parse_udp },
 };
 
-/* *sp and *why are written only on success and on failure respectively,
+/* Fills e with the phrase why about spec s, quoted. */
+static int bad_spec(struct vnet_err *e, const char *s, const char *why)
+{
+	vnet_err_set(e, NULL, 0, "%s", why);
+	if (s)
+		vnet_err_prefix(e, "'%s'", s);
+	return -EINVAL;
+}
+
+/* *sp and *e are written only on success and on failure respectively,
  * so a caller can try a spec without losing what it had. */
-int vnet_port_parse(const char *s, struct vnet_port_spec *sp, const char **why)
+int vnet_port_parse(const char *s, struct vnet_port_spec *sp,
+		    struct vnet_err *e)
 {
 	struct vnet_port_spec t;
-	const char *dummy;
+	const char *why;
 	size_t i, n;
 
-	if (!why)
-		why = &dummy;
 	memset(&t, 0, sizeof(t));
 	t.rfd = -1;
 	t.wfd = -1;
-	if (!s) {
-		*why = E_TYPE;
-		return -EINVAL;
-	}
+	if (!s)
+		return bad_spec(e, s, E_TYPE);
 	if (!strcmp(s, "-")) {
 		t.kind = VNET_PORT_STDIO;
 		*sp = t;
@@ -247,11 +253,10 @@ int vnet_port_parse(const char *s, struct vnet_port_spec *sp, const char **why)
 		if (strncmp(s, port_kinds[i].prefix, n))
 			continue;
 		t.kind = port_kinds[i].kind;
-		if (port_kinds[i].parse(s + n, &t, why))
-			return -EINVAL;
+		if (port_kinds[i].parse(s + n, &t, &why))
+			return bad_spec(e, s, why);
 		*sp = t;
 		return 0;
 	}
-	*why = E_TYPE;
-	return -EINVAL;
+	return bad_spec(e, s, E_TYPE);
 }

@@ -111,7 +111,7 @@ struct vnet_sr {
 	uint8_t *buf;
 	size_t cap, pos, len; /* unparsed bytes are buf[pos, len) */
 	struct vnet_sr_stats st;
-	char errbuf[256];
+	struct vnet_err e; /* why the stream is corrupt */
 };
 
 static uint16_t rd16(const uint8_t *p, int be)
@@ -157,8 +157,9 @@ static int fail(struct vnet_sr *r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->errbuf, sizeof(r->errbuf), fmt, ap);
+	vnet_err_vset(&r->e, NULL, 0, fmt, ap);
 	va_end(ap);
+	r->e.errnum = EPROTO;
 	r->err = -EPROTO;
 	return r->err;
 }
@@ -723,9 +724,9 @@ const struct vnet_sr_stats *vnet_sr_stats(const struct vnet_sr *r)
 	return &r->st;
 }
 
-const char *vnet_sr_error(const struct vnet_sr *r)
+const struct vnet_err *vnet_sr_err(const struct vnet_sr *r)
 {
-	return r->errbuf[0] ? r->errbuf : "no error";
+	return &r->e;
 }
 
 int vnet_sr_fd(const struct vnet_sr *r)

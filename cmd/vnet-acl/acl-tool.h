@@ -3,13 +3,8 @@
 #ifndef VNET_ACL_TOOL_H
 #define VNET_ACL_TOOL_H
 
-#include "vnet/acl.h"
-#include "vnet/policy.h"
-
-/* "FILE:LINE: msg", or "FILE: msg" for an error about the whole file;
- * returns buf. */
-const char *acl_policy_error(const struct vnet_policy_error *e, char *buf,
-			     size_t n);
+#include "vnet-acl/acl.h"
+#include "vnet-acl/policy.h"
 
 /* --explain: run the stream in FILE (NULL or "-": standard input)
  * through a, one line per frame to standard output (TSV, or JSON lines

@@ -140,7 +140,7 @@ int acl_explain(struct vnet_acl *a, const char *file, enum vnet_dir dir,
 			vnet_acl_tick(a, vnet_clock_now());
 		}
 		if (n < 0) {
-			vnet_log(VNET_LOG_ERR, "%s: %s", name, vnet_sr_error(sr));
+			vnet_log_err(vnet_sr_err(sr), "%s", name);
 			goto out;
 		}
 		if (eof || vnet_sr_eof(sr))

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vnet/acl.h"
+#include "vnet-acl/acl.h"
 #include "vnet/clock.h"
-#include "vnet/ct.h"
+#include "vnet-acl/ct.h"
 #include "vnet/log.h"
 #include "vnet/mid.h"
 #include "vnet/num.h"
@@ -133,28 +133,14 @@ struct state {
 	uint8_t out[VNET_ACL_REPLY_MAX];
 };
 
-const char *acl_policy_error(const struct vnet_policy_error *e, char *buf,
-			     size_t n)
-{
-	if (e->line)
-		snprintf(buf, n, "%s:%u: %s", e->file, e->line, e->msg);
-	else
-		snprintf(buf, n, "%s: %s", e->file, e->msg);
-	return buf;
-}
-
 static struct vnet_policy *load_or_exit(const char *path)
 {
-	struct vnet_policy_error err;
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
 	struct vnet_policy *p;
-	char buf[600];
 
-	memset(&err, 0, sizeof(err));
-	if (!(p = vnet_policy_load(path, &err))) {
-		if (!err.file[0])
-			snprintf(err.file, sizeof(err.file), "%s", path);
-		vnet_config_error("%s", acl_policy_error(&err, buf, sizeof(buf)));
-	}
+	if (!(p = vnet_policy_load(path, &err)))
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 	return p;
 }
 
@@ -337,9 +323,16 @@ static void parse_args(struct conf *cf, int argc, char **argv)
 		cf->clk = VNET_CLOCK_PCAP;
 }
 
+/* --log: the engine's drop log, 10 lines a second after a burst of 20. */
+static void log_line(void *arg, uint64_t now, const char *line)
+{
+	vnet_log_rl(arg, now, VNET_LOG_WARN, "%s", line);
+}
+
 /* The engine's configuration from the options. */
 static void acl_config(const struct conf *cf, struct vnet_acl_config *ac)
 {
+	static struct vnet_ratelimit drop_rl = VNET_RATELIMIT_INIT(10, 20);
 	int i;
 
 	memset(ac, 0, sizeof(*ac));
@@ -368,6 +361,8 @@ static void acl_config(const struct conf *cf, struct vnet_acl_config *ac)
 		if (cf->timeout[i])
 			ac->ct.timeout[i] = cf->timeout[i];
 	ac->log = cf->log;
+	ac->log_line = log_line;
+	ac->log_arg = &drop_rl;
 	ac->explain = cf->mode == M_EXPLAIN;
 }
 
@@ -473,19 +468,15 @@ static void dump_ct(const struct state *st)
 
 static void reload(struct state *st)
 {
-	struct vnet_policy_error err;
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
 	struct vnet_policy *p;
 	unsigned g, w, rules, revoked;
-	char buf[600];
 
-	memset(&err, 0, sizeof(err));
 	if (!(p = vnet_policy_load(st->cf->policy, &err))) {
-		if (!err.file[0])
-			snprintf(err.file, sizeof(err.file), "%s",
-				 st->cf->policy);
 		vnet_acl_count(st->a, VNET_ACL_RELOAD_FAILED, 1);
 		vnet_log(VNET_LOG_ERR, "reload refused: %s (keeping generation %u)",
-			 acl_policy_error(&err, buf, sizeof(buf)),
+			 vnet_err_str(&err, buf, sizeof(buf)),
 			 vnet_acl_generation(st->a));
 		return;
 	}
@@ -594,7 +585,7 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 		.user = cf->user,
 	};
 	struct state *st;
-	const char *what;
+	struct vnet_err err;
 	int r, ret = 1;
 
 	if (!(st = calloc(1, sizeof(*st)))) {
@@ -612,13 +603,16 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 	 * may live in a root-owned /run); signals are already caught. */
 	if (cf->pidfile && write_pidfile(cf->pidfile) < 0)
 		goto out;
-	if (!(st->m = vnet_mid_open(&mc, &what))) {
-		vnet_log(VNET_LOG_ERR, "%s: %s", what, strerror(errno));
+	if (!(st->m = vnet_mid_open(&mc, &err))) {
+		vnet_log_err(&err, NULL);
 		goto out;
 	}
 	r = vnet_mid_run(st->m, &ops, st);
-	if (r < 0 && r != -EPIPE)
-		goto out; /* logged by the loop */
+	if (r < 0 && r != -EPIPE) {
+		if (vnet_err_isset(vnet_mid_err(st->m)))
+			vnet_log_err(vnet_mid_err(st->m), NULL);
+		goto out;
+	}
 	ret = 0;
 out:
 	if (st->m) {

@@ -126,27 +126,26 @@ static void parse_map(struct vtep *v, const char *arg)
 }
 
 /* Static entries and flood list of a fresh table: --remote and --fdb. */
-static int load_static(const struct conf *cf, struct vnet_fdb *fdb, char *err,
-		       size_t errlen)
+static int load_static(const struct conf *cf, struct vnet_fdb *fdb,
+		       struct vnet_err *err)
 {
 	unsigned i;
 	int r;
 
 	for (i = 0; i < cf->nremotes; i++)
 		if ((r = vnet_fdb_flood_add(fdb, VNET_VNI_ANY,
-					    &cf->remotes[i])) < 0) {
-			snprintf(err, errlen, "--remote: %s", strerror(-r));
-			return r;
-		}
+					    &cf->remotes[i])) < 0)
+			return vnet_err_sys(err, "--remote", r);
 	if (cf->fdb_file)
-		return vnet_fdb_load(fdb, cf->fdb_file, err, errlen);
+		return vnet_fdb_load(fdb, cf->fdb_file, err);
 	return 0;
 }
 
 static void reload(const struct conf *cf, struct vtep *v)
 {
+	char buf[VNET_ERR_STRLEN];
 	struct vnet_fdb *fresh;
-	char err[512];
+	struct vnet_err err;
 	int r;
 
 	if (!cf->fdb_file) {
@@ -157,8 +156,9 @@ static void reload(const struct conf *cf, struct vtep *v)
 		vnet_log(VNET_LOG_ERR, "reload: %s", strerror(errno));
 		return;
 	}
-	if ((r = load_static(cf, fresh, err, sizeof(err))) < 0)
-		vnet_log(VNET_LOG_ERR, "reload refused, old FDB kept: %s", err);
+	if ((r = load_static(cf, fresh, &err)) < 0)
+		vnet_log(VNET_LOG_ERR, "reload refused, old FDB kept: %s",
+			 vnet_err_str(&err, buf, sizeof(buf)));
 	else if ((r = vnet_fdb_replace_static(v->fdb, fresh)) < 0)
 		vnet_log(VNET_LOG_ERR, "reload refused, old FDB kept: %s",
 			 strerror(-r));
@@ -221,8 +221,8 @@ int main(int argc, char **argv)
 	int verbose = VNET_LOG_WARN, c, n, r, ret = 1, more = 0, oneway;
 	unsigned seen = 0, tapmtu;
 	uint64_t lo, hi, now, last_sweep = 0;
-	const char *why, *what;
-	char err[512];
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
 	size_t i;
 
 	vnet_log_init("vnet-encap", VNET_LOG_WARN);
@@ -378,13 +378,15 @@ int main(int argc, char **argv)
 		vnet_usage_error("unexpected argument '%s'", argv[optind]);
 
 	/* Validate. */
-	if (vnet_port_parse(cf.inner, &isp, &why))
-		vnet_usage_error("--inner '%s': %s", cf.inner, why);
+	if (vnet_port_parse(cf.inner, &isp, &err))
+		vnet_usage_error("--inner %s", vnet_err_str(&err, buf,
+							     sizeof(buf)));
 	if (isp.kind == VNET_PORT_UDP)
 		vnet_usage_error("--inner '%s': the inner side carries frames "
 				 "(a stream or a tap), not UDP", cf.inner);
-	if (vnet_port_parse(cf.outer, &osp, &why))
-		vnet_usage_error("--outer '%s': %s", cf.outer, why);
+	if (vnet_port_parse(cf.outer, &osp, &err))
+		vnet_usage_error("--outer %s", vnet_err_str(&err, buf,
+							     sizeof(buf)));
 	if (osp.kind == VNET_PORT_TAP)
 		vnet_usage_error("--outer '%s': use udp:ADDR for the underlay, "
 				 "or a stream of outer frames", cf.outer);
@@ -432,8 +434,8 @@ int main(int argc, char **argv)
 	 * makes budgeted ageing visit entries in the same order. */
 	if (clk == VNET_CLOCK_PCAP)
 		vnet_fdb_set_seed(v->fdb, 0x766e6574u);
-	if (load_static(&cf, v->fdb, err, sizeof(err)) < 0)
-		vnet_config_error("%s", err);
+	if (load_static(&cf, v->fdb, &err) < 0)
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 	if ((r = vnet_sig_init()) < 0) {
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
 		return 1;
@@ -441,13 +443,9 @@ int main(int argc, char **argv)
 
 	/* Acquire: underlay, inner side, then drop privileges. */
 	if (osp.kind == VNET_PORT_UDP) {
-		char a[VNET_ADDRSTRLEN];
-
 		v->gso = !cf.no_offload;
-		if ((r = vtep_open_udp(v, &osp.addr, osp.port, &what)) < 0) {
-			vnet_log(VNET_LOG_ERR, "%s %s:%u: %s", what,
-				 vnet_addr_fmt(&osp.addr, a), osp.port,
-				 strerror(-r));
+		if (vtep_open_udp(v, &osp.addr, osp.port, &err) < 0) {
+			vnet_log_err(&err, "open outer");
 			goto out;
 		}
 	}
@@ -474,9 +472,8 @@ int main(int argc, char **argv)
 					(oneway ? (cf.ingress ? VNET_PORT_NO_READ
 							      : VNET_PORT_NO_WRITE)
 						: 0),
-					cf.fmt))) {
-		vnet_log(VNET_LOG_ERR, "open inner %s: %s", cf.inner,
-			 strerror(errno));
+					cf.fmt, &err))) {
+		vnet_log_err(&err, "open inner");
 		goto out;
 	}
 	if (osp.kind != VNET_PORT_UDP) {
@@ -490,12 +487,8 @@ int main(int argc, char **argv)
 		if (oneway)
 			fl = cf.ingress ? VNET_PORT_NO_WRITE : VNET_PORT_NO_READ;
 
-		if (!(v->outer = vnet_port_open(&osp, fl, cf.fmt))) {
-			vnet_log(VNET_LOG_ERR, "open outer %s%s: %s", cf.outer,
-				 fl ? " (fds 3/4: run as a middle member of "
-				      "vnet-pipe)"
-				    : "",
-				 strerror(errno));
+		if (!(v->outer = vnet_port_open(&osp, fl, cf.fmt, &err))) {
+			vnet_log_err(&err, "open outer");
 			goto out;
 		}
 	}
@@ -537,9 +530,8 @@ int main(int argc, char **argv)
 		if (pfd[0].revents || in_more) {
 			n = vnet_port_recv(v->inner, f, VTEP_BATCH);
 			if (n < 0) {
-				vnet_log(VNET_LOG_ERR, "inner %s: %s", cf.inner,
-					 n == -EPROTO ? vnet_port_error(v->inner)
-						      : strerror(-n));
+				vnet_log_err(vnet_port_err(v->inner), "inner %s",
+					     cf.inner);
 				goto out;
 			}
 			more |= n == VTEP_BATCH ? 1 : 0;
@@ -564,11 +556,14 @@ int main(int argc, char **argv)
 			} else {
 				n = r = vtep_recv_udp(v);
 			}
+			if (n < 0 && v->outer) {
+				vnet_log_err(vnet_port_err(v->outer), "outer %s",
+					     cf.outer);
+				goto out;
+			}
 			if (n < 0) {
 				vnet_log(VNET_LOG_ERR, "outer %s: %s", cf.outer,
-					 n == -EPROTO && v->outer
-						 ? vnet_port_error(v->outer)
-						 : strerror(-n));
+					 strerror(-n));
 				goto out;
 			}
 			more |= n == VTEP_BATCH ? 2 : 0;

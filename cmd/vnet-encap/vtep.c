@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -133,6 +134,16 @@ void vtep_sync_counters(struct vtep *v)
 					  (out ? out->trailing_bytes : 0);
 }
 
+/* Step `what` of opening the underlay `name` failed with errno err. */
+static int step_failed(struct vnet_err *e, const char *name, const char *what,
+		       int err)
+{
+	vnet_err_set(e, name, 0, "%s: %s", what, strerror(err));
+	if (e)
+		e->errnum = err;
+	return -err;
+}
+
 static void set_buf(int fd, int force, int plain, int size)
 {
 	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)))
@@ -140,21 +151,27 @@ static void set_buf(int fd, int force, int plain, int size)
 }
 
 int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
-		  uint16_t port, const char **what)
+		  uint16_t port, struct vnet_err *e)
 {
+	char a[VNET_ADDRSTRLEN], name[VNET_ADDRSTRLEN + 16];
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int one = 1, i;
 
+	snprintf(name, sizeof(name), bind_addr->family == AF_INET6
+					     ? "udp:[%s]:%u" : "udp:%s:%u",
+		 vnet_addr_fmt(bind_addr, a), port);
 	if (bind_addr->family != AF_INET) {
-		*what = "open IPv6 underlay";
+		vnet_err_set(e, name, 0, "an IPv6 underlay is not supported "
+			     "yet");
+		if (e)
+			e->errnum = EAFNOSUPPORT;
 		return -EAFNOSUPPORT;
 	}
-	*what = "open UDP socket";
 	v->rx_sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 			    0);
 	if (v->rx_sock < 0)
-		return -errno;
+		return step_failed(e, name, "UDP socket", errno);
 	setsockopt(v->rx_sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	set_buf(v->rx_sock, SO_RCVBUFFORCE, SO_RCVBUF, 8 << 20);
 	/* Runs of datagrams of one flow arrive as one, up to 64 KiB, with
@@ -162,23 +179,21 @@ int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 	if (v->gso)
 		setsockopt(v->rx_sock, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	sl = vnet_addr_to_sockaddr(bind_addr, port, &ss);
-	*what = "bind UDP socket";
 	if (bind(v->rx_sock, (struct sockaddr *)&ss, sl))
-		return -errno;
+		return step_failed(e, name, "bind", errno);
 
 	/* A raw socket sends: an ordinary UDP socket would put its one bound
 	 * port in every packet, and RFC 7348 5 wants the source port to
 	 * carry the inner flow's entropy.  IPPROTO_RAW implies IP_HDRINCL;
 	 * the kernel fills the IP ID and a zero source address. */
-	*what = "open raw socket (CAP_NET_RAW is needed)";
 	v->tx_sock = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (v->tx_sock < 0)
-		return -errno;
+		return step_failed(e, name,
+				   "raw socket (CAP_NET_RAW is needed)", errno);
 	set_buf(v->tx_sock, SO_SNDBUFFORCE, SO_SNDBUF, 8 << 20);
 
-	*what = "allocate receive buffers";
 	if (!(v->rxbuf = malloc((size_t)VTEP_BATCH * VTEP_RXSLOT)))
-		return -errno;
+		return step_failed(e, name, "receive buffers", errno);
 	for (i = 0; i < VTEP_BATCH; i++) {
 		v->rxiov[i].iov_base = v->rxbuf + (size_t)i * VTEP_RXSLOT;
 		v->rxiov[i].iov_len = VTEP_RXSLOT;

@@ -161,10 +161,11 @@ struct vtep {
 
 /* Open the UDP underlay: a socket bound to local:port for receiving (with
  * UDP_GRO when v->gso) and a raw socket for sending (so the source port
- * can carry the inner flow's entropy).  0 or -errno; *what names the step
- * that failed. */
+ * can carry the inner flow's entropy).  0 or -errno with e (may be NULL)
+ * filled: obj "udp:ADDR:PORT", msg the step that failed and why ("bind:
+ * Address already in use"). */
 int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
-		  uint16_t port, const char **what);
+		  uint16_t port, struct vnet_err *e);
 /* Close the UDP underlay's sockets (those of the GSO pool too). */
 void vtep_close_udp(struct vtep *v);
 /* gso.c: send the pending run v->run (n >= 2) in one UDP GSO sendmsg from

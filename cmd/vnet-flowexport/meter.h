@@ -9,8 +9,8 @@
 
 #include "vnet/capture.h"
 #include "vnet/counter.h"
-#include "vnet/flow.h"
-#include "vnet/ipfix.h"
+#include "vnet-flowexport/flow.h"
+#include "vnet-flowexport/ipfix.h"
 #include "vnet/mid.h"
 #include "vnet/stream.h"
 

@@ -11,8 +11,8 @@
 #include "vnet/capture.h"
 #include "vnet/clock.h"
 #include "vnet/counter.h"
-#include "vnet/flow.h"
-#include "vnet/ipfix.h"
+#include "vnet-flowexport/flow.h"
+#include "vnet-flowexport/ipfix.h"
 #include "vnet/log.h"
 #include "vnet/mid.h"
 #include "vnet/sig.h"
@@ -412,8 +412,7 @@ static int run_capture(struct meter *mt)
 			return 0;
 		n = vnet_capture_read(mt->cap, f, VNET_CAPTURE_BATCH);
 		if (n < 0) {
-			vnet_log(VNET_LOG_ERR, "capture: %s",
-				 vnet_capture_error(mt->cap));
+			vnet_log_err(vnet_capture_err(mt->cap), "capture");
 			return n;
 		}
 		more = n == VNET_CAPTURE_BATCH;
@@ -447,8 +446,8 @@ int main(int argc, char **argv)
 	};
 	struct vnet_mid_config mc;
 	struct vnet_mid *mid = NULL;
-	char cbuf[96], err[512], *filespec = NULL;
-	const char *what;
+	char cbuf[96], *filespec = NULL;
+	struct vnet_err err;
 	int verbose = VNET_LOG_WARN, r, ret = 1;
 
 	vnet_log_init("vnet-flowexport", VNET_LOG_WARN);
@@ -513,10 +512,8 @@ int main(int argc, char **argv)
 					 : "sending on; failures are counted");
 	}
 	if (cf.iface) {
-		if (!(mt.cap = vnet_capture_open(cf.iface, cf.bpf, err,
-						 sizeof(err)))) {
-			vnet_log(VNET_LOG_ERR, "capture on %s: %s", cf.iface,
-				 err);
+		if (!(mt.cap = vnet_capture_open(cf.iface, cf.bpf, &err))) {
+			vnet_log_err(&err, "capture on");
 			goto out;
 		}
 		if (cf.user && (r = vnet_drop_privileges(cf.user)) < 0) {
@@ -544,12 +541,14 @@ int main(int argc, char **argv)
 			mc.left = "-";
 			mc.dir = VNET_EGRESS;
 		}
-		if (!(mid = vnet_mid_open(&mc, &what))) {
-			vnet_log(VNET_LOG_ERR, "%s: %s", what, strerror(errno));
+		if (!(mid = vnet_mid_open(&mc, &err))) {
+			vnet_log_err(&err, NULL);
 			goto out;
 		}
 		mt.mid = mid;
 		r = vnet_mid_run(mid, &ops, &mt);
+		if (r < 0 && vnet_err_isset(vnet_mid_err(mid)))
+			vnet_log_err(vnet_mid_err(mid), NULL);
 	}
 	if (r == -EPIPE && mt.json_err == EPIPE)
 		r = 0; /* the reader of the JSON lines went away */

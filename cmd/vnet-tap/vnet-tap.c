@@ -118,9 +118,10 @@ int main(int argc, char **argv)
 	int no_offload = 0;
 	int has_mac = 0, more = 0, c, i, n, r = 0, ret = 1;
 	uint64_t count = 0, written = 0;
-	const char *user = NULL, *why;
+	const char *user = NULL;
+	char tapbuf[64], buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
 	uint8_t mac[6];
-	char tapbuf[64];
 
 	vnet_log_init("vnet-tap", VNET_LOG_WARN);
 	vnet_tool_set_usage(usage);
@@ -194,12 +195,12 @@ int main(int argc, char **argv)
 	/* A bare NAME means tap:NAME. */
 	if (!strchr(argv[optind], ':')) {
 		snprintf(tapbuf, sizeof(tapbuf), "tap:%s", argv[optind]);
-		r = vnet_port_parse(tapbuf, &tapspec, &why);
+		r = vnet_port_parse(tapbuf, &tapspec, &err);
 	} else {
-		r = vnet_port_parse(argv[optind], &tapspec, &why);
+		r = vnet_port_parse(argv[optind], &tapspec, &err);
 	}
 	if (r)
-		vnet_usage_error("%s: %s", argv[optind], why);
+		vnet_usage_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 	if (tapspec.kind != VNET_PORT_TAP)
 		vnet_usage_error("%s: not a tap port (tap:NAME)", argv[optind]);
 	if (mtu)
@@ -218,16 +219,15 @@ int main(int argc, char **argv)
 	if (!(tap = vnet_port_open(&tapspec,
 				   (inject ? VNET_PORT_NO_READ : 0) |
 				   (no_offload ? VNET_PORT_NO_OFFLOAD : 0),
-				   fmt))) {
-		vnet_log(VNET_LOG_ERR, "open tap %s: %s", tapspec.ifname,
-			 strerror(errno));
+				   fmt, &err))) {
+		vnet_log_err(&err, "open");
 		goto out;
 	}
 	if (!(io = vnet_port_open(&iospec,
 				  capture ? VNET_PORT_NO_READ
 					  : inject ? VNET_PORT_NO_WRITE : 0,
-				  fmt))) {
-		vnet_log(VNET_LOG_ERR, "open stdio stream: %s", strerror(errno));
+				  fmt, &err))) {
+		vnet_log_err(&err, "open stream");
 		goto out;
 	}
 	if ((r = vnet_port_flush(io)) < 0) {
@@ -303,13 +303,8 @@ int main(int argc, char **argv)
 		/* stream -> tap */
 		if (pfd[1].revents || io_more) {
 			n = vnet_port_recv(io, f, BATCH);
-			if (n == -EPROTO) {
-				vnet_log(VNET_LOG_ERR, "stdin: %s",
-					 vnet_port_error(io));
-				goto out;
-			}
 			if (n < 0) {
-				vnet_log(VNET_LOG_ERR, "stdin: %s", strerror(-n));
+				vnet_log_err(vnet_port_err(io), "stdin");
 				goto out;
 			}
 			more |= n == BATCH ? 2 : 0;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 
 #include "vnet/addr.h"
+#include "vnet/err.h"
 
 #define VNET_VNI_ANY	   UINT32_MAX /* flood-list entries for every VNI */
 #define VNET_VNI_MAX	   0xffffffu  /* VNIs are 24 bits */
@@ -101,9 +102,9 @@ size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
 		      const struct vnet_addr **out, size_t max);
 
 /* Load static entries and flood entries from a file in the text form.
- * On a bad line returns -EINVAL and writes "FILE:LINE: what is wrong"
- * into err (errlen bytes); what was loaded before stays.  Other errors:
- * -errno from fopen, with err set to "FILE: strerror".
+ * On a bad line returns -EINVAL and fills err (may be NULL) with FILE,
+ * LINE and what is wrong (err.h); what was loaded before stays.  Other
+ * errors: -errno from fopen, with err holding FILE and strerror.
  *
  * Columns are separated by one or more tabs or spaces; a CR before the
  * newline is ignored.  VNI is decimal, 0-16777215.  A later line for the
@@ -117,9 +118,9 @@ size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
  *     line too long (more than 4096 characters)
  *     NUL byte in line
  * (non-printable bytes of x are shown as '?').  A read error returns its
- * -errno with err set to "FILE: strerror". */
-int vnet_fdb_load(struct vnet_fdb *fdb, const char *path, char *err,
-		  size_t errlen);
+ * -errno with err holding FILE and strerror. */
+int vnet_fdb_load(struct vnet_fdb *fdb, const char *path,
+		  struct vnet_err *err);
 /* Replace all static and flood entries of dst by those of src (learned
  * entries of dst stay, except where a static entry now claims the key).
  * Used for SIGHUP: load into a fresh table, and only if that succeeds,

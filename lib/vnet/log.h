@@ -2,12 +2,15 @@
 /* log.h -- diagnostics for the tools: the one lib module that prints.
  *
  * Every line goes to stderr as "PROG: message".  Other lib modules never
- * print; they return -errno and the tool reports once, here.
+ * print; they return -errno (and fill a struct vnet_err, err.h, where
+ * there is more to say) and the tool reports once, here.
  */
 #ifndef VNET_LOG_H
 #define VNET_LOG_H
 
 #include <stdint.h>
+
+#include "vnet/err.h"
 
 enum { VNET_LOG_ERR, VNET_LOG_WARN, VNET_LOG_INFO, VNET_LOG_DEBUG };
 
@@ -17,6 +20,12 @@ void vnet_log_init(const char *prog, int level);
 int vnet_log_level(void);
 const char *vnet_log_prog(void);
 void vnet_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* An error (err.h) at VNET_LOG_ERR, formatted by vnet_err_str(), its
+ * object named in the context fmt gives (NULL: none):
+ * vnet_log_err(&e, "open inner") prints "PROG: open inner tap:vm0:
+ * Operation not permitted". */
+void vnet_log_err(const struct vnet_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* A token bucket for messages that input can trigger (drops, bad frames):

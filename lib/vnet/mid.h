@@ -20,7 +20,8 @@
  * at least once a second (by the one clock, clock.h) so that timers run
  * on an idle link.  It returns when every stream input has ended (taps
  * never end), on SIGTERM/SIGINT, or when an output is closed (EPIPE):
- * all of these return 0.  Errors are logged (log.h) and return -errno.
+ * all of these return 0.  Errors return -errno, with vnet_mid_err()
+ * saying what failed; nothing here prints.
  */
 #ifndef VNET_MID_H
 #define VNET_MID_H
@@ -28,6 +29,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "vnet/err.h"
 #include "vnet/stream.h"
 
 enum vnet_dir { VNET_EGRESS = 0, VNET_INGRESS = 1 };
@@ -52,7 +54,8 @@ struct vnet_mid_ops {
 	/* A batch of n frames read in direction dir.  Forward what passes
 	 * with vnet_mid_send(), answer with vnet_mid_reply().  Frames stay
 	 * valid until the callback returns.  Return 0, or -errno to stop
-	 * the loop with that error (already logged). */
+	 * the loop with that error (reported by the callback's owner:
+	 * vnet_mid_err() stays empty). */
 	int (*frames)(void *arg, struct vnet_mid *m, enum vnet_dir dir,
 		      struct vnet_frame *f, unsigned n);
 	/* VNET_SIG_HUP / VNET_SIG_USR1 flags (sig.h); may be NULL. */
@@ -61,14 +64,22 @@ struct vnet_mid_ops {
 	void (*tick)(void *arg, struct vnet_mid *m, uint64_t now);
 };
 
-/* Open both sides.  On failure returns NULL with errno set and *what
- * naming what failed ("open left tap:vm1", ...) for the log. */
+/* Open both sides.  On failure returns NULL with errno set and e (may be
+ * NULL) filled, naming the side: "open left tap:vm1: Operation not
+ * permitted", "left port 'bogus:x': unknown port type (...)", "write
+ * stream header to right fd:3,4: Broken pipe", "drop privileges to
+ * nobody: ...". */
 struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
-			       const char **what);
+			       struct vnet_err *e);
 /* Flushes and closes both sides; takes NULL. */
 void vnet_mid_close(struct vnet_mid *m);
 int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 		 void *arg);
+/* Why vnet_mid_run() returned -errno, naming the side: "left -:
+ * unrecognized stream format (...)", "right fd:3,4: Broken pipe",
+ * "poll: ...".  Empty when it stopped on a callback's error, or
+ * returned 0. */
+const struct vnet_err *vnet_mid_err(const struct vnet_mid *m);
 
 /* Send a frame onward in direction dir (egress: to the right side,
  * ingress: to the left side).  Buffered until the end of the batch.

@@ -10,7 +10,9 @@
  *   udp:ADDR[:PORT]            the underlay socket of a VTEP; IPv6 in
  *                              brackets: udp:[2001:db8::1]:4789
  *
- * Errors: 0 or -errno; constructors return NULL with errno set.
+ * Errors: 0 or -errno; constructors return NULL with errno set.  The
+ * parser and vnet_port_open() also fill a struct vnet_err (err.h), and
+ * vnet_port_err() says why the last receive failed.
  */
 #ifndef VNET_PORT_H
 #define VNET_PORT_H
@@ -20,6 +22,7 @@
 #include <sys/uio.h>
 
 #include "vnet/addr.h"
+#include "vnet/err.h"
 #include "vnet/stream.h"
 #include "vnet/tap.h"
 
@@ -43,10 +46,11 @@ struct vnet_port_spec {
 	uint16_t port;			/* udp: 0 = not given */
 };
 
-/* Parse spec s.  On error returns -EINVAL and sets *why to a static
- * phrase naming what is wrong ("unknown port type", "bad MTU", ...). */
+/* Parse spec s.  On error returns -EINVAL and fills e (may be NULL): obj
+ * is the spec quoted ("'tap:vm0,mtu=1'"), msg a phrase naming what is
+ * wrong ("unknown port type (...)", "bad MTU (expected 68-65521)", ...). */
 int vnet_port_parse(const char *s, struct vnet_port_spec *sp,
-		    const char **why);
+		    struct vnet_err *e);
 
 /* An open frame port (stdio, fd, tap or pcap; udp is the VTEP's own). */
 struct vnet_port;
@@ -70,24 +74,30 @@ struct vnet_port_tap_stats {
 };
 
 /* Open a frame port.  fmt is the output stream format for stream ports.
- * Tap ports are created/attached and set up (mtu, mac, up). */
+ * Tap ports are created/attached and set up (mtu, mac, up).  On failure
+ * NULL with errno set and e (may be NULL) filled: obj is the port's name
+ * (as vnet_port_name() gives it), msg why ("Operation not permitted";
+ * for the right-hand fds of a middle program that are not open, "Bad
+ * file descriptor (run as a middle member of vnet-pipe)"). */
 struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
-				 enum vnet_stream_fmt fmt);
+				 enum vnet_stream_fmt fmt, struct vnet_err *e);
 void vnet_port_close(struct vnet_port *p);	/* flushes stream output */
 
 /* The fd to poll for input (-1 if none), and for output backpressure. */
 int vnet_port_rfd(const struct vnet_port *p);
 /* Receive up to max frames without blocking; returns the count (0 when
  * nothing is ready), or -errno; vnet_port_eof() tells end of input.  For
- * stream ports -EPROTO means the stream is corrupt: vnet_port_error()
- * says why.  Frames stay valid until the next recv on this port. */
+ * stream ports -EPROTO means the stream is corrupt.  vnet_port_err() says
+ * why a recv failed: the stream reader's message, or "read: strerror"; its
+ * obj is empty, the caller names the port.  Frames stay valid until the
+ * next recv on this port. */
 int vnet_port_recv(struct vnet_port *p, struct vnet_frame *f, unsigned max);
 /* End of input (always true for a port opened VNET_PORT_NO_READ). */
 int vnet_port_eof(const struct vnet_port *p);
 /* Whether the right-hand fds of a middle program (3/4, or those named by
  * ALTERNATE_STDIN/ALTERNATE_STDOUT) are open. */
 int vnet_port_right_open(void);
-const char *vnet_port_error(const struct vnet_port *p);
+const struct vnet_err *vnet_port_err(const struct vnet_port *p);
 /* Send one frame given as iovecs.  Taps: one writev; streams: buffered
  * until vnet_port_flush().  0 or -errno (-EMSGSIZE, -EPIPE, ...). */
 int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
@@ -95,6 +105,8 @@ int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
 int vnet_port_flush(struct vnet_port *p);
 /* Stream input statistics (NULL for taps). */
 const struct vnet_sr_stats *vnet_port_rstats(const struct vnet_port *p);
+/* The port in spec form: "-" (fds 0/1), "fd:3,4" (the right-hand fds of
+ * a middle program, or fd:R,W as given), "pcap:FILE", "tap:NAME". */
 const char *vnet_port_name(const struct vnet_port *p);
 /* Offload statistics of a tap port (NULL for other kinds). */
 const struct vnet_port_tap_stats *vnet_port_tstats(const struct vnet_port *p);

@@ -15,7 +15,8 @@
  * a valid capture.
  *
  * Errors: functions returning int give 0 (or a count) on success and -errno
- * on failure; constructors return NULL with errno set.  Nothing here prints.
+ * on failure; constructors return NULL with errno set; vnet_sr_err() says
+ * why a stream is corrupt.  Nothing here prints.
  */
 #ifndef VNET_STREAM_H
 #define VNET_STREAM_H
@@ -23,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+
+#include "vnet/err.h"
 
 enum vnet_stream_fmt {
 	VNET_FMT_AUTO = 0, /* reader: detect; writer: means VNET_FMT_PCAP */
@@ -81,14 +84,17 @@ int vnet_sr_push(struct vnet_sr *r, const void *p, size_t len);
 /* The next frame: 1 and *f set; 0 if more bytes are needed (or at EOF);
  * -EPROTO if the stream is not one of the formats or is corrupt beyond
  * recovery (bad magic, pcap linktype not Ethernet, impossible record or
- * block length); vnet_sr_error() says what, quoting the bytes.  Records
+ * block length); vnet_sr_err() says what, quoting the bytes.  Records
  * that are merely bad (runt, oversize, truncated) are counted and skipped. */
 int vnet_sr_next(struct vnet_sr *r, struct vnet_frame *f);
 
 int vnet_sr_eof(const struct vnet_sr *r);	/* EOF seen and buffer drained */
 enum vnet_stream_fmt vnet_sr_format(const struct vnet_sr *r); /* AUTO until known */
 const struct vnet_sr_stats *vnet_sr_stats(const struct vnet_sr *r);
-const char *vnet_sr_error(const struct vnet_sr *r);
+/* After -EPROTO from vnet_sr_next(): msg says what is wrong (at which
+ * byte, quoting the bytes); obj is empty, the caller names the stream.
+ * msg is "" while the stream is fine. */
+const struct vnet_err *vnet_sr_err(const struct vnet_sr *r);
 int vnet_sr_fd(const struct vnet_sr *r);
 
 struct vnet_sw;

@@ -417,8 +417,8 @@ usage() {
 	usage "IPv6" vnet-encap --vni 1 --local 2001:db8::1
 	usage "'127' is out of range" "${E[@]}" --vni 1 --mtu 127
 	usage "no TAP given" vnet-tap
-	usage "bogus:x: unknown port type" vnet-tap bogus:x
-	usage "tap:: bad tap name" vnet-tap tap:
+	usage "'bogus:x': unknown port type" vnet-tap bogus:x
+	usage "'tap:': bad tap name" vnet-tap tap:
 	usage "bad MTU" vnet-tap tap:vm0,mtu=99999
 	usage "bad MAC address" vnet-tap tap:vm0,mac=01:00:00:00:00:01
 	usage "exclude each other" vnet-tap --capture --inject vm0
@@ -429,23 +429,23 @@ usage() {
 	[ "$(ip -n "$ns" -o link show | wc -l)" -eq 1 ]
 }
 
-@test "a tap that cannot be opened exits 1 with open tap NAME: reason" {
+@test "a tap that cannot be opened exits 1 with open tap:NAME: reason" {
 	need_cmd setpriv
 	mkns ns n
 	# u0 exists and is a veth, not a tap.
 	ip -n "$ns" link add u0 type veth peer name u1
 	try ip netns exec "$ns" vnet-tap u0 </dev/null
 	[ "$rc" -eq 1 ]
-	grep -q '^vnet-tap: open tap u0: [A-Z]' "$T/err"
+	grep -q '^vnet-tap: open tap:u0: [A-Z]' "$T/err"
 	try ip netns exec "$ns" vnet-encap -i tap:u0 -o udp:127.0.0.1 \
 		--vni 1 -r 198.18.0.2 </dev/null
 	[ "$rc" -eq 1 ]
-	grep -q '^vnet-encap: open .*tap:\?u0: [A-Z]' "$T/err"
+	grep -q '^vnet-encap: open inner tap:u0: [A-Z]' "$T/err"
 	# Without privilege.
 	try ip netns exec "$ns" setpriv --reuid=nobody --regid=nogroup \
 		--clear-groups vnet-tap vm5 </dev/null
 	[ "$rc" -eq 1 ]
-	grep -q '^vnet-tap: open tap vm5: [A-Z]' "$T/err"
+	grep -q '^vnet-tap: open tap:vm5: [A-Z]' "$T/err"
 	run ip -n "$ns" link show vm5
 	[ "$status" -ne 0 ]
 }

@@ -301,6 +301,41 @@ passed_frames() {
 	diff "$T/want.dump" "$T/got.dump"
 }
 
+@test "--log writes the frames it drops and a log rule's new connections to stderr, rate-limited" {
+	explain_pcap
+	cd "$T"
+	rc=0
+	explain --log -p explain.policy explain.pcap >out.tsv 2>err || rc=$?
+	cat err
+	[ "$rc" -eq 0 ]
+	# The 6 frames not allowed and the new connection of the log rule;
+	# not its reply and established packets.
+	[ "$(grep -c '^vnet-acl: ' err)" -eq 7 ]
+	grep -qxF "vnet-acl: allow egress segment 0: tcp 198.19.1.10:40000 > 198.19.1.20:8080 [S] (new $(rule_of "port 8080 log"))" err
+	grep -qxF "vnet-acl: deny egress segment 0: tcp 198.19.1.10:40001 > 198.19.1.20:9090 [S] (default $(rule_of "default deny"))" err
+	grep -qxF "vnet-acl: reject egress segment 0: tcp 198.19.1.10:40002 > 198.19.1.20:22 [S] (policy $(rule_of "port 22"))" err
+	grep -qxF "vnet-acl: deny egress segment 0: tcp 198.19.1.10:40003 > 198.19.1.20:8080 [.] (invalid)" err
+	grep -qxF "vnet-acl: deny egress segment 0: ether 0x88cc (other)" err
+	grep -qxF "vnet-acl: deny egress segment 100: tcp 198.19.2.30:40000 > 198.19.2.40:5432 [S] (default $(rule_of "default deny"))" err
+	# Without --log, nothing.
+	explain -p explain.policy explain.pcap >/dev/null 2>err2
+	cat err2
+	[ ! -s err2 ]
+	# 30 denied SYNs at one instant, then one 10 s later (by the pcap
+	# clock): a burst of 20 lines, and the count of those held back.
+	{
+		for i in $(seq 1 30); do
+			echo "at 0 tcp 198.19.1.10:$((41000 + i)) 198.19.1.20:9090 S"
+		done
+		echo "at 10 tcp 198.19.1.10:42000 198.19.1.20:9090 S"
+	} | gen make flood.pcap
+	explain --log -p explain.policy flood.pcap >/dev/null 2>err3
+	[ "$(grep -c '^vnet-acl: deny egress segment 0: tcp ' err3)" -eq 21 ]
+	grep -q ':41020 > .*(default .*)$' err3
+	! grep -q ':41021 > ' err3
+	grep -q ':42000 > .* (10 similar messages suppressed)$' err3
+}
+
 @test "as a one-way filter passes the allowed frames unchanged and drops the rest" {
 	explain_pcap
 	explain_cases | cut -d'|' -f2 >"$T/verdicts"

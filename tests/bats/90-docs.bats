@@ -84,3 +84,23 @@ long_options() {
 	need_cmd zsh
 	zsh -n "$top/completions/zsh/_vnet"
 }
+
+@test "lib/ never prints, logs or exits: only log.c and the main()-helpers do" {
+	run sh "$top/tests/lib-quiet.sh"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The check finds what it is for: a copy of lib/ with one module
+	# that logs and one that prints, comments aside, is refused.
+	local d
+	d=$(mktemp -d)
+	cp "$top"/lib/*.c "$d"/
+	printf '%s\n' '/* vnet_log(x), fprintf(stderr) in a comment are fine */' \
+		'int f(void) { return fprintf(stderr, "x"); }' >"$d/bad1.c"
+	printf '%s\n' 'void g(void) { vnet_log(0, "y"); }' >"$d/bad2.c"
+	run sh "$top/tests/lib-quiet.sh" "$d"
+	rm -rf "$d"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^bad[12]\.c: ' <<<"$output")" -eq 2 ]
+	! grep -q 'comment' <<<"$output"
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* acl_bench.c -- per-packet cost of the vnet-acl engine (lib/acl.c with
- * lib/policy.c and lib/ct.c) as the policy and the connection table grow.
+/* acl_bench.c -- per-packet cost of the vnet-acl engine (cmd/vnet-acl/acl.c with
+ * cmd/vnet-acl/policy.c and cmd/vnet-acl/ct.c) as the policy and the connection table grow.
  *
  *   acl_bench [-q]                 the table (Markdown) on stdout
  *   acl_bench --policy FILE        write the 10-rule policy of the table
@@ -33,9 +33,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "vnet/acl.h"
+#include "vnet-acl/acl.h"
+#include "vnet-acl/policy.h"
 #include "vnet/bytes.h"
-#include "vnet/policy.h"
 
 #define RUNS 5
 #define NEW_CONNS 50000
@@ -123,7 +123,7 @@ static char *policy_text(const struct scenario *s, size_t *len)
 
 static struct vnet_policy *policy_of(const struct scenario *s)
 {
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	struct vnet_policy *p;
 	size_t len;
 	char *t = policy_text(s, &len);
@@ -135,7 +135,7 @@ static struct vnet_policy *policy_of(const struct scenario *s)
 	p = vnet_policy_parse(t, len, "bench.policy", NULL, &err);
 	free(t);
 	if (!p) {
-		fprintf(stderr, "acl_bench: %s:%u: %s\n", err.file, err.line,
+		fprintf(stderr, "acl_bench: %s:%u: %s\n", err.obj, err.line,
 			err.msg);
 		exit(1);
 	}

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet/acl.h"
+#include "vnet-acl/acl.h"
 #include "vnet/csum.h"
 #include "vnet/log.h"
 #include "vnet/pkt.h"
@@ -64,7 +64,7 @@ static void check(int ok)
 
 static struct vnet_policy *policy(int which)
 {
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	const char *t = which ? policy_b : policy_a;
 
 	return vnet_policy_parse(t, strlen(t), which ? "b.policy" : "a.policy",

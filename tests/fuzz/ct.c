@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet/ct.h"
+#include "vnet-acl/ct.h"
 #include "vnet/pkt.h"
 
 #define CHECK(c)                                                               \

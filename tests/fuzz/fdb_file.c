@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vnet_fdb *fdb = NULL, *dst = NULL;
 	const struct vnet_addr *out[VNET_FDB_FLOOD_MAX];
 	struct vnet_addr remote;
-	char path[64], err[256];
+	char path[64];
+	struct vnet_err err;
 	uint8_t mac[6] = {0x02, 0, 0, 0, 0, 1};
 	size_t off = 0;
 	ssize_t n;
@@ -46,10 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dst = vnet_fdb_new(16, 1000000000u);
 	if (!fdb || !dst)
 		goto out;
-	err[0] = '\0';
-	ret = vnet_fdb_load(fdb, path, err, sizeof(err));
+	vnet_err_clear(&err);
+	ret = vnet_fdb_load(fdb, path, &err);
 	check(ret == 0 || ret == -EINVAL);
-	check(ret == 0 || strlen(err) > 0);
+	check(ret == 0 || (vnet_err_isset(&err) && err.line > 0));
 	check(vnet_fdb_stats(fdb)->entries <= 16);
 	check(vnet_fdb_flood(fdb, 1, out, VNET_FDB_FLOOD_MAX) <=
 	      VNET_FDB_FLOOD_MAX);

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vnet-flowexport/flow.h"
+#include "vnet-flowexport/ipfix.h"
 #include "vnet/bytes.h"
-#include "vnet/flow.h"
-#include "vnet/ipfix.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

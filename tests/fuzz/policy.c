@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet/policy.h"
+#include "vnet-acl/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,7 +44,7 @@ static void addr(struct bytes *b, struct vnet_addr *a, int v6)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	struct vnet_policy *p;
 	struct bytes b = {data, size, 0};
 	unsigned groups, workloads, rules, n, i;
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p) {
 		check(errno == EINVAL || errno == ENOMEM);
 		check(err.msg[0] != '\0');
-		check(!strcmp(err.file, "fuzz.policy"));
+		check(!strcmp(err.obj, "fuzz.policy"));
 		check(err.line >= 1);
 		return 0;
 	}

@@ -54,7 +54,7 @@ static void check(const char *s, size_t len, const struct vnet_port_spec *sp)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vnet_port_spec sp;
-	const char *why = NULL;
+	struct vnet_err e;
 	char *s;
 	int r;
 
@@ -63,10 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	r = vnet_port_parse(s, &sp, &why);
+	vnet_err_clear(&e);
+	r = vnet_port_parse(s, &sp, &e);
 	if (r == 0)
 		check(s, size, &sp);
-	else if (r != -EINVAL || !why || !*why)
+	else if (r != -EINVAL || !vnet_err_isset(&e))
 		abort();
 	free(s);
 	return 0;

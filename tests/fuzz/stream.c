@@ -25,7 +25,7 @@ struct outcome {
 	uint64_t nframes;
 	uint64_t hash;
 	struct vnet_sr_stats st;
-	char err[256];
+	char err[VNET_ERR_STRLEN];
 };
 
 static struct vnet_frame frames[MAX_FRAMES];
@@ -76,7 +76,7 @@ static void finish(struct vnet_sr *r, struct outcome *o, int ret)
 	o->eof = vnet_sr_eof(r);
 	o->fmt = vnet_sr_format(r);
 	o->st = *st;
-	snprintf(o->err, sizeof(o->err), "%s", vnet_sr_error(r));
+	vnet_err_str(vnet_sr_err(r), o->err, sizeof(o->err));
 	CHECK(ret == 0 || ret == -EPROTO || ret == -ENOMEM);
 	CHECK(st->frames == o->nframes);
 	if (!ret)

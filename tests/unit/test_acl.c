@@ -11,8 +11,9 @@
 #include "harness.h"
 #include "refcsum.h"
 #include "taddr.h"
-#include "vnet/acl.h"
+#include "vnet-acl/acl.h"
 #include "vnet/bytes.h"
+#include "vnet/err.h"
 
 #define SEC 1000000000ULL
 #define T0 (1700000000ULL * SEC)
@@ -162,12 +163,13 @@ static struct frame *build(struct frame *f, const struct spec *s)
 
 static struct vnet_policy *parse(const char *text)
 {
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	struct vnet_policy *p;
+	char buf[VNET_ERR_STRLEN];
 
 	p = vnet_policy_parse(text, strlen(text), "test.policy", NULL, &err);
 	if (!p)
-		T_FAIL("policy: %s:%u: %s", err.file, err.line, err.msg);
+		T_FAIL("policy: %s", vnet_err_str(&err, buf, sizeof(buf)));
 	return p;
 }
 

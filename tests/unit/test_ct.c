@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: ISC */
-/* test_ct.c -- unit tests of connection tracking (lib/ct.c). */
+/* test_ct.c -- unit tests of connection tracking (cmd/vnet-acl/ct.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "taddr.h"
+#include "vnet-acl/ct.h"
 #include "vnet/bytes.h"
-#include "vnet/ct.h"
 #include "vnet/pkt.h"
 
 #define SEC 1000000000ULL

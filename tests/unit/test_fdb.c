@@ -54,12 +54,17 @@ static const char *tmp_file(const char *s)
 static int load_text_n(struct vnet_fdb *fdb, const char *text, size_t len,
 		       char *msg, size_t msglen)
 {
-	char err[512] = "";
+	char err[VNET_ERR_STRLEN] = "";
 	const char *path = tmp_file_n(text, len);
 	size_t plen = strlen(path);
-	int ret = vnet_fdb_load(fdb, path, err, sizeof(err));
+	struct vnet_err e;
+	int ret;
 
+	vnet_err_clear(&e);
+	ret = vnet_fdb_load(fdb, path, &e);
 	unlink(path);
+	if (vnet_err_isset(&e))
+		vnet_err_str(&e, err, sizeof(err));
 	if (!strncmp(err, path, plen))
 		snprintf(msg, msglen, "F%s", err + plen);
 	else
@@ -411,6 +416,7 @@ static void expect_load_error(const char *text, uint32_t max, const char *want,
 static void test_load_errors(void)
 {
 	struct vnet_fdb *fdb;
+	struct vnet_err e;
 	char msg[600], *big;
 	size_t i;
 	int ret;
@@ -488,18 +494,23 @@ static void test_load_errors(void)
 	     -EINVAL);
 	T_STREQ(msg, "F:1: NUL byte in line");
 
-	ret = vnet_fdb_load(fdb, "/nonexistent/fdb", msg, sizeof(msg));
+	ret = vnet_fdb_load(fdb, "/nonexistent/fdb", &e);
 	T_EQ(ret, -ENOENT);
-	T_STREQ(msg, "/nonexistent/fdb: No such file or directory");
+	T_STREQ(vnet_err_str(&e, msg, sizeof(msg)),
+		"/nonexistent/fdb: No such file or directory");
+	T_EQ(e.errnum, ENOENT);
+	T_EQ(e.line, 0);
 	/* A directory opens but does not read. */
-	ret = vnet_fdb_load(fdb, "/", msg, sizeof(msg));
+	ret = vnet_fdb_load(fdb, "/", &e);
 	T_EQ(ret, -EISDIR);
-	T_STREQ(msg, "/: Is a directory");
+	T_STREQ(vnet_err_str(&e, msg, sizeof(msg)), "/: Is a directory");
 	/* err may be NULL, and short messages are cut, not overrun. */
-	T_EQ(vnet_fdb_load(fdb, "/nonexistent/fdb", NULL, 0), -ENOENT);
+	T_EQ(vnet_fdb_load(fdb, "/nonexistent/fdb", NULL), -ENOENT);
 	memset(msg, 'x', sizeof(msg));
-	T_EQ(vnet_fdb_load(fdb, "/nonexistent/fdb", msg, 5), -ENOENT);
+	T_EQ(vnet_fdb_load(fdb, "/nonexistent/fdb", &e), -ENOENT);
+	vnet_err_str(&e, msg, 5);
 	T_STREQ(msg, "/non");
+	T_EQ(msg[5], 'x');
 	vnet_fdb_free(fdb);
 
 	/* Flood list full. */
@@ -636,7 +647,7 @@ static void test_dump(void)
 		T_EQ(fclose(f), 0);
 	}
 	back = vnet_fdb_new(3, SEC);
-	T_EQ(vnet_fdb_load(back, path, msg, sizeof(msg)), 0);
+	T_EQ(vnet_fdb_load(back, path, NULL), 0);
 	T_EQ(vnet_fdb_stats(back)->entries, 3);
 	unlink(path);
 	vnet_fdb_free(back);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC */
-/* test_flow.c -- unit tests of the flow cache (lib/flow.c). */
+/* test_flow.c -- unit tests of the flow cache (cmd/vnet-flowexport/flow.c). */
 #include <errno.h>
 #include <stdint.h>
 
 #include "harness.h"
+#include "vnet-flowexport/flow.h"
 #include "vnet/bytes.h"
-#include "vnet/flow.h"
 #include "vnet/vxlan.h"
 
 #define SEC 1000000000ULL

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* test_ipfix.c -- unit tests of the IPFIX messages (lib/ipfix.c): bytes
+/* test_ipfix.c -- unit tests of the IPFIX messages (cmd/vnet-flowexport/ipfix.c): bytes
  * checked by hand and by decoding them back. */
 #include <errno.h>
 #include <netinet/in.h>
@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "vnet-flowexport/ipfix.h"
 #include "vnet/bytes.h"
-#include "vnet/ipfix.h"
 
 #define SEC 1000000000ULL
 #define MS 1000000ULL

@@ -99,7 +99,8 @@ static void test_two_way(void)
 	struct vnet_mid_ops ops = { .frames = frames };
 	struct ctx cx = { .reply_every = 5 };
 	struct vnet_mid *m;
-	const char *what = NULL;
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err e;
 	uint8_t got[256];
 
 	T_ASSERT(pipe(lin) == 0 && pipe(lout) == 0 && pipe(rin) == 0 &&
@@ -112,10 +113,10 @@ static void test_two_way(void)
 	write_stream(rin[1], 7, 60, 0x80);
 	snprintf(l, sizeof(l), "fd:%d,%d", lin[0], lout[1]);
 	snprintf(r, sizeof(r), "fd:%d,%d", rin[0], rout[1]);
-	m = vnet_mid_open(&c, &what);
+	m = vnet_mid_open(&c, &e);
 	T_ASSERT(m != NULL);
 	if (!m) {
-		printf("# %s: %s\n", what, strerror(errno));
+		printf("# %s\n", vnet_err_str(&e, buf, sizeof(buf)));
 		return;
 	}
 	T_EQ(vnet_mid_oneway(m), 0);
@@ -141,13 +142,19 @@ static void test_bad_spec(void)
 {
 	struct vnet_mid_config c = { .left = "udp:198.18.0.1",
 				     .right = "fd:0,1" };
-	const char *what = NULL;
+	char buf[VNET_ERR_STRLEN];
+	const char *what;
+	struct vnet_err e;
 
-	T_ASSERT(vnet_mid_open(&c, &what) == NULL);
-	T_ASSERT(what && strstr(what, "not udp:"));
+	vnet_err_clear(&e);
+	T_ASSERT(vnet_mid_open(&c, &e) == NULL);
+	what = vnet_err_str(&e, buf, sizeof(buf));
+	T_ASSERT(vnet_err_isset(&e) && strstr(what, "not udp:"));
 	c.left = "bogus:x";
-	T_ASSERT(vnet_mid_open(&c, &what) == NULL);
-	T_ASSERT(what && strstr(what, "left port 'bogus:x'"));
+	vnet_err_clear(&e);
+	T_ASSERT(vnet_mid_open(&c, &e) == NULL);
+	what = vnet_err_str(&e, buf, sizeof(buf));
+	T_ASSERT(vnet_err_isset(&e) && strstr(what, "left port 'bogus:x'"));
 }
 
 static void test_dir_names(void)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* test_policy.c -- unit tests of the vnet-acl policy language (lib/policy.c).
+/* test_policy.c -- unit tests of the vnet-acl policy language (cmd/vnet-acl/policy.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,27 +10,27 @@
 
 #include "harness.h"
 #include "taddr.h"
-#include "vnet/policy.h"
+#include "vnet-acl/policy.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
 
 static struct vnet_policy *parse(const char *txt)
 {
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	struct vnet_policy *p;
 
 	p = vnet_policy_parse(txt, strlen(txt), "t.policy", NULL, &err);
 	if (!p)
-		T_FAIL("parse failed: %s:%u: %s", err.file, err.line, err.msg);
+		T_FAIL("parse failed: %s:%u: %s", err.obj, err.line, err.msg);
 	return p;
 }
 
 /* The error of a policy that must not parse, as "FILE:LINE: msg". */
 static const char *parse_err(const char *txt)
 {
-	static char out[600];
-	struct vnet_policy_error err;
+	static char out[VNET_ERR_STRLEN];
+	struct vnet_err err;
 	struct vnet_policy *p;
 
 	p = vnet_policy_parse(txt, strlen(txt), "t.policy", NULL, &err);
@@ -38,7 +38,7 @@ static const char *parse_err(const char *txt)
 		vnet_policy_free(p);
 		return "(parsed)";
 	}
-	snprintf(out, sizeof(out), "%s:%u: %s", err.file, err.line, err.msg);
+	snprintf(out, sizeof(out), "%s:%u: %s", err.obj, err.line, err.msg);
 	return out;
 }
 
@@ -77,7 +77,7 @@ static const char *act_of(const struct vnet_policy *p,
 
 /* ------------------------------------------------------------------ */
 /* The reference: a model of a policy, its text, and a linear
- * first-match evaluation written independently of lib/policy.c.       */
+ * first-match evaluation written independently of cmd/vnet-acl/policy.c.       */
 
 static uint64_t rng_state;
 
@@ -701,7 +701,7 @@ static int check_model(struct model *m, int nq)
 {
 	struct vnet_policy *p;
 	struct vnet_policy_query q;
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	uint8_t smac[6], dmac[6];
 	char *txt = model_text(m);
 	int i, bad = 0;
@@ -709,7 +709,7 @@ static int check_model(struct model *m, int nq)
 
 	p = vnet_policy_parse(txt, strlen(txt), "m.policy", NULL, &err);
 	if (!p) {
-		T_FAIL("model did not parse: %s:%u: %s", err.file, err.line,
+		T_FAIL("model did not parse: %s:%u: %s", err.obj, err.line,
 		       err.msg);
 		fprintf(stderr, "%s", txt);
 		free(txt);
@@ -1291,7 +1291,7 @@ static void test_error_limits(void)
 	size_t cap = 4u << 20, n, i;
 	char *t = malloc(cap);
 	struct vnet_policy *p;
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	unsigned g, w, r;
 
 	/* A NUL byte. */
@@ -1402,9 +1402,9 @@ static void put(const char *rel, const char *txt)
 
 static const char *load_err(const char *rel, int *e)
 {
-	static char out[700];
+	static char out[VNET_ERR_STRLEN];
 	char path[256];
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	struct vnet_policy *p;
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
@@ -1417,9 +1417,9 @@ static const char *load_err(const char *rel, int *e)
 	}
 	/* Names relative to the temporary directory. */
 	snprintf(out, sizeof(out), "%s:%u: %s",
-		 strncmp(err.file, tmpdir, strlen(tmpdir))
-		     ? err.file
-		     : err.file + strlen(tmpdir) + 1,
+		 strncmp(err.obj, tmpdir, strlen(tmpdir))
+		     ? err.obj
+		     : err.obj + strlen(tmpdir) + 1,
 		 err.line, err.msg);
 	return out;
 }
@@ -1427,7 +1427,7 @@ static const char *load_err(const char *rel, int *e)
 static void test_includes(void)
 {
 	char path[256], buf[512];
-	struct vnet_policy_error err;
+	struct vnet_err err;
 	struct vnet_policy *p;
 	const struct vnet_rule *r;
 	struct vnet_policy_query q;
@@ -1474,7 +1474,7 @@ static void test_includes(void)
 		T_EQ(vnet_policy_match(p, &q)->id, 0);
 		vnet_policy_free(p);
 	} else {
-		T_FAIL("%s:%u: %s", err.file, err.line, err.msg);
+		T_FAIL("%s:%u: %s", err.obj, err.line, err.msg);
 	}
 
 	/* vnet_policy_parse with a base directory. */
@@ -1561,7 +1561,7 @@ static void test_reparse(void)
 	    "group a prefix 198.18.0.0/16\nallow from a to a proto tcp\n";
 	struct vnet_policy *p1 = parse(txt), *p2 = parse(txt), *bad;
 	struct vnet_policy_query q = qry("198.18.0.1", "198.18.0.2", 6, 1);
-	struct vnet_policy_error err;
+	struct vnet_err err;
 
 	if (!p1 || !p2)
 		return;

@@ -202,16 +202,20 @@ static void check_good(const struct good *g)
 {
 	static const uint8_t zero[6];
 	struct vnet_port_spec sp;
-	const char *why = NULL;
-	char buf[VNET_ADDRSTRLEN];
+	char buf[VNET_ADDRSTRLEN], ebuf[VNET_ERR_STRLEN];
+	struct vnet_err e;
 	int r;
 
 	memset(&sp, 0xa5, sizeof(sp));
-	r = vnet_port_parse(g->spec, &sp, &why);
+	vnet_err_clear(&e);
+	r = vnet_port_parse(g->spec, &sp, &e);
 	if (r) {
-		T_FAIL("\"%s\": returned %d (%s)", g->spec, r, why);
+		T_FAIL("\"%s\": returned %d (%s)", g->spec, r,
+		       vnet_err_str(&e, ebuf, sizeof(ebuf)));
 		return;
 	}
+	if (vnet_err_isset(&e))
+		T_FAIL("\"%s\": error set on success", g->spec);
 	if (sp.kind != g->kind)
 		T_FAIL("\"%s\": kind %d, expected %d", g->spec, sp.kind,
 		       g->kind);
@@ -253,39 +257,51 @@ static void test_good_specs(void)
 static void test_bad_specs(void)
 {
 	struct vnet_port_spec sp;
-	const char *why;
+	char want[VNET_ERR_STRLEN], got[VNET_ERR_STRLEN];
+	struct vnet_err e;
 	size_t i;
 	int r;
 
 	for (i = 0; i < N(bads); i++) {
-		why = NULL;
-		r = vnet_port_parse(bads[i].spec, &sp, &why);
+		vnet_err_clear(&e);
+		r = vnet_port_parse(bads[i].spec, &sp, &e);
 		if (r != -EINVAL)
 			T_FAIL("\"%s\": returned %d, expected -EINVAL",
 			       bads[i].spec, r);
-		else if (!why || strcmp(why, bads[i].why))
+		else if (!vnet_err_isset(&e) || strcmp(e.msg, bads[i].why))
 			T_FAIL("\"%s\": why \"%s\", expected \"%s\"",
-			       bads[i].spec, why ? why : "(null)",
-			       bads[i].why);
+			       bads[i].spec, e.msg, bads[i].why);
+		/* The spec is quoted as the object of the error. */
+		snprintf(want, sizeof(want), "'%s': %s", bads[i].spec,
+			 bads[i].why);
+		if (r == -EINVAL && strcmp(vnet_err_str(&e, got, sizeof(got)),
+					   want))
+			T_FAIL("\"%s\": \"%s\", expected \"%s\"", bads[i].spec,
+			       got, want);
 	}
 }
 
-/* A failed parse leaves the caller's spec alone; why may be NULL. */
+/* A failed parse leaves the caller's spec alone, a good one the error;
+ * the error may be NULL. */
 static void test_error_leaves_spec(void)
 {
 	struct vnet_port_spec sp, before;
-	const char *why = "untouched";
+	struct vnet_err e;
 
-	T_EQ(vnet_port_parse("tap:vm0,mtu=1400", &sp, &why), 0);
-	T_STREQ(why, "untouched");
+	vnet_err_set(&e, NULL, 0, "untouched");
+	T_EQ(vnet_port_parse("tap:vm0,mtu=1400", &sp, &e), 0);
+	T_STREQ(e.msg, "untouched");
 	before = sp;
-	T_EQ(vnet_port_parse("tap:vm1,mtu=1", &sp, &why), -EINVAL);
-	T_STREQ(why, E_MTU);
+	T_EQ(vnet_port_parse("tap:vm1,mtu=1", &sp, &e), -EINVAL);
+	T_STREQ(e.msg, E_MTU);
+	T_STREQ(e.obj, "'tap:vm1,mtu=1'");
+	T_EQ(e.line, 0);
 	T_MEMEQ(&sp, &before, sizeof(sp));
 	T_EQ(vnet_port_parse("udp:198.18.0.1:0", &sp, NULL), -EINVAL);
 	T_MEMEQ(&sp, &before, sizeof(sp));
-	T_EQ(vnet_port_parse(NULL, &sp, &why), -EINVAL);
-	T_STREQ(why, E_TYPE);
+	T_EQ(vnet_port_parse(NULL, &sp, &e), -EINVAL);
+	T_STREQ(e.msg, E_TYPE);
+	T_STREQ(e.obj, "");
 	T_EQ(vnet_port_parse("fd:3,4", &sp, NULL), 0);
 	T_EQ(sp.rfd, 3);
 }

@@ -113,6 +113,15 @@ static void pcap_rec(uint32_t sec, uint32_t frac, uint32_t incl,
 	b_frame(incl, seed);
 }
 
+/* The reader's error as the one formatter writes it ("no error" when
+ * there is none). */
+static const char *sr_error(const struct vnet_sr *r)
+{
+	static char buf[VNET_ERR_STRLEN];
+
+	return vnet_err_str(vnet_sr_err(r), buf, sizeof(buf));
+}
+
 static struct vnet_sr *push_all(const void *p, size_t n, int eof)
 {
 	struct vnet_sr *r = vnet_sr_new_mem(0);
@@ -185,7 +194,7 @@ static void test_pcap_linktype(void)
 	pcap_rec(1, 0, 60, 60, 0);
 	r = push_all(B.b, B.n, 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "linktype 101"));
+	T_ASSERT(strstr(sr_error(r), "linktype 101"));
 	/* Sticky. */
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
 	vnet_sr_free(r);
@@ -236,8 +245,8 @@ static void test_pcap_bad_records(void)
 	r = push_all(B.b, B.n, 0);
 	T_EQ(vnet_sr_next(r, &f), 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "captured length 300000"));
-	T_ASSERT(strstr(vnet_sr_error(r), "byte 100"));
+	T_ASSERT(strstr(sr_error(r), "captured length 300000"));
+	T_ASSERT(strstr(sr_error(r), "byte 100"));
 	vnet_sr_free(r);
 
 	/* Bad version. */
@@ -248,7 +257,7 @@ static void test_pcap_bad_records(void)
 	b_frame(16, 0);
 	r = push_all(B.b, B.n, 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "version 1.0"));
+	T_ASSERT(strstr(sr_error(r), "version 1.0"));
 	vnet_sr_free(r);
 }
 
@@ -325,16 +334,19 @@ static void test_garbage(void)
 
 	r = push_all(junk, sizeof(junk) - 1, 0);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_STREQ(vnet_sr_error(r),
+	T_STREQ(sr_error(r),
 		"unrecognized stream format (first bytes 68 65 6c 6c): "
 		"expected pcap, pcapng or VDE framing");
+	T_EQ(vnet_sr_err(r)->errnum, EPROTO);
+	T_STREQ(vnet_sr_err(r)->obj, "");
 	T_EQ(vnet_sr_format(r), VNET_FMT_AUTO);
 	vnet_sr_free(r);
 
 	/* Fewer than 4 bytes: wait. */
 	r = push_all(junk, 3, 0);
 	T_EQ(vnet_sr_next(r, &f), 0);
-	T_STREQ(vnet_sr_error(r), "no error");
+	T_STREQ(sr_error(r), "no error");
+	T_ASSERT(!vnet_err_isset(vnet_sr_err(r)));
 	vnet_sr_free(r);
 }
 
@@ -537,7 +549,7 @@ static void test_pcapng_tsoffset(void)
 	b_u32(28);
 	r = push_all(B.b, B.n, 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "option 9 of length 8"));
+	T_ASSERT(strstr(sr_error(r), "option 9 of length 8"));
 	vnet_sr_free(r);
 }
 
@@ -594,7 +606,7 @@ static void test_pcapng_sections(void)
 	T_ASSERT(frame_ok(&f, 62, 2));
 	T_EQ(f.ts_ns, 10);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "interface 1"));
+	T_ASSERT(strstr(sr_error(r), "interface 1"));
 	vnet_sr_free(r);
 }
 
@@ -635,8 +647,8 @@ static void test_pcapng_bad_lengths(void)
 		b_frame(64, 0);
 		r = push_all(B.b, B.n, 1);
 		T_EQ(vnet_sr_next(r, &f), -EPROTO);
-		T_ASSERT(strstr(vnet_sr_error(r), "impossible total length"));
-		T_ASSERT(strstr(vnet_sr_error(r), "byte 48"));
+		T_ASSERT(strstr(sr_error(r), "impossible total length"));
+		T_ASSERT(strstr(sr_error(r), "byte 48"));
 		vnet_sr_free(r);
 	}
 
@@ -648,7 +660,7 @@ static void test_pcapng_bad_lengths(void)
 	B.b[B.n - 1] ^= 1;
 	r = push_all(B.b, B.n, 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "trailing length"));
+	T_ASSERT(strstr(sr_error(r), "trailing length"));
 	vnet_sr_free(r);
 
 	/* Captured length larger than the block. */
@@ -659,7 +671,7 @@ static void test_pcapng_bad_lengths(void)
 	B.b[48 + 20] = 200;
 	r = push_all(B.b, B.n, 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "captured length 200"));
+	T_ASSERT(strstr(sr_error(r), "captured length 200"));
 	vnet_sr_free(r);
 
 	/* Bad byte-order magic. */
@@ -668,7 +680,7 @@ static void test_pcapng_bad_lengths(void)
 	B.b[8] = 0;
 	r = push_all(B.b, B.n, 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "byte-order magic 00 3c 2b 1a"));
+	T_ASSERT(strstr(sr_error(r), "byte-order magic 00 3c 2b 1a"));
 	vnet_sr_free(r);
 }
 
@@ -764,7 +776,7 @@ static void test_vde(void)
 	r = push_all(B.b, B.n, 1);
 	T_EQ(vnet_sr_next(r, &f), 1);
 	T_EQ(vnet_sr_next(r, &f), -EPROTO);
-	T_ASSERT(strstr(vnet_sr_error(r), "length 9235 (bytes 24 13)"));
+	T_ASSERT(strstr(sr_error(r), "length 9235 (bytes 24 13)"));
 	vnet_sr_free(r);
 
 	/* A stream of only a zero-length record, shorter than 4 bytes. */
