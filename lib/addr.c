@@ -34,6 +34,13 @@ int vnet_addr_eq(const struct vnet_addr *a, const struct vnet_addr *b)
 	return a->family == b->family && !memcmp(a->b, b->b, 16);
 }
 
+int vnet_addr_cmp(const struct vnet_addr *a, const struct vnet_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->b, b->b, 16);
+}
+
 int vnet_addr_is_any(const struct vnet_addr *a)
 {
 	static const uint8_t zero[16];

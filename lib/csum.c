@@ -2,6 +2,7 @@
 /* csum.c -- the Internet checksum (RFC 1071) and pseudo-headers. */
 #include <string.h>
 
+#include "vnet/bytes.h"
 #include "vnet/csum.h"
 
 /*
@@ -88,7 +89,7 @@ uint16_t vnet_csum_fold(uint32_t sum)
 
 static inline uint32_t be32_words(const uint8_t *b)
 {
-	return ((uint32_t)b[0] << 8 | b[1]) + ((uint32_t)b[2] << 8 | b[3]);
+	return (uint32_t)vnet_get16(b) + vnet_get16(b + 2);
 }
 
 /* Addresses of family AF_INET6 count 16 bytes, any other 4 (AF_INET). */

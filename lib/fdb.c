@@ -109,13 +109,6 @@ static void addr_copy(struct vnet_addr *dst, const struct vnet_addr *src)
 	memcpy(dst->b, src->b, src->family == AF_INET ? 4 : 16);
 }
 
-static int addr_cmp(const struct vnet_addr *a, const struct vnet_addr *b)
-{
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	return memcmp(a->b, b->b, 16);
-}
-
 static int expired(const struct vnet_fdb *fdb, const struct fdb_ent *e,
 		   uint64_t now)
 {
@@ -296,7 +289,7 @@ int vnet_fdb_flood_add(struct vnet_fdb *fdb, uint32_t vni,
 		return -EINVAL;
 	for (i = flood_lower(fdb, vni);
 	     i < fdb->nflood && fdb->flood[i].vni == vni; i++) {
-		c = addr_cmp(&fdb->flood[i].remote, remote);
+		c = vnet_addr_cmp(&fdb->flood[i].remote, remote);
 		if (c >= 0)
 			break;
 	}
@@ -332,7 +325,7 @@ size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
 		else if (!have_j)
 			c = -1;
 		else
-			c = addr_cmp(&fl[i].remote, &fl[j].remote);
+			c = vnet_addr_cmp(&fl[i].remote, &fl[j].remote);
 		if (c <= 0) {
 			out[n++] = &fl[i++].remote;
 			if (!c)

@@ -4,45 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vnet/bytes.h"
 #include "vnet/csum.h"
 #include "vnet/offload.h"
 #include "vnet/pkt.h"
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_URG 0x20
-#define TCP_CWR 0x80
 
 #define TCP_CSUM_OFF 16
 /* IPv4 total length, IPv6 40 + payload length. */
 #define IP_MAX 65535
 /* The pending super-frame: headers, then up to 64 KiB of IP packet. */
 #define GRO_BUF_LEN (VNET_SEG_HDR_MAX + 65536)
-
-static inline uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static inline uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | b[3];
-}
-
-static inline void put16(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *b, uint32_t v)
-{
-	put16(b, v >> 16);
-	put16(b + 2, v);
-}
 
 /* The tap's virtio_net_hdr is in native byte order unless TUNSETVNETLE/BE
  * says otherwise (legacy virtio), i.e. little-endian on the hosts we run. */
@@ -78,7 +49,7 @@ static void csum_complete(uint8_t *frame, size_t len, const struct vnet_vhdr *h)
 	uint16_t c = vnet_csum_fold(
 	    vnet_csum_add(0, frame + h->csum_start, len - h->csum_start));
 
-	put16(frame + h->csum_start + h->csum_offset, c ? c : 0xffff);
+	vnet_put16(frame + h->csum_start + h->csum_offset, c ? c : 0xffff);
 }
 
 static int tcp_segment(const struct vnet_vhdr *h, uint8_t *frame, size_t len,
@@ -112,10 +83,10 @@ static int tcp_segment(const struct vnet_vhdr *h, uint8_t *frame, size_t len,
 
 	ip_hl = p.l4_off - p.l3_off;
 	tcp_hl = (unsigned)(hl - p.l4_off);
-	seq0 = get32(frame + p.l4_off + 4);
+	seq0 = vnet_get32(frame + p.l4_off + 4);
 	flags = frame[p.l4_off + 13];
 	if (want == VNET_L_IPV4)
-		id0 = get16(frame + p.l3_off + 4);
+		id0 = vnet_get16(frame + p.l3_off + 4);
 	base = vnet_csum_pseudo(&p.saddr, &p.daddr, IPPROTO_TCP, 0);
 
 	for (i = 0, off = 0; i < nseg; i++, off += mss) {
@@ -127,26 +98,26 @@ static int tcp_segment(const struct vnet_vhdr *h, uint8_t *frame, size_t len,
 		n = payload - off < mss ? payload - off : mss;
 		memcpy(hdr, frame, hl);
 		if (want == VNET_L_IPV4) {
-			put16(ip + 2, (uint32_t)(ip_hl + tcp_hl + n));
-			put16(ip + 4, (uint16_t)(id0 + i));
-			put16(ip + 10, 0);
-			put16(ip + 10, vnet_ip4_csum(ip, ip_hl));
+			vnet_put16(ip + 2, (uint32_t)(ip_hl + tcp_hl + n));
+			vnet_put16(ip + 4, (uint16_t)(id0 + i));
+			vnet_put16(ip + 10, 0);
+			vnet_put16(ip + 10, vnet_ip4_csum(ip, ip_hl));
 		} else {
 			/* Extension headers + TCP header + data. */
-			put16(ip + 4, (uint32_t)(hl - p.l3_off - 40 + n));
+			vnet_put16(ip + 4, (uint32_t)(hl - p.l3_off - 40 + n));
 		}
-		put32(tcp + 4, seq0 + (uint32_t)off);
+		vnet_put32(tcp + 4, seq0 + (uint32_t)off);
 		if (i + 1 < nseg)
-			f &= (uint8_t)~(TCP_FIN | TCP_PSH);
+			f &= (uint8_t)~(VNET_TCP_FIN | VNET_TCP_PSH);
 		if (i)
-			f &= (uint8_t)~TCP_CWR;
+			f &= (uint8_t)~VNET_TCP_CWR;
 		tcp[13] = f;
-		put16(tcp + TCP_CSUM_OFF, 0);
+		vnet_put16(tcp + TCP_CSUM_OFF, 0);
 		/* The header has an even length, so the payload slice can be
 		 * summed on from it without being copied next to it. */
 		sum = vnet_csum_add(base + tcp_hl + (uint32_t)n, tcp, tcp_hl);
 		sum = vnet_csum_add(sum, frame + hl + off, n);
-		put16(tcp + TCP_CSUM_OFF, vnet_csum_fold(sum));
+		vnet_put16(tcp + TCP_CSUM_OFF, vnet_csum_fold(sum));
 
 		out[i].hdr = hdr;
 		out[i].hdr_len = (uint16_t)hl;
@@ -250,7 +221,8 @@ static int gro_candidate(const uint8_t *frame, size_t len, struct vnet_pkt *p)
 	/* No IPv4 options, no IPv6 extension headers. */
 	if (p->l4_off - p->l3_off != (p->layers & VNET_L_IPV4 ? 20 : 40))
 		return 0;
-	if (p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_URG))
+	if (p->tcp_flags &
+	    (VNET_TCP_SYN | VNET_TCP_FIN | VNET_TCP_RST | VNET_TCP_URG))
 		return 0;
 	end = (size_t)p->l3_off + p->l3_len;
 	if (end == p->payload_off)
@@ -299,11 +271,11 @@ static int gro_continues(const struct vnet_gro *g, const uint8_t *frame,
 	}
 	/* Ports; ack; data offset and flags but PSH; window; options. */
 	if (memcmp(ta, tb, 4) || memcmp(ta + 8, tb + 8, 5) ||
-	    ((ta[13] ^ tb[13]) & (uint8_t)~TCP_PSH) ||
+	    ((ta[13] ^ tb[13]) & (uint8_t)~VNET_TCP_PSH) ||
 	    memcmp(ta + 14, tb + 14, 2) ||
 	    memcmp(ta + 20, tb + 20, (size_t)(g->hl - g->l4_off - 20)))
 		return 0;
-	return get32(tb + 4) == g->next_seq;
+	return vnet_get32(tb + 4) == g->next_seq;
 }
 
 int vnet_gro_add(struct vnet_gro *g, const uint8_t *frame, size_t len)
@@ -326,8 +298,9 @@ int vnet_gro_add(struct vnet_gro *g, const uint8_t *frame, size_t len)
 		g->l4_off = p.l4_off;
 		g->hl = p.payload_off;
 		g->mss = (uint16_t)payload;
-		g->next_seq = get32(frame + p.l4_off + 4) + (uint32_t)payload;
-		g->ended = !!(flags & (TCP_PSH | TCP_CWR));
+		g->next_seq =
+			vnet_get32(frame + p.l4_off + 4) + (uint32_t)payload;
+		g->ended = !!(flags & (VNET_TCP_PSH | VNET_TCP_CWR));
 		g->n = 1;
 		return 1;
 	}
@@ -342,9 +315,9 @@ int vnet_gro_add(struct vnet_gro *g, const uint8_t *frame, size_t len)
 	g->len = g->ip_end; /* drops the first frame's padding */
 	g->next_seq += (uint32_t)payload;
 	g->n++;
-	if (flags & TCP_PSH)
-		g->buf[g->l4_off + 13] |= TCP_PSH;
-	if (payload < g->mss || (flags & TCP_PSH))
+	if (flags & VNET_TCP_PSH)
+		g->buf[g->l4_off + 13] |= VNET_TCP_PSH;
+	if (payload < g->mss || (flags & VNET_TCP_PSH))
 		g->ended = 1;
 	return 1;
 }
@@ -369,13 +342,13 @@ unsigned vnet_gro_take(struct vnet_gro *g, struct vnet_vhdr *h,
 		return 1;
 
 	if (!g->v6) {
-		put16(ip + 2, (uint32_t)(g->ip_end - g->l3_off));
-		put16(ip + 10, 0);
-		put16(ip + 10, vnet_ip4_csum(ip, 20));
+		vnet_put16(ip + 2, (uint32_t)(g->ip_end - g->l3_off));
+		vnet_put16(ip + 10, 0);
+		vnet_put16(ip + 10, vnet_ip4_csum(ip, 20));
 		vnet_addr_from_v4(&src, ip + 12);
 		vnet_addr_from_v4(&dst, ip + 16);
 	} else {
-		put16(ip + 4, (uint32_t)(g->ip_end - g->l3_off - 40));
+		vnet_put16(ip + 4, (uint32_t)(g->ip_end - g->l3_off - 40));
 		vnet_addr_from_v6(&src, ip + 8);
 		vnet_addr_from_v6(&dst, ip + 24);
 	}
@@ -383,7 +356,7 @@ unsigned vnet_gro_take(struct vnet_gro *g, struct vnet_vhdr *h,
 	 * whoever completes it sums from csum_start over this field. */
 	sum = vnet_csum_pseudo(&src, &dst, IPPROTO_TCP,
 			       (uint32_t)(g->ip_end - g->l4_off));
-	put16(tcp + TCP_CSUM_OFF, (uint16_t)~vnet_csum_fold(sum));
+	vnet_put16(tcp + TCP_CSUM_OFF, (uint16_t)~vnet_csum_fold(sum));
 
 	h->flags = VNET_VHDR_F_NEEDS_CSUM;
 	h->gso_type = g->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vnet/bytes.h"
 #include "vnet/pkt.h"
 
 /*
@@ -29,11 +30,6 @@
 
 #define IP6_MAX_EXTHDRS 8
 #define ICMP_HLEN	8 /* type, code, checksum and the 4-byte rest */
-
-static inline uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
 
 static const char *const err_str[] = {
 	[VNET_PKT_OK] = "ok",
@@ -65,14 +61,14 @@ static void parse_l4(struct vnet_pkt *p, size_t end)
 			p->err = VNET_PKT_ERR_L4_SHORT;
 			return;
 		}
-		ulen = get16(h + 4);
+		ulen = vnet_get16(h + 4);
 		/* A first fragment's UDP length covers the whole datagram. */
 		if (ulen < 8 || (ulen > avail && !(p->layers & VNET_L_FRAG))) {
 			p->err = VNET_PKT_ERR_L4_BAD;
 			return;
 		}
-		p->sport = get16(h);
-		p->dport = get16(h + 2);
+		p->sport = vnet_get16(h);
+		p->dport = vnet_get16(h + 2);
 		p->layers |= VNET_L_UDP;
 		hlen = 8;
 		break;
@@ -90,8 +86,8 @@ static void parse_l4(struct vnet_pkt *p, size_t end)
 			p->err = VNET_PKT_ERR_L4_SHORT;
 			return;
 		}
-		p->sport = get16(h);
-		p->dport = get16(h + 2);
+		p->sport = vnet_get16(h);
+		p->dport = vnet_get16(h + 2);
 		p->tcp_flags = h[13];
 		p->layers |= VNET_L_TCP;
 		break;
@@ -123,8 +119,8 @@ static void parse_arp(struct vnet_pkt *p, const uint8_t *h, size_t avail)
 		return;
 	}
 	/* Only Ethernet/IPv4 ARP (RFC 826 with hrd 1, pro 0x0800). */
-	if (get16(h) != 1 || get16(h + 2) != VNET_ETH_P_IP || h[4] != 6 ||
-	    h[5] != 4) {
+	if (vnet_get16(h) != 1 || vnet_get16(h + 2) != VNET_ETH_P_IP ||
+	    h[4] != 6 || h[5] != 4) {
 		p->err = VNET_PKT_ERR_L3_BAD;
 		return;
 	}
@@ -132,7 +128,7 @@ static void parse_arp(struct vnet_pkt *p, const uint8_t *h, size_t avail)
 		p->err = VNET_PKT_ERR_L3_SHORT;
 		return;
 	}
-	p->arp_op = get16(h + 6);
+	p->arp_op = vnet_get16(h + 6);
 	vnet_addr_from_v4(&p->saddr, h + 14);
 	vnet_addr_from_v4(&p->daddr, h + 24);
 	p->l3_len = 28;
@@ -157,7 +153,7 @@ static void parse_ip4(struct vnet_pkt *p, const uint8_t *h, size_t avail)
 		p->err = VNET_PKT_ERR_L3_SHORT;
 		return;
 	}
-	tot = get16(h + 2);
+	tot = vnet_get16(h + 2);
 	if (tot < ihl) {
 		p->err = VNET_PKT_ERR_L3_BAD;
 		return;
@@ -177,7 +173,7 @@ static void parse_ip4(struct vnet_pkt *p, const uint8_t *h, size_t avail)
 	p->l4_off = (uint16_t)(p->l3_off + ihl);
 	p->payload_off = p->l4_off;
 
-	frag = get16(h + 6);
+	frag = vnet_get16(h + 6);
 	if (frag & 0x3fff) { /* MF or an offset */
 		p->layers |= VNET_L_FRAG;
 		if (frag & 0x1fff)
@@ -202,7 +198,7 @@ static void parse_ip6(struct vnet_pkt *p, const uint8_t *h, size_t avail)
 	}
 	/* l3_len is 16 bits: a payload over 65495 bytes is not accepted
 	 * (no jumbograms either: RFC 2675 payload length 0 fails below). */
-	hlen = 40 + (size_t)get16(h + 4);
+	hlen = 40 + (size_t)vnet_get16(h + 4);
 	if (hlen > avail || hlen > UINT16_MAX) {
 		p->err = VNET_PKT_ERR_L3_LEN;
 		return;
@@ -244,7 +240,7 @@ static void parse_ip6(struct vnet_pkt *p, const uint8_t *h, size_t avail)
 		}
 		off += hlen;
 		if (nh == IPPROTO_FRAGMENT_) {
-			uint16_t fo = get16(x + 2);
+			uint16_t fo = vnet_get16(x + 2);
 
 			/* Offset 0xfff8, M 0x0001.  RFC 6946: an atomic
 			 * fragment (offset 0, M clear) is a whole packet.  A
@@ -277,7 +273,7 @@ int vnet_pkt_parse(const uint8_t *data, size_t len, struct vnet_pkt *p)
 		return -EINVAL;
 	memcpy(p->dst, data, 6);
 	memcpy(p->src, data + 6, 6);
-	type = get16(data + 12);
+	type = vnet_get16(data + 12);
 	p->layers = VNET_L_ETH;
 
 	while ((type == VNET_ETH_P_8021Q || type == VNET_ETH_P_8021AD) &&
@@ -287,14 +283,14 @@ int vnet_pkt_parse(const uint8_t *data, size_t len, struct vnet_pkt *p)
 			p->err = VNET_PKT_ERR_VLAN_SHORT;
 			return 0;
 		}
-		tci = get16(data + off);
+		tci = vnet_get16(data + off);
 		if (!p->ntags) {
 			p->vlan = tci & 0x0fff;
 			p->pcp = (uint8_t)(tci >> 13);
 			p->layers |= VNET_L_VLAN;
 		}
 		p->ntags++;
-		type = get16(data + off + 2);
+		type = vnet_get16(data + off + 2);
 		off += VNET_VLAN_HLEN;
 	}
 	p->ethertype = type;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* segment.c -- the segment of a frame from its outermost tag. */
+#include "vnet/bytes.h"
 #include "vnet/pkt.h"
 #include "vnet/segment.h"
 
@@ -23,11 +24,6 @@ const char *vnet_segment_str(int kind)
 	return kind_str[kind];
 }
 
-static inline uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
 static int is_tpid(uint16_t type)
 {
 	return type == VNET_ETH_P_8021Q || type == VNET_ETH_P_8021AD;
@@ -45,7 +41,7 @@ int vnet_segment_of(const uint8_t *frame, size_t len, uint16_t *vid,
 		kind = VNET_SEG_RUNT;
 		goto out;
 	}
-	type = get16(frame + 12);
+	type = vnet_get16(frame + 12);
 	if (!is_tpid(type)) {
 		l2 = VNET_ETH_HLEN;
 		kind = VNET_SEG_UNTAGGED;
@@ -55,12 +51,12 @@ int vnet_segment_of(const uint8_t *frame, size_t len, uint16_t *vid,
 		kind = VNET_SEG_RUNT;
 		goto out;
 	}
-	id = get16(frame + 14) & VID_MASK;
+	id = vnet_get16(frame + 14) & VID_MASK;
 	/* vnet has no S-VLAN service: an S-tag names no segment of ours,
 	 * whatever follows it. */
 	if (type == VNET_ETH_P_8021AD)
 		kind = VNET_SEG_S_TAG;
-	else if (is_tpid(get16(frame + 16)))
+	else if (is_tpid(vnet_get16(frame + 16)))
 		kind = VNET_SEG_STACKED;
 	else if (id == VID_RESERVED)
 		kind = VNET_SEG_RESERVED_VID;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vnet/bytes.h"
+#include "vnet/pkt.h"
 #include "vnet/stream.h"
 
 #define NSEC 1000000000ull
@@ -42,7 +44,6 @@
 #define NG_OPT_TSRESOL 9
 #define NG_OPT_TSOFFSET 14
 
-#define ETH_HLEN 14
 #define VDE_HDR_LEN 2
 
 /* ------------------------------------------------------------------ */
@@ -115,14 +116,13 @@ struct vnet_sr {
 
 static uint16_t rd16(const uint8_t *p, int be)
 {
-	return be ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+	return be ? vnet_get16(p) : (uint16_t)(p[1] << 8 | p[0]);
 }
 
 static uint32_t rd32(const uint8_t *p, int be)
 {
 	if (be)
-		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		       (uint32_t)p[2] << 8 | p[3];
+		return vnet_get32(p);
 	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[1] << 8 | p[0];
 }
@@ -279,7 +279,7 @@ static int bad_record(struct vnet_sr *r, uint32_t caplen, uint32_t wirelen)
 		r->st.oversize++;
 	else if (caplen < wirelen)
 		r->st.truncated++;
-	else if (caplen < ETH_HLEN)
+	else if (caplen < VNET_ETH_HLEN)
 		r->st.runt++;
 	else
 		return 0;
@@ -305,9 +305,9 @@ static void set_frame(struct vnet_sr *r, struct vnet_frame *f, uint64_t ts,
 
 static int vde_plausible(const uint8_t *p)
 {
-	unsigned l = (unsigned)p[0] << 8 | p[1];
+	unsigned l = vnet_get16(p);
 
-	return l == 0 || (l >= ETH_HLEN && l <= VNET_VDE_FRAME_MAX);
+	return l == 0 || (l >= VNET_ETH_HLEN && l <= VNET_VDE_FRAME_MAX);
 }
 
 static int detect(struct vnet_sr *r)
@@ -639,15 +639,15 @@ static int vde_record(struct vnet_sr *r, struct vnet_frame *f)
 
 	if (r->len - r->pos < VDE_HDR_LEN)
 		return MORE;
-	l = (uint32_t)p[0] << 8 | p[1];
+	l = vnet_get16(p);
 	if (l > VNET_VDE_FRAME_MAX)
 		return fail(r, "VDE record at byte %llu: length %u (bytes %s) "
 			    "exceeds %d: the stream is not VDE framing or "
 			    "lost bytes", (unsigned long long)r->off, l,
 			    hex(h, sizeof(h), p, 2), VNET_VDE_FRAME_MAX);
-	if (l && l < ETH_HLEN)
+	if (l && l < VNET_ETH_HLEN)
 		r->st.runt++;
-	if (l < ETH_HLEN) {
+	if (l < VNET_ETH_HLEN) {
 		consume(r, VDE_HDR_LEN + l);
 		return AGAIN;
 	}
@@ -832,8 +832,7 @@ int vnet_sw_put(struct vnet_sw *w, uint64_t ts_ns, const struct iovec *iov,
 	}
 	p = w->buf + w->len;
 	if (w->fmt == VNET_FMT_VDE) {
-		p[0] = (uint8_t)(total >> 8);
-		p[1] = (uint8_t)total;
+		vnet_put16(p, (uint32_t)total);
 	} else {
 		put32(p, (uint32_t)(ts_ns / NSEC));
 		put32(p + 4, (uint32_t)(w->fmt == VNET_FMT_PCAP_NS

@@ -4,14 +4,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "vnet/bytes.h"
 #include "vnet/csum.h"
 #include "vnet/vxlan.h"
 
-#define ETH_HLEN 14
-#define VLAN_HLEN 4
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86dd
-#define ETH_P_8021Q 0x8100
 #define IP4_DF 0x4000
 #define IP4_MF 0x2000
 #define IP4_OFFMASK 0x1fff
@@ -39,17 +35,6 @@ const char *vnet_encap_drop_name(int reason)
 	return drop_names[reason];
 }
 
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 void vnet_vxlan_encode(uint8_t *hdr, uint32_t vni)
 {
 	hdr[0] = VNET_VXLAN_FLAG_I;
@@ -73,7 +58,7 @@ int vnet_vxlan_decode(const uint8_t *p, size_t len, int strict, uint32_t *vni)
 	if (strict &&
 	    (p[0] != VNET_VXLAN_FLAG_I || p[1] || p[2] || p[3] || p[7]))
 		return VNET_DROP_RESERVED;
-	if (len - VNET_VXLAN_HLEN < ETH_HLEN)
+	if (len - VNET_VXLAN_HLEN < VNET_ETH_HLEN)
 		return VNET_DROP_INNER_SHORT;
 	*vni = (uint32_t)p[4] << 16 | (uint32_t)p[5] << 8 | p[6];
 	return VNET_DROP_NONE;
@@ -81,10 +66,10 @@ int vnet_vxlan_decode(const uint8_t *p, size_t len, int strict, uint32_t *vni)
 
 static void put_udp(uint8_t *u, const struct vnet_outer *o, uint16_t ulen)
 {
-	put16(u, o->sport);
-	put16(u + 2, o->dport);
-	put16(u + 4, ulen);
-	put16(u + 6, 0);
+	vnet_put16(u, o->sport);
+	vnet_put16(u + 2, o->dport);
+	vnet_put16(u + 4, ulen);
+	vnet_put16(u + 6, 0);
 }
 
 int vnet_outer_build_ip(uint8_t *buf, size_t cap, const struct vnet_outer *o,
@@ -101,16 +86,16 @@ int vnet_outer_build_ip(uint8_t *buf, size_t cap, const struct vnet_outer *o,
 			return -EMSGSIZE;
 		ip[0] = 0x45;
 		ip[1] = o->tos;
-		put16(ip + 2, (uint16_t)(hlen + payload_len));
+		vnet_put16(ip + 2, (uint16_t)(hlen + payload_len));
 		/* ID 0: an atomic datagram (RFC 6864 4.1). */
-		put16(ip + 4, 0);
-		put16(ip + 6, IP4_DF); /* RFC 7348 4.3: never fragment */
+		vnet_put16(ip + 4, 0);
+		vnet_put16(ip + 6, IP4_DF); /* RFC 7348 4.3: never fragment */
 		ip[8] = o->ttl;
 		ip[9] = IPPROTO_UDP;
-		put16(ip + 10, 0);
+		vnet_put16(ip + 10, 0);
 		memcpy(ip + 12, o->src.b, 4);
 		memcpy(ip + 16, o->dst.b, 4);
-		put16(ip + 10, vnet_ip4_csum(ip, VNET_IP4_HLEN));
+		vnet_put16(ip + 10, vnet_ip4_csum(ip, VNET_IP4_HLEN));
 		put_udp(ip + VNET_IP4_HLEN, o,
 			(uint16_t)(VNET_UDP_HLEN + payload_len));
 		return (int)hlen;
@@ -126,7 +111,7 @@ int vnet_outer_build_ip(uint8_t *buf, size_t cap, const struct vnet_outer *o,
 		ip[1] = (uint8_t)(o->tos << 4); /* flow label 0 */
 		ip[2] = 0;
 		ip[3] = 0;
-		put16(ip + 4, (uint16_t)(VNET_UDP_HLEN + payload_len));
+		vnet_put16(ip + 4, (uint16_t)(VNET_UDP_HLEN + payload_len));
 		ip[6] = IPPROTO_UDP;
 		ip[7] = o->ttl;
 		memcpy(ip + 8, o->src.b, 16);
@@ -143,15 +128,17 @@ int vnet_outer_build_eth(uint8_t *buf, size_t cap, const struct vnet_outer *o,
 {
 	int n;
 
-	if (cap < ETH_HLEN)
+	if (cap < VNET_ETH_HLEN)
 		return -EMSGSIZE;
-	n = vnet_outer_build_ip(buf + ETH_HLEN, cap - ETH_HLEN, o, payload_len);
+	n = vnet_outer_build_ip(buf + VNET_ETH_HLEN, cap - VNET_ETH_HLEN, o,
+				payload_len);
 	if (n < 0)
 		return n;
 	memcpy(buf, o->dmac, 6);
 	memcpy(buf + 6, o->smac, 6);
-	put16(buf + 12, o->src.family == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP);
-	return ETH_HLEN + n;
+	vnet_put16(buf + 12, o->src.family == AF_INET6 ? VNET_ETH_P_IPV6
+							 : VNET_ETH_P_IP);
+	return VNET_ETH_HLEN + n;
 }
 
 uint16_t vnet_outer_udp6_csum(const struct vnet_outer *o, const void *udp,
@@ -179,9 +166,9 @@ static int check_udp(const struct vnet_outer *o, const uint8_t *u, size_t ulen,
 {
 	uint32_t sum;
 
-	if (ulen < VNET_UDP_HLEN || get16(u + 4) != ulen)
+	if (ulen < VNET_UDP_HLEN || vnet_get16(u + 4) != ulen)
 		return VNET_DROP_UDP_BAD;
-	if (!get16(u + 6))
+	if (!vnet_get16(u + 6))
 		return zero_ok ? VNET_DROP_NONE : VNET_DROP_UDP_BAD;
 	sum = vnet_csum_pseudo(&o->src, &o->dst, IPPROTO_UDP, (uint32_t)ulen);
 	sum = vnet_csum_add(sum, u, ulen);
@@ -198,23 +185,23 @@ int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 	uint16_t type;
 	int r;
 
-	if (len < ETH_HLEN)
+	if (len < VNET_ETH_HLEN)
 		return VNET_DROP_SHORT;
 	memset(&t, 0, sizeof(t));
 	memcpy(t.dmac, frame, 6);
 	memcpy(t.smac, frame + 6, 6);
-	type = get16(frame + 12);
-	l2 = ETH_HLEN;
-	if (type == ETH_P_8021Q) {
-		if (len < ETH_HLEN + VLAN_HLEN)
+	type = vnet_get16(frame + 12);
+	l2 = VNET_ETH_HLEN;
+	if (type == VNET_ETH_P_8021Q) {
+		if (len < VNET_ETH_HLEN + VNET_VLAN_HLEN)
 			return VNET_DROP_SHORT;
-		type = get16(frame + 16);
-		l2 += VLAN_HLEN;
+		type = vnet_get16(frame + 16);
+		l2 += VNET_VLAN_HLEN;
 	}
 	ip = frame + l2;
 	avail = len - l2;
 
-	if (type == ETH_P_IP) {
+	if (type == VNET_ETH_P_IP) {
 		if (avail < VNET_IP4_HLEN)
 			return VNET_DROP_SHORT;
 		ihl = (size_t)(ip[0] & 0x0f) * 4;
@@ -224,14 +211,14 @@ int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 			return VNET_DROP_SHORT;
 		if (vnet_ip4_csum(ip, ihl))
 			return VNET_DROP_IP_BAD;
-		tot = get16(ip + 2);
+		tot = vnet_get16(ip + 2);
 		if (tot < ihl + VNET_UDP_HLEN)
 			return VNET_DROP_IP_BAD;
 		/* A sound header that claims more than the frame holds: the
 		 * frame was cut short.  Bytes past tot are Ethernet padding. */
 		if (tot > avail)
 			return VNET_DROP_SHORT;
-		if (get16(ip + 6) & (IP4_MF | IP4_OFFMASK))
+		if (vnet_get16(ip + 6) & (IP4_MF | IP4_OFFMASK))
 			return VNET_DROP_FRAGMENT;
 		if (ip[9] != IPPROTO_UDP)
 			return VNET_DROP_NOT_UDP;
@@ -243,12 +230,12 @@ int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 		ulen = tot - ihl;
 		/* RFC 7348 5: a zero UDP checksum MUST be accepted. */
 		r = check_udp(&t, u, ulen, 1);
-	} else if (type == ETH_P_IPV6) {
+	} else if (type == VNET_ETH_P_IPV6) {
 		if (avail < VNET_IP6_HLEN)
 			return VNET_DROP_SHORT;
 		if (ip[0] >> 4 != 6)
 			return VNET_DROP_IP_BAD;
-		ulen = get16(ip + 4);
+		ulen = vnet_get16(ip + 4);
 		if (ulen > avail - VNET_IP6_HLEN)
 			return VNET_DROP_SHORT;
 		/* Only UDP right after the fixed header: extension headers
@@ -269,8 +256,8 @@ int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 	}
 	if (r)
 		return r;
-	t.sport = get16(u);
-	t.dport = get16(u + 2);
+	t.sport = vnet_get16(u);
+	t.dport = vnet_get16(u + 2);
 	*o = t;
 	*payload = u + VNET_UDP_HLEN;
 	*plen = ulen - VNET_UDP_HLEN;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "vnet-acl/acl.h"
+#include "vnet/bytes.h"
 #include "vnet/csum.h"
 #include "vnet/hash.h"
 #include "vnet/segment.h"
@@ -18,11 +19,6 @@
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 #define IPPROTO_ICMPV6_ 58
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
 
 /* Rejects answered: 100 a second after a burst of 200. */
 #define REJECT_RATE  100
@@ -103,31 +99,6 @@ static const char *const ctr_name[VNET_ACL_CTR_MAX] = {
 	[VNET_ACL_STREAM_NOT_ETHERNET] = "stream_not_ethernet",
 	[VNET_ACL_STREAM_TRAILING_BYTES] = "stream_trailing_bytes",
 };
-
-static inline uint16_t get16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static inline uint32_t get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | b[3];
-}
-
-static inline void put16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
 
 /* Per-rule counters sized for policy p, zeroed.  0 or -ENOMEM. */
 static int rules_reset(struct vnet_acl *a, const struct vnet_policy *p)
@@ -285,17 +256,17 @@ static size_t answer_ip(uint8_t *h, const struct vnet_pkt *p, uint8_t proto,
 	if (p->layers & VNET_L_IPV4) {
 		memset(h, 0, 20);
 		h[0] = 0x45;
-		put16(h + 2, (uint16_t)(20 + l4len));
+		vnet_put16(h + 2, (uint16_t)(20 + l4len));
 		h[8] = 64;
 		h[9] = proto;
 		memcpy(h + 12, p->daddr.b, 4);
 		memcpy(h + 16, p->saddr.b, 4);
-		put16(h + 10, vnet_ip4_csum(h, 20));
+		vnet_put16(h + 10, vnet_ip4_csum(h, 20));
 		return 20;
 	}
 	memset(h, 0, 40);
 	h[0] = 0x60;
-	put16(h + 4, (uint16_t)l4len);
+	vnet_put16(h + 4, (uint16_t)l4len);
 	h[6] = proto;
 	h[7] = 64;
 	memcpy(h + 8, p->daddr.b, 16);
@@ -323,25 +294,25 @@ static size_t build_rst(uint8_t *out, const struct vnet_pkt *p)
 	uint8_t *t;
 
 	seglen = (uint32_t)(p->l3_off + p->l3_len - p->payload_off);
-	if (p->tcp_flags & TCP_SYN)
+	if (p->tcp_flags & VNET_TCP_SYN)
 		seglen++;
-	if (p->tcp_flags & TCP_FIN)
+	if (p->tcp_flags & VNET_TCP_FIN)
 		seglen++;
 	ipl = answer_ip(out + off, p, IPPROTO_TCP_, 20);
 	t = out + off + ipl;
 	memset(t, 0, 20);
-	put16(t, p->dport);
-	put16(t + 2, p->sport);
-	if (p->tcp_flags & TCP_ACK) {
+	vnet_put16(t, p->dport);
+	vnet_put16(t + 2, p->sport);
+	if (p->tcp_flags & VNET_TCP_ACK) {
 		memcpy(t + 4, th + 8, 4);
-		t[13] = TCP_RST;
+		t[13] = VNET_TCP_RST;
 	} else {
-		put32(t + 8, get32(th + 4) + seglen);
-		t[13] = TCP_RST | TCP_ACK;
+		vnet_put32(t + 8, vnet_get32(th + 4) + seglen);
+		t[13] = VNET_TCP_RST | VNET_TCP_ACK;
 	}
 	t[12] = 5 << 4;
 	sum = vnet_csum_pseudo(&p->daddr, &p->saddr, IPPROTO_TCP_, 20);
-	put16(t + 16, vnet_csum_fold(vnet_csum_add(sum, t, 20)));
+	vnet_put16(t + 16, vnet_csum_fold(vnet_csum_add(sum, t, 20)));
 	return pad(out, off + ipl + 20);
 }
 
@@ -372,7 +343,7 @@ static size_t build_unreach(uint8_t *out, const struct vnet_pkt *p)
 	sum = v4 ? 0
 		 : vnet_csum_pseudo(&p->daddr, &p->saddr, IPPROTO_ICMPV6_,
 				    (uint32_t)(8 + quote));
-	put16(ic + 2, vnet_csum_fold(vnet_csum_add(sum, ic, 8 + quote)));
+	vnet_put16(ic + 2, vnet_csum_fold(vnet_csum_add(sum, ic, 8 + quote)));
 	return pad(out, off + ipl + 8 + quote);
 }
 
@@ -400,7 +371,7 @@ static size_t build_answer(uint8_t *out, const struct vnet_pkt *p)
 	    later_fragment(p) || is_icmp_error(p))
 		return 0;
 	if (p->layers & VNET_L_TCP)
-		return p->tcp_flags & TCP_RST ? 0 : build_rst(out, p);
+		return p->tcp_flags & VNET_TCP_RST ? 0 : build_rst(out, p);
 	return build_unreach(out, p);
 }
 
@@ -438,8 +409,8 @@ static int frag_info(const struct vnet_pkt *p, uint16_t seg,
 	k->seg = seg;
 	if (p->layers & VNET_L_IPV4) {
 		k->proto = d[p->l3_off + 9];
-		k->id = get16(d + p->l3_off + 4);
-		*offset = get16(d + p->l3_off + 6) & 0x1fff;
+		k->id = vnet_get16(d + p->l3_off + 4);
+		*offset = vnet_get16(d + p->l3_off + 6) & 0x1fff;
 		return 0;
 	}
 	/* IPv6: walk to the fragment header (pkt.c checked the chain). */
@@ -449,8 +420,8 @@ static int frag_info(const struct vnet_pkt *p, uint16_t seg,
 	for (n = 0; n < 8 && off + 8 <= end; n++) {
 		if (nh == 44) {
 			k->proto = d[off];
-			k->id = get32(d + off + 4);
-			*offset = get16(d + off + 2) >> 3;
+			k->id = vnet_get32(d + off + 4);
+			*offset = vnet_get16(d + off + 2) >> 3;
 			return 0;
 		}
 		if (nh == 51)
@@ -962,8 +933,10 @@ static void sadd_ep(struct sbuf *s, const struct vnet_addr *x, uint16_t port)
 static void sadd_flags(struct sbuf *s, uint8_t fl)
 {
 	static const struct { uint8_t bit; char c; } t[] = {
-		{ 0x01, 'F' }, { 0x02, 'S' }, { 0x04, 'R' }, { 0x08, 'P' },
-		{ 0x10, '.' }, { 0x20, 'U' }, { 0x40, 'E' }, { 0x80, 'W' },
+		{ VNET_TCP_FIN, 'F' }, { VNET_TCP_SYN, 'S' },
+		{ VNET_TCP_RST, 'R' }, { VNET_TCP_PSH, 'P' },
+		{ VNET_TCP_ACK, '.' }, { VNET_TCP_URG, 'U' },
+		{ VNET_TCP_ECE, 'E' }, { VNET_TCP_CWR, 'W' },
 	};
 	unsigned i;
 

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "vnet-acl/ct.h"
+#include "vnet/bytes.h"
 #include "vnet/hash.h"
+#include "vnet/ilist.h"
 
 /*
  * All entries live in one array allocated by vnet_ct_new(); lists link
@@ -29,13 +31,8 @@
  * another connection.
  */
 
-#define NIL UINT32_MAX
+#define NIL VNET_ILIST_NIL
 #define SEC 1000000000ull
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
 
 #define PROTO_ICMP   1
 #define PROTO_TCP    6
@@ -53,17 +50,9 @@ struct key {
 	uint8_t proto, kind;
 };
 
-struct link {
-	uint32_t prev, next;
-};
-
-struct list {
-	uint32_t head, tail;
-};
-
 struct node {
 	struct vnet_ct_entry e; /* first: a struct vnet_ct_entry * is a node */
-	struct link l[L_N];
+	struct vnet_ilink l[L_N];
 	uint32_t hnext;
 	uint32_t hash;
 	uint8_t kind, tclass, flags;
@@ -77,9 +66,9 @@ struct vnet_ct {
 	uint32_t mask; /* buckets - 1 */
 	uint32_t free; /* free list head */
 	uint32_t seed;
-	struct list age[VNET_CT_T_MAX];
-	struct list ur[2]; /* [0] non-reserve, [1] reserve */
-	struct list segur[VNET_CT_SEGMENTS];
+	struct vnet_ilist age[VNET_CT_T_MAX];
+	struct vnet_ilist ur[2]; /* [0] non-reserve, [1] reserve */
+	struct vnet_ilist segur[VNET_CT_SEGMENTS];
 	uint32_t count[VNET_CT_SEGMENTS];  /* all entries of the segment */
 	uint32_t qcount[VNET_CT_SEGMENTS]; /* its non-reserve entries */
 	uint32_t seg_quota[VNET_CT_SEGMENTS];
@@ -174,50 +163,23 @@ const char *vnet_ct_state_name(int state)
 
 /* ---- lists --------------------------------------------------------- */
 
-static struct link *lnk(struct vnet_ct *ct, uint32_t i, int w)
+/* List L over link w of the nodes (ilist.h). */
+static void list_push(struct vnet_ct *ct, struct vnet_ilist *L, int w,
+		      uint32_t i)
 {
-	return &ct->node[i].l[w];
+	vnet_ilist_push_head(L, &ct->node->l[w], sizeof(*ct->node), i);
 }
 
-static void list_push(struct vnet_ct *ct, struct list *L, int w, uint32_t i)
+static void list_del(struct vnet_ct *ct, struct vnet_ilist *L, int w,
+		     uint32_t i)
 {
-	struct link *k = lnk(ct, i, w);
-
-	k->prev = NIL;
-	k->next = L->head;
-	if (L->head != NIL)
-		lnk(ct, L->head, w)->prev = i;
-	else
-		L->tail = i;
-	L->head = i;
+	vnet_ilist_del(L, &ct->node->l[w], sizeof(*ct->node), i);
 }
 
-static void list_del(struct vnet_ct *ct, struct list *L, int w, uint32_t i)
+static void list_front(struct vnet_ct *ct, struct vnet_ilist *L, int w,
+		       uint32_t i)
 {
-	struct link *k = lnk(ct, i, w);
-
-	if (k->prev != NIL)
-		lnk(ct, k->prev, w)->next = k->next;
-	else
-		L->head = k->next;
-	if (k->next != NIL)
-		lnk(ct, k->next, w)->prev = k->prev;
-	else
-		L->tail = k->prev;
-	k->prev = k->next = NIL;
-}
-
-static void list_front(struct vnet_ct *ct, struct list *L, int w, uint32_t i)
-{
-	if (L->head != i) {
-		list_del(ct, L, w, i);
-		list_push(ct, L, w, i);
-	}
-}
-
-static void list_init(struct list *L)
-{
-	L->head = L->tail = NIL;
+	vnet_ilist_move_head(L, &ct->node->l[w], sizeof(*ct->node), i);
 }
 
 /* The eviction lists: a node is on them (F_EVICT) while it is unreplied
@@ -260,16 +222,6 @@ static void ur_update(struct vnet_ct *ct, uint32_t i)
 
 /* ---- keys ---------------------------------------------------------- */
 
-static int addr_cmp(const struct vnet_addr *a, const struct vnet_addr *b)
-{
-	return memcmp(a, b, sizeof(*a));
-}
-
-static int addr_eq(const struct vnet_addr *a, const struct vnet_addr *b)
-{
-	return !addr_cmp(a, b);
-}
-
 /* Endpoints in canonical order, except for echo. */
 static void key_canon(struct key *k)
 {
@@ -277,7 +229,7 @@ static void key_canon(struct key *k)
 
 	if (k->kind == K_ECHO)
 		return;
-	c = addr_cmp(&k->a, &k->b);
+	c = vnet_addr_cmp(&k->a, &k->b);
 	if (c > 0 || (c == 0 && k->pa > k->pb)) {
 		struct vnet_addr t = k->a;
 		uint16_t tp = k->pa;
@@ -301,10 +253,10 @@ static int node_match(const struct node *n, const struct key *k)
 	if (n->kind != k->kind || e->proto != k->proto || e->segment != k->seg)
 		return 0;
 	if (e->sport == k->pa && e->dport == k->pb &&
-	    addr_eq(&e->saddr, &k->a) && addr_eq(&e->daddr, &k->b))
+	    vnet_addr_eq(&e->saddr, &k->a) && vnet_addr_eq(&e->daddr, &k->b))
 		return 1;
 	return k->kind != K_ECHO && e->sport == k->pb && e->dport == k->pa &&
-	       addr_eq(&e->saddr, &k->b) && addr_eq(&e->daddr, &k->a);
+	       vnet_addr_eq(&e->saddr, &k->b) && vnet_addr_eq(&e->daddr, &k->a);
 }
 
 static uint32_t find(const struct vnet_ct *ct, const struct key *k, uint32_t h)
@@ -329,11 +281,6 @@ enum pkt_kind {
 	P_ICMP_ERR,
 	P_PROTO, /* other protocol, or a fragment without L4 header */
 };
-
-static inline uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
 
 static int icmp_is_error(int v6, uint8_t type)
 {
@@ -360,7 +307,7 @@ static int icmp_key(struct key *k, int v6, const uint8_t *h)
 		return P_ICMP_ERR;
 	if (echo) {
 		k->kind = K_ECHO;
-		k->pa = k->pb = rd16(h + 4);
+		k->pa = k->pb = vnet_get16(h + 4);
 		if (echo == P_ECHO_REP) {
 			struct vnet_addr t = k->a;
 
@@ -448,7 +395,7 @@ static int quoted_key(const struct vnet_pkt *p, uint16_t seg, struct key *k)
 		vnet_addr_from_v4(&k->a, h + 12);
 		vnet_addr_from_v4(&k->b, h + 16);
 		nh = h[9];
-		frag = (rd16(h + 6) & 0x1fff) != 0;
+		frag = (vnet_get16(h + 6) & 0x1fff) != 0;
 		off = q + ihl;
 	} else {
 		if (end - q < 40 || h[0] >> 4 != 6)
@@ -474,7 +421,7 @@ static int quoted_key(const struct vnet_pkt *p, uint16_t seg, struct key *k)
 				hl = ((size_t)x[1] + 1) * 8;
 			if (hl > end - off)
 				return -1;
-			if (nh == 44 && (rd16(x + 2) & 0xfff8)) {
+			if (nh == 44 && (vnet_get16(x + 2) & 0xfff8)) {
 				nh = x[0];
 				frag = 1;
 				off += hl;
@@ -491,8 +438,8 @@ static int quoted_key(const struct vnet_pkt *p, uint16_t seg, struct key *k)
 		if (end - off < 8)
 			return -1;
 		k->kind = K_PORTS;
-		k->pa = rd16(p->data + off);
-		k->pb = rd16(p->data + off + 2);
+		k->pa = vnet_get16(p->data + off);
+		k->pb = vnet_get16(p->data + off + 2);
 	} else if (nh == (v6 ? PROTO_ICMPV6 : PROTO_ICMP)) {
 		if (end - off < 8)
 			return -1;
@@ -550,11 +497,11 @@ struct vnet_ct *vnet_ct_new(const struct vnet_ct_config *c)
 		ct->node[i].hnext = i + 1 < c->max ? i + 1 : NIL;
 	ct->free = 0;
 	for (i = 0; i < VNET_CT_T_MAX; i++)
-		list_init(&ct->age[i]);
-	list_init(&ct->ur[0]);
-	list_init(&ct->ur[1]);
+		vnet_ilist_init(&ct->age[i]);
+	vnet_ilist_init(&ct->ur[0]);
+	vnet_ilist_init(&ct->ur[1]);
 	for (i = 0; i < VNET_CT_SEGMENTS; i++)
-		list_init(&ct->segur[i]);
+		vnet_ilist_init(&ct->segur[i]);
 	ct->seed = (uint32_t)vnet_random_seed(ct);
 	return ct;
 }
@@ -698,8 +645,8 @@ void vnet_ct_walk(struct vnet_ct *ct,
 
 /* Length of list L over link w, checking the links both ways; -1 if
  * broken or longer than n. */
-static long list_check(const struct vnet_ct *ct, const struct list *L, int w,
-		       uint32_t n)
+static long list_check(const struct vnet_ct *ct, const struct vnet_ilist *L,
+		       int w, uint32_t n)
 {
 	uint32_t i = L->head, prev = NIL;
 	long len = 0;
@@ -834,15 +781,17 @@ static uint32_t find_live(struct vnet_ct *ct, const struct key *k, uint32_t h,
 
 static int syn_only(uint8_t f)
 {
-	return (f & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN;
+	uint8_t m = VNET_TCP_SYN | VNET_TCP_ACK | VNET_TCP_RST | VNET_TCP_FIN;
+
+	return (f & m) == VNET_TCP_SYN;
 }
 
 /* The next TCP state after a packet with flags f in direction reply, or
  * -1 if no state allows it.  No sequence numbers are looked at. */
 static int tcp_next(int state, int reply, uint8_t f)
 {
-	int syn = f & TCP_SYN, ack = f & TCP_ACK, rst = f & TCP_RST,
-	    fin = f & TCP_FIN;
+	int syn = f & VNET_TCP_SYN, ack = f & VNET_TCP_ACK;
+	int rst = f & VNET_TCP_RST, fin = f & VNET_TCP_FIN;
 
 	if (!(syn || ack || rst) || (syn && (rst || fin)))
 		return -1;
@@ -931,7 +880,7 @@ enum vnet_ct_res vnet_ct_lookup(struct vnet_ct *ct, const struct vnet_pkt *p,
 	if (kind == P_ECHO_REQ || kind == P_ECHO_REP)
 		reply = kind == P_ECHO_REP;
 	else
-		reply = !(addr_eq(&p->saddr, &n->e.saddr) &&
+		reply = !(vnet_addr_eq(&p->saddr, &n->e.saddr) &&
 			  (n->kind != K_PORTS || p->sport == n->e.sport));
 	if (kind == P_TCP) {
 		st = tcp_next(n->e.state, reply, p->tcp_flags);

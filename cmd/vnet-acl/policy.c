@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vnet/bytes.h"
 #include "vnet/hash.h"
 #include "vnet/num.h"
 #include "vnet-acl/policy.h"
@@ -261,10 +262,7 @@ static struct hkey hk(uint32_t kind, uint32_t a, uint32_t b, uint32_t c)
 
 static struct hkey hk_mac(uint32_t kind, const uint8_t *mac)
 {
-	return hk(kind,
-		  (uint32_t)mac[0] << 24 | (uint32_t)mac[1] << 16 |
-		      (uint32_t)mac[2] << 8 | mac[3],
-		  (uint32_t)mac[4] << 8 | mac[5], 0);
+	return hk(kind, vnet_get32(mac), vnet_get16(mac + 4), 0);
 }
 
 /* Address (already masked) with family and prefix length. */

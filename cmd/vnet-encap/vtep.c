@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vnet/bytes.h"
 #include "vnet/clock.h"
 #include "vnet/hash.h"
 #include "vnet/log.h"
@@ -568,10 +569,8 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	    !vnet_mac_is_zero(in + 6))
 		vnet_fdb_learn(v->fdb, vni, in + 6, remote, vnet_clock_now());
 	if (vlan) {
-		tag[0] = VNET_ETH_P_8021Q >> 8;
-		tag[1] = VNET_ETH_P_8021Q & 0xff;
-		tag[2] = (uint8_t)(vlan >> 8);
-		tag[3] = (uint8_t)vlan;
+		vnet_put16(tag, VNET_ETH_P_8021Q);
+		vnet_put16(tag + 2, (uint32_t)vlan);
 		iov[0].iov_base = (void *)in;
 		iov[0].iov_len = 12;
 		iov[1].iov_base = tag;

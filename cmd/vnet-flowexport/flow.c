@@ -7,13 +7,15 @@
 #include <string.h>
 
 #include "vnet-flowexport/flow.h"
+#include "vnet/bytes.h"
 #include "vnet/hash.h"
 #include "vnet/segment.h"
+#include "vnet/ilist.h"
 #include "vnet/vxlan.h"
 
 /*
  * Entries live in one array allocated up front; free ones are chained
- * through lru_next.  The hash table is open addressing with linear probing
+ * through lru.next.  The hash table is open addressing with linear probing
  * over a power-of-two number of slots, at least twice the entries, each
  * slot holding an entry index; deletion shifts the rest of the cluster
  * back (no tombstones).  Every entry keeps its hash so that a shift and a
@@ -26,10 +28,8 @@
  * next flow to time out is always at one of two list ends.
  */
 
-#define NIL UINT32_MAX
+#define NIL VNET_ILIST_NIL
 
-#define TCP_FIN 0x01
-#define TCP_RST 0x04
 #define PROTO_ICMP 1
 #define PROTO_TCP 6
 #define PROTO_ICMPV6 58
@@ -38,8 +38,7 @@
 struct ent {
 	struct vnet_flow f;
 	uint32_t hash;
-	uint32_t lru_prev, lru_next;
-	uint32_t age_prev, age_next;
+	struct vnet_ilink lru, age;
 };
 
 struct vnet_flow_cache {
@@ -47,7 +46,7 @@ struct vnet_flow_cache {
 	uint32_t *slot;
 	size_t mask;
 	uint32_t max, count, free;
-	uint32_t lru_head, lru_tail, age_head, age_tail;
+	struct vnet_ilist lru, age;
 	uint32_t seed;
 	uint32_t sample_n, sample_i;
 	uint64_t active_ns, idle_ns;
@@ -113,8 +112,8 @@ int vnet_flow_from_pkt(const struct vnet_pkt *p, struct vnet_flow *obs)
 		end = (size_t)p->l3_off + p->l3_len;
 		if (l4 + 4 > end)
 			return -EINVAL;
-		k->sport = (uint16_t)(p->data[l4] << 8 | p->data[l4 + 1]);
-		k->dport = (uint16_t)(p->data[l4 + 2] << 8 | p->data[l4 + 3]);
+		k->sport = vnet_get16(p->data + l4);
+		k->dport = vnet_get16(p->data + l4 + 2);
 	}
 	memcpy(obs->src_mac, p->src, 6);
 	memcpy(obs->dst_mac, p->dst, 6);
@@ -211,11 +210,13 @@ struct vnet_flow_cache *vnet_flow_new(const struct vnet_flow_config *c)
 	for (i = 0; i < nslots; i++)
 		fc->slot[i] = NIL;
 	for (i = 0; i < c->max_flows; i++)
-		fc->ent[i].lru_next = i + 1 < c->max_flows ? (uint32_t)i + 1 : NIL;
+		fc->ent[i].lru.next =
+			i + 1 < c->max_flows ? (uint32_t)i + 1 : NIL;
 	fc->free = 0;
 	fc->mask = nslots - 1;
 	fc->max = c->max_flows;
-	fc->lru_head = fc->lru_tail = fc->age_head = fc->age_tail = NIL;
+	vnet_ilist_init(&fc->lru);
+	vnet_ilist_init(&fc->age);
 	fc->active_ns = c->active_ns;
 	fc->idle_ns = c->idle_ns;
 	fc->sample_n = c->sample_n > 1 ? c->sample_n : 1;
@@ -300,58 +301,25 @@ static void slot_del(struct vnet_flow_cache *fc, size_t i)
 	fc->slot[i] = NIL;
 }
 
+/* The two lists over the entries (ilist.h). */
 static void lru_unlink(struct vnet_flow_cache *fc, uint32_t x)
 {
-	struct ent *e = &fc->ent[x];
-
-	if (e->lru_prev != NIL)
-		fc->ent[e->lru_prev].lru_next = e->lru_next;
-	else
-		fc->lru_head = e->lru_next;
-	if (e->lru_next != NIL)
-		fc->ent[e->lru_next].lru_prev = e->lru_prev;
-	else
-		fc->lru_tail = e->lru_prev;
+	vnet_ilist_del(&fc->lru, &fc->ent->lru, sizeof(*fc->ent), x);
 }
 
 static void lru_push_head(struct vnet_flow_cache *fc, uint32_t x)
 {
-	struct ent *e = &fc->ent[x];
-
-	e->lru_prev = NIL;
-	e->lru_next = fc->lru_head;
-	if (fc->lru_head != NIL)
-		fc->ent[fc->lru_head].lru_prev = x;
-	else
-		fc->lru_tail = x;
-	fc->lru_head = x;
+	vnet_ilist_push_head(&fc->lru, &fc->ent->lru, sizeof(*fc->ent), x);
 }
 
 static void age_unlink(struct vnet_flow_cache *fc, uint32_t x)
 {
-	struct ent *e = &fc->ent[x];
-
-	if (e->age_prev != NIL)
-		fc->ent[e->age_prev].age_next = e->age_next;
-	else
-		fc->age_head = e->age_next;
-	if (e->age_next != NIL)
-		fc->ent[e->age_next].age_prev = e->age_prev;
-	else
-		fc->age_tail = e->age_prev;
+	vnet_ilist_del(&fc->age, &fc->ent->age, sizeof(*fc->ent), x);
 }
 
 static void age_push_tail(struct vnet_flow_cache *fc, uint32_t x)
 {
-	struct ent *e = &fc->ent[x];
-
-	e->age_next = NIL;
-	e->age_prev = fc->age_tail;
-	if (fc->age_tail != NIL)
-		fc->ent[fc->age_tail].age_next = x;
-	else
-		fc->age_head = x;
-	fc->age_tail = x;
+	vnet_ilist_push_tail(&fc->age, &fc->ent->age, sizeof(*fc->ent), x);
 }
 
 /* Hand entry x to the callback with reason and give its room back. */
@@ -381,7 +349,7 @@ static void expire_ent(struct vnet_flow_cache *fc, uint32_t x, int reason)
 	slot_del(fc, slot_find(fc, &e->f.key, e->hash));
 	lru_unlink(fc, x);
 	age_unlink(fc, x);
-	e->lru_next = fc->free;
+	e->lru.next = fc->free;
 	fc->free = x;
 	fc->count--;
 	fc->stats.active--;
@@ -421,12 +389,12 @@ int vnet_flow_add(struct vnet_flow_cache *fc, const struct vnet_flow *obs,
 	}
 	if (x == NIL) {
 		if (fc->count == fc->max) {
-			expire_ent(fc, fc->lru_tail, VNET_FLOW_END_LACK);
+			expire_ent(fc, fc->lru.tail, VNET_FLOW_END_LACK);
 			i = slot_find(fc, &obs->key, hash);
 		}
 		x = fc->free;
 		e = &fc->ent[x];
-		fc->free = e->lru_next;
+		fc->free = e->lru.next;
 		memset(&e->f, 0, sizeof(e->f));
 		e->f.key = obs->key;
 		e->f.start_ns = e->f.end_ns = now;
@@ -451,7 +419,7 @@ int vnet_flow_add(struct vnet_flow_cache *fc, const struct vnet_flow *obs,
 	e->f.bytes += obs->bytes;
 	e->f.tcp_flags |= obs->tcp_flags;
 	if (obs->key.proto == PROTO_TCP &&
-	    (obs->tcp_flags & (TCP_FIN | TCP_RST)))
+	    (obs->tcp_flags & (VNET_TCP_FIN | VNET_TCP_RST)))
 		expire_ent(fc, x, VNET_FLOW_END_END);
 	return 0;
 }
@@ -464,8 +432,8 @@ unsigned vnet_flow_expire(struct vnet_flow_cache *fc, uint64_t now,
 	int ri, ra;
 
 	while (!budget || n < budget) {
-		x = fc->lru_tail;
-		a = fc->age_head;
+		x = fc->lru.tail;
+		a = fc->age.head;
 		if (x == NIL)
 			break;
 		ri = timed_out(fc, &fc->ent[x], now);
@@ -495,8 +463,8 @@ unsigned vnet_flow_expire(struct vnet_flow_cache *fc, uint64_t now,
 
 void vnet_flow_flush(struct vnet_flow_cache *fc)
 {
-	while (fc->age_head != NIL)
-		expire_ent(fc, fc->age_head, VNET_FLOW_END_FORCED);
+	while (fc->age.head != NIL)
+		expire_ent(fc, fc->age.head, VNET_FLOW_END_FORCED);
 }
 
 /* JSON */

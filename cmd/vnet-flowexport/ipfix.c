@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vnet-flowexport/ipfix.h"
+#include "vnet/bytes.h"
 #include "vnet/num.h"
 
 /* Information Element IDs (IANA IPFIX registry). */
@@ -146,18 +147,6 @@ struct vnet_ipfix {
 
 	struct vnet_ipfix_stats st;
 };
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* The low len bytes of v, big-endian. */
 static inline void put_be(uint8_t *p, uint64_t v, unsigned len)
@@ -323,36 +312,36 @@ static void write_tpl_set(struct vnet_ipfix *x)
 
 	p += 4;
 	for (t = 0; t < 2; t++) {
-		put16(p, (uint16_t)(VNET_IPFIX_TPL_V4 + t));
-		put16(p + 2, (uint16_t)x->tpl[t].n);
+		vnet_put16(p, (uint16_t)(VNET_IPFIX_TPL_V4 + t));
+		vnet_put16(p + 2, (uint16_t)x->tpl[t].n);
 		p += 4;
 		for (i = 0; i < x->tpl[t].n; i++, p += 4) {
-			put16(p, x->tpl[t].f[i].ie);
-			put16(p + 2, x->tpl[t].f[i].len);
+			vnet_put16(p, x->tpl[t].f[i].ie);
+			vnet_put16(p + 2, x->tpl[t].f[i].len);
 		}
 	}
-	put16(set, VNET_IPFIX_SET_TEMPLATE);
-	put16(set + 2, (uint16_t)(p - set));
+	vnet_put16(set, VNET_IPFIX_SET_TEMPLATE);
+	vnet_put16(set + 2, (uint16_t)(p - set));
 	x->used += (size_t)(p - set);
 	if (x->c.sample_n <= 1)
 		return;
 
 	/* Options template set, then the one record of its data set. */
 	set = p;
-	put16(p + 4, VNET_IPFIX_TPL_SAMPLING);
-	put16(p + 6, (uint16_t)NELEM(fields_sampling));
-	put16(p + 8, 1); /* scope field count */
+	vnet_put16(p + 4, VNET_IPFIX_TPL_SAMPLING);
+	vnet_put16(p + 6, (uint16_t)NELEM(fields_sampling));
+	vnet_put16(p + 8, 1); /* scope field count */
 	p += 10;
 	for (i = 0; i < NELEM(fields_sampling); i++, p += 4) {
-		put16(p, fields_sampling[i].ie);
-		put16(p + 2, fields_sampling[i].len);
+		vnet_put16(p, fields_sampling[i].ie);
+		vnet_put16(p + 2, fields_sampling[i].len);
 	}
-	put16(set, VNET_IPFIX_SET_OPTIONS);
-	put16(set + 2, (uint16_t)(p - set));
+	vnet_put16(set, VNET_IPFIX_SET_OPTIONS);
+	vnet_put16(set + 2, (uint16_t)(p - set));
 	x->used += (size_t)(p - set);
 	set = p;
-	put16(p, VNET_IPFIX_TPL_SAMPLING);
-	put16(p + 2, (uint16_t)(4 + sampling_reclen()));
+	vnet_put16(p, VNET_IPFIX_TPL_SAMPLING);
+	vnet_put16(p + 2, (uint16_t)(4 + sampling_reclen()));
 	p += 4;
 	put_be(p, 1, 8);			 /* selectorId */
 	put_be(p + 8, SELECTOR_SYSTEMATIC_COUNT, 2); /* selectorAlgorithm */
@@ -394,7 +383,7 @@ static void close_set(struct vnet_ipfix *x)
 {
 	if (!x->set_off)
 		return;
-	put16(x->msg + x->set_off + 2, (uint16_t)(x->used - x->set_off));
+	vnet_put16(x->msg + x->set_off + 2, (uint16_t)(x->used - x->set_off));
 	x->set_off = 0;
 	x->set_tid = 0;
 }
@@ -682,11 +671,11 @@ static int finish_msg(struct vnet_ipfix *x, uint64_t now)
 		return 0;
 	x->started = 0;
 	close_set(x);
-	put16(x->msg, VNET_IPFIX_VERSION);
-	put16(x->msg + 2, (uint16_t)x->used);
-	put32(x->msg + 4, (uint32_t)(now / 1000000000ULL));
-	put32(x->msg + 8, x->seq);
-	put32(x->msg + 12, x->c.domain);
+	vnet_put16(x->msg, VNET_IPFIX_VERSION);
+	vnet_put16(x->msg + 2, (uint16_t)x->used);
+	vnet_put32(x->msg + 4, (uint32_t)(now / 1000000000ULL));
+	vnet_put32(x->msg + 8, x->seq);
+	vnet_put32(x->msg + 12, x->c.domain);
 
 	switch (x->out) {
 	case OUT_FN:
@@ -756,7 +745,7 @@ int vnet_ipfix_add(struct vnet_ipfix *x, const struct vnet_flow *f,
 		close_set(x);
 		x->set_off = x->used;
 		x->set_tid = tid;
-		put16(x->msg + x->used, (uint16_t)tid);
+		vnet_put16(x->msg + x->used, (uint16_t)tid);
 		x->used += 4;
 	}
 	encode(x->msg + x->used, t, f, x->c.domain);

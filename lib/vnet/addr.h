@@ -31,6 +31,11 @@ int vnet_addr_parse(const char *s, struct vnet_addr *a);
 /* Writes the text form into buf (VNET_ADDRSTRLEN bytes); returns buf. */
 const char *vnet_addr_fmt(const struct vnet_addr *a, char *buf);
 int vnet_addr_eq(const struct vnet_addr *a, const struct vnet_addr *b);
+/* The one order of addresses, for sorted tables and canonical keys: by
+ * family (its AF_ value: none < AF_INET < AF_INET6), then by the address
+ * as a big-endian number.  <0, 0 or >0 as a is before, equal to (as
+ * vnet_addr_eq) or after b. */
+int vnet_addr_cmp(const struct vnet_addr *a, const struct vnet_addr *b);
 int vnet_addr_is_any(const struct vnet_addr *a);
 void vnet_addr_from_v4(struct vnet_addr *a, const void *be32);
 void vnet_addr_from_v6(struct vnet_addr *a, const void *b16);

@@ -24,6 +24,19 @@
 #define VNET_ETH_P_8021AD 0x88a8
 #define VNET_ETH_P_IPV6 0x86dd
 #define VNET_ETH_P_TEB 0x6558 /* transparent Ethernet bridging */
+#define VNET_IP4_HLEN 20 /* without options */
+#define VNET_IP6_HLEN 40
+#define VNET_UDP_HLEN 8
+
+/* TCP header flags (byte 13), as in struct vnet_pkt's tcp_flags. */
+#define VNET_TCP_FIN 0x01
+#define VNET_TCP_SYN 0x02
+#define VNET_TCP_RST 0x04
+#define VNET_TCP_PSH 0x08
+#define VNET_TCP_ACK 0x10
+#define VNET_TCP_URG 0x20
+#define VNET_TCP_ECE 0x40
+#define VNET_TCP_CWR 0x80
 
 enum vnet_pkt_layer {
 	VNET_L_ETH = 1 << 0,
@@ -67,7 +80,7 @@ struct vnet_pkt {
 	uint8_t tos;	       /* TOS or traffic class */
 	struct vnet_addr saddr, daddr; /* IP, or ARP sender/target protocol */
 	uint16_t sport, dport; /* UDP/TCP ports */
-	uint8_t tcp_flags;     /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	uint8_t tcp_flags;     /* VNET_TCP_* */
 	uint8_t icmp_type, icmp_code;
 	uint16_t arp_op;
 };

@@ -13,14 +13,12 @@
 #include <stdint.h>
 
 #include "vnet/addr.h"
+#include "vnet/pkt.h"
 
 #define VNET_VXLAN_HLEN 8
 #define VNET_VXLAN_PORT 4789
 #define VNET_VXLAN_FLAG_I 0x08
 #define VNET_VNI_MAX 0xffffffu
-#define VNET_IP4_HLEN 20
-#define VNET_IP6_HLEN 40
-#define VNET_UDP_HLEN 8
 
 /* Why a received outer packet was dropped.  Names (vnet_encap_drop_name)
  * are the counter names: "drop_" + name. */

@@ -35,6 +35,7 @@
 
 #include "vnet-acl/acl.h"
 #include "vnet-acl/policy.h"
+#include "vnet/bytes.h"
 
 #define RUNS 5
 #define NEW_CONNS 50000
@@ -141,18 +142,6 @@ static struct vnet_policy *policy_of(const struct scenario *s)
 	return p;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
 {
 	size_t i;
@@ -176,30 +165,30 @@ static void tcp_frame(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst,
 
 	memset(f, 0, FRAME_LEN);
 	f[0] = 0x02;
-	put32(f + 2, dst);
+	vnet_put32(f + 2, dst);
 	f[6] = 0x02;
-	put32(f + 8, src);
-	put16(f + 12, 0x0800);
+	vnet_put32(f + 8, src);
+	vnet_put16(f + 12, VNET_ETH_P_IP);
 	ip[0] = 0x45;
-	put16(ip + 2, 40);
-	put16(ip + 6, 0x4000);
+	vnet_put16(ip + 2, 40);
+	vnet_put16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 6;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	put16(ip + 10, csum(ip, 20, 0));
-	put16(tcp, sport);
-	put16(tcp + 2, dport);
-	put32(tcp + 4, 1000);
-	put32(tcp + 8, flags & ACK ? 2000 : 0);
+	vnet_put32(ip + 12, src);
+	vnet_put32(ip + 16, dst);
+	vnet_put16(ip + 10, csum(ip, 20, 0));
+	vnet_put16(tcp, sport);
+	vnet_put16(tcp + 2, dport);
+	vnet_put32(tcp + 4, 1000);
+	vnet_put32(tcp + 8, flags & ACK ? 2000 : 0);
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
-	put16(tcp + 14, 65535);
+	vnet_put16(tcp + 14, 65535);
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = 6;
-	put16(ph + 10, 20);
-	put16(tcp + 16, csum(tcp, 20, 0xffffu - csum(ph, 12, 0)));
+	vnet_put16(ph + 10, 20);
+	vnet_put16(tcp + 16, csum(tcp, 20, 0xffffu - csum(ph, 12, 0)));
 }
 
 static struct vnet_acl *engine(const struct scenario *s)
@@ -330,8 +319,8 @@ static void measure(const struct scenario *s, struct result *res)
 	q.proto = 6;
 	q.sport = 40000;
 	q.saddr.family = q.daddr.family = AF_INET;
-	put32(q.saddr.b, src);
-	put32(q.daddr.b, dst);
+	vnet_put32(q.saddr.b, src);
+	vnet_put32(q.daddr.b, dst);
 	q.dport = dport;
 	r = vnet_policy_match(vnet_acl_policy(a), &q);
 	if (r->act != VNET_ACT_ALLOW || (r->flags & VNET_RULE_DEFAULT) ||

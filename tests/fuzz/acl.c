@@ -99,8 +99,8 @@ static void check_answer(const uint8_t *in, size_t inlen, const uint8_t *out,
 	check(vnet_addr_eq(&r.saddr, &p.daddr) && vnet_addr_eq(&r.daddr, &p.saddr));
 	if (r.layers & VNET_L_TCP) {
 		check(p.layers & VNET_L_TCP);
-		check(r.tcp_flags & 0x04);
-		check(!(p.tcp_flags & 0x04));
+		check(r.tcp_flags & VNET_TCP_RST);
+		check(!(p.tcp_flags & VNET_TCP_RST));
 		check(r.sport == p.dport && r.dport == p.sport);
 	} else {
 		check(r.layers & VNET_L_ICMP);

@@ -21,6 +21,7 @@
 #include "vnet-flowexport/flow.h"
 #include "vnet-flowexport/ipfix.h"
 #include "vnet/segment.h"
+#include "vnet/bytes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,16 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	} while (0)
 
 #define MS 1000000ULL
-
-static unsigned g16(const uint8_t *b)
-{
-	return (unsigned)b[0] << 8 | b[1];
-}
-
-static uint32_t g32(const uint8_t *b)
-{
-	return (uint32_t)g16(b) << 16 | g16(b + 2);
-}
 
 struct state {
 	struct vnet_flow_cache *fc;
@@ -65,13 +56,13 @@ static int on_msg(void *arg, const uint8_t *m, size_t len)
 	uint16_t *tlen = s->tlen, *pkt_off = s->pkt_off;
 
 	CHECK(len >= 16 && len <= s->msg_max);
-	CHECK(g16(m) == 10 && g16(m + 2) == len);
-	CHECK(g32(m + 4) == (uint32_t)(s->now / 1000000000ULL));
-	CHECK(g32(m + 8) == s->next_seq);
+	CHECK(vnet_get16(m) == 10 && vnet_get16(m + 2) == len);
+	CHECK(vnet_get32(m + 4) == (uint32_t)(s->now / 1000000000ULL));
+	CHECK(vnet_get32(m + 8) == s->next_seq);
 	while (off < len) {
 		CHECK(len - off >= 4);
-		sid = g16(m + off);
-		slen = g16(m + off + 2);
+		sid = vnet_get16(m + off);
+		slen = vnet_get16(m + off + 2);
 		CHECK(slen >= 4 && slen <= len - off);
 		end = off + slen;
 		off += 4;
@@ -81,11 +72,11 @@ static int on_msg(void *arg, const uint8_t *m, size_t len)
 				unsigned id, k;
 
 				CHECK(end - off >= 4);
-				id = g16(m + off);
-				nf = g16(m + off + 2);
+				id = vnet_get16(m + off);
+				nf = vnet_get16(m + off + 2);
 				off += 4;
 				if (sid == 3) {
-					scope = g16(m + off);
+					scope = vnet_get16(m + off);
 					CHECK(scope == 1);
 					off += 2;
 				}
@@ -94,9 +85,9 @@ static int on_msg(void *arg, const uint8_t *m, size_t len)
 				tlen[k] = 0;
 				for (i = 0; i < nf; i++) {
 					CHECK(end - off >= 4);
-					if (g16(m + off) == 2)
+					if (vnet_get16(m + off) == 2)
 						pkt_off[k] = tlen[k];
-					tlen[k] = (uint16_t)(tlen[k] + g16(m + off + 2));
+					tlen[k] += vnet_get16(m + off + 2);
 					off += 4;
 				}
 			}
@@ -115,7 +106,8 @@ static int on_msg(void *arg, const uint8_t *m, size_t len)
 							   pkt_off[sid - 256];
 
 					s->wire_packets +=
-						(uint64_t)g32(p) << 32 | g32(p + 4);
+						(uint64_t)vnet_get32(p) << 32 |
+						vnet_get32(p + 4);
 				}
 				s->wire_records += n;
 			}
@@ -190,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (size - off >= 3) {
 		s.now += data[off] * MS;
-		flen = g16(data + off + 1);
+		flen = vnet_get16(data + off + 1);
 		off += 3;
 		if (flen > size - off)
 			flen = size - off;

@@ -4,19 +4,20 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "bytes.h"
 #include "harness.h"
 #include "taddr.h"
 #include "vnet-acl/ct.h"
+#include "vnet/bytes.h"
 #include "vnet/pkt.h"
 
 #define SEC 1000000000ULL
 
-#define FIN 0x01
-#define SYN 0x02
-#define RST 0x04
-#define PSH 0x08
-#define ACK 0x10
+/* Short names for the flags that the tests below spell out. */
+#define FIN VNET_TCP_FIN
+#define SYN VNET_TCP_SYN
+#define RST VNET_TCP_RST
+#define PSH VNET_TCP_PSH
+#define ACK VNET_TCP_ACK
 
 /* A frame and its parse. */
 struct fr {
@@ -40,26 +41,26 @@ static size_t ip_hdr(struct fr *f, uint16_t vlan, const char *src,
 	memset(f, 0, sizeof(*f));
 	memcpy(b, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	if (vlan) {
-		put16(b + off, 0x8100);
-		put16(b + off + 2, vlan);
+		vnet_put16(b + off, 0x8100);
+		vnet_put16(b + off + 2, vlan);
 		off += 4;
 	}
 	if (s.family == AF_INET) {
-		put16(b + off, 0x0800);
+		vnet_put16(b + off, 0x0800);
 		off += 2;
 		b[off] = 0x45;
-		put16(b + off + 2, (unsigned)(20 + l4len));
-		put16(b + off + 6, frag);
+		vnet_put16(b + off + 2, (unsigned)(20 + l4len));
+		vnet_put16(b + off + 6, frag);
 		b[off + 8] = 64;
 		b[off + 9] = proto;
 		memcpy(b + off + 12, s.b, 4);
 		memcpy(b + off + 16, d.b, 4);
 		off += 20;
 	} else {
-		put16(b + off, 0x86dd);
+		vnet_put16(b + off, 0x86dd);
 		off += 2;
 		b[off] = 0x60;
-		put16(b + off + 4, (unsigned)(l4len + (frag ? 8 : 0)));
+		vnet_put16(b + off + 4, (unsigned)(l4len + (frag ? 8 : 0)));
 		b[off + 6] = frag ? 44 : proto;
 		b[off + 7] = 64;
 		memcpy(b + off + 8, s.b, 16);
@@ -67,7 +68,7 @@ static size_t ip_hdr(struct fr *f, uint16_t vlan, const char *src,
 		off += 40;
 		if (frag) {
 			b[off] = proto;
-			put16(b + off + 2, frag);
+			vnet_put16(b + off + 2, frag);
 			off += 8;
 		}
 	}
@@ -87,8 +88,8 @@ static struct fr *tcp_v(struct fr *f, uint16_t vlan, const char *src,
 {
 	size_t o = ip_hdr(f, vlan, src, dst, 6, 20, 0);
 
-	put16(f->b + o, sport);
-	put16(f->b + o + 2, dport);
+	vnet_put16(f->b + o, sport);
+	vnet_put16(f->b + o + 2, dport);
 	f->b[o + 12] = 0x50;
 	f->b[o + 13] = flags;
 	parse(f);
@@ -106,9 +107,9 @@ static struct fr *udp(struct fr *f, const char *src, unsigned sport,
 {
 	size_t o = ip_hdr(f, 0, src, dst, 17, 12, 0);
 
-	put16(f->b + o, sport);
-	put16(f->b + o + 2, dport);
-	put16(f->b + o + 4, 12);
+	vnet_put16(f->b + o, sport);
+	vnet_put16(f->b + o + 2, dport);
+	vnet_put16(f->b + o + 4, 12);
 	parse(f);
 	return f;
 }
@@ -124,7 +125,7 @@ static struct fr *icmp_q(struct fr *f, const char *src, const char *dst,
 
 	f->b[o] = type;
 	f->b[o + 1] = code;
-	put16(f->b + o + 4, id);
+	vnet_put16(f->b + o + 4, id);
 	if (qlen)
 		memcpy(f->b + o + 8, q, qlen);
 	parse(f);
@@ -633,7 +634,7 @@ static void test_related_quotes(void)
 	     VNET_CT_MISS);
 	/* A quoted later fragment names (addresses, protocol) only. */
 	memcpy(b, q.b + 14, 20);
-	put16(b + 6, 0x0004);
+	vnet_put16(b + 6, 0x0004);
 	T_EQ(look(ct, icmp_q(&f, "198.18.0.9", "198.18.0.1", 11, 0, 0, b, 28),
 		  2),
 	     VNET_CT_MISS);

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "bytes.h"
 #include "harness.h"
 #include "vnet-flowexport/flow.h"
 #include "vnet/segment.h"
+#include "vnet/bytes.h"
 #include "vnet/vxlan.h"
 
 #define SEC 1000000000ULL
@@ -348,11 +348,11 @@ static size_t eth(uint8_t *b, int vlan, unsigned type)
 	b[0] = 0x02, b[5] = 0x02;
 	b[6] = 0x02, b[11] = 0x01;
 	if (vlan >= 0) {
-		put16(b + 12, 0x8100);
-		put16(b + 14, (unsigned)vlan);
+		vnet_put16(b + 12, 0x8100);
+		vnet_put16(b + 14, (unsigned)vlan);
 		o += 4;
 	}
-	put16(b + o, type);
+	vnet_put16(b + o, type);
 	return o + 2;
 }
 
@@ -369,17 +369,17 @@ static void ip4(uint8_t *b, unsigned tot, uint8_t proto, uint16_t frag,
 	memset(b, 0, 20);
 	b[0] = 0x45;
 	b[1] = 0x10;
-	put16(b + 2, tot);
-	put16(b + 6, frag);
+	vnet_put16(b + 2, tot);
+	vnet_put16(b + 6, frag);
 	b[8] = 64;
 	b[9] = proto;
 	memcpy(b + 12, s.b, 4);
 	memcpy(b + 16, d.b, 4);
 	for (i = 0; i < 20; i += 2)
-		sum += get16(b + i);
+		sum += vnet_get16(b + i);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	put16(b + 10, ~sum & 0xffff);
+	vnet_put16(b + 10, ~sum & 0xffff);
 }
 
 static size_t udp4_frame(uint8_t *b, int vlan, uint16_t sport, uint16_t dport,
@@ -389,10 +389,10 @@ static size_t udp4_frame(uint8_t *b, int vlan, uint16_t sport, uint16_t dport,
 
 	ip4(b + o, (unsigned)(28 + payload), 17, 0, "198.19.0.1",
 	    "198.19.0.2");
-	put16(b + o + 20, sport);
-	put16(b + o + 22, dport);
-	put16(b + o + 24, (unsigned)(8 + payload));
-	put16(b + o + 26, 0);
+	vnet_put16(b + o + 20, sport);
+	vnet_put16(b + o + 22, dport);
+	vnet_put16(b + o + 24, (unsigned)(8 + payload));
+	vnet_put16(b + o + 26, 0);
 	memset(b + o + 28, 0xab, payload);
 	return o + 28 + payload;
 }
@@ -457,8 +457,8 @@ static void test_from_frame(void)
 	/* SCTP ports. */
 	n = eth(b, -1, 0x0800);
 	ip4(b + n, 32, 132, 0, "198.19.0.1", "198.19.0.2");
-	put16(b + n + 20, 3868);
-	put16(b + n + 22, 3869);
+	vnet_put16(b + n + 20, 3868);
+	vnet_put16(b + n + 22, 3869);
 	memset(b + n + 24, 0, 8);
 	T_EQ(vnet_flow_from_frame(&cls, b, n + 32, &o, &decap), 0);
 	T_EQ(o.key.sport, 3868);
@@ -478,10 +478,10 @@ static void test_from_frame(void)
 	o2 = eth(v, -1, 0x0800);
 	ip4(v + o2, (unsigned)(36 + n), 17, 0x4000, "198.18.0.2",
 	    "198.18.0.1");
-	put16(v + o2 + 20, 50000);
-	put16(v + o2 + 22, 4789);
-	put16(v + o2 + 24, (unsigned)(16 + n));
-	put16(v + o2 + 26, 0);
+	vnet_put16(v + o2 + 20, 50000);
+	vnet_put16(v + o2 + 22, 4789);
+	vnet_put16(v + o2 + 24, (unsigned)(16 + n));
+	vnet_put16(v + o2 + 26, 0);
 	vnet_vxlan_encode(v + o2 + 28, 7001);
 	memcpy(v + o2 + 36, b, n);
 	T_EQ(vnet_flow_from_frame(&cls, v, o2 + 36 + n, &o, &decap), 0);
@@ -508,8 +508,8 @@ static void test_from_frame(void)
 static size_t push_tag(uint8_t *b, size_t n, unsigned tpid, unsigned vid)
 {
 	memmove(b + 16, b + 12, n - 12);
-	put16(b + 12, tpid);
-	put16(b + 14, vid);
+	vnet_put16(b + 12, tpid);
+	vnet_put16(b + 14, vid);
 	return n + 4;
 }
 
@@ -543,12 +543,12 @@ static void test_segments(void)
 	n = push_tag(b, udp4_frame(b, 200, 1, 2, 10), 0x8100, 100);
 	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_STACKED);
 	n = udp4_frame(b, 200, 1, 2, 10);
-	put16(b + 12, 0x88a8);
+	vnet_put16(b + 12, 0x88a8);
 	n = push_tag(b, n, 0x8100, 100);
 	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_STACKED);
 	/* 802.1ad alone, 802.1ad + 802.1Q: an S-tag. */
 	n = udp4_frame(b, 100, 1, 2, 10);
-	put16(b + 12, 0x88a8);
+	vnet_put16(b + 12, 0x88a8);
 	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_S_TAG);
 	n = push_tag(b, udp4_frame(b, 200, 1, 2, 10), 0x88a8, 100);
 	T_EQ(vnet_flow_from_frame(&cls, b, n, &o, &decap), VNET_SEG_S_TAG);
@@ -564,7 +564,7 @@ static void test_segments(void)
 	     VNET_SEG_STACKED);
 	/* A tag cut short: malformed. */
 	n = udp4_frame(b, 100, 1, 2, 10);
-	put16(b + 12, 0x88a8);
+	vnet_put16(b + 12, 0x88a8);
 	T_EQ(vnet_flow_from_frame(&cls, b, 16, &o, &decap), -EINVAL);
 
 	/* Decapsulated: the VNI is the segment, even for an inner frame with
@@ -575,10 +575,10 @@ static void test_segments(void)
 	o2 = eth(v, -1, 0x0800);
 	ip4(v + o2, (unsigned)(36 + n), 17, 0x4000, "198.18.0.2",
 	    "198.18.0.1");
-	put16(v + o2 + 20, 50000);
-	put16(v + o2 + 22, 4789);
-	put16(v + o2 + 24, (unsigned)(16 + n));
-	put16(v + o2 + 26, 0);
+	vnet_put16(v + o2 + 20, 50000);
+	vnet_put16(v + o2 + 22, 4789);
+	vnet_put16(v + o2 + 24, (unsigned)(16 + n));
+	vnet_put16(v + o2 + 26, 0);
 	vnet_vxlan_encode(v + o2 + 28, 7001);
 	memcpy(v + o2 + 36, b, n);
 	T_EQ(vnet_flow_from_frame(&cls, v, o2 + 36 + n, &o, &decap), 0);
@@ -588,10 +588,10 @@ static void test_segments(void)
 	/* An outer frame with stacked tags is not decapsulated: it has no
 	 * segment. */
 	memmove(v + 20, v + 12, o2 + 36 + n - 12);
-	put16(v + 12, 0x8100);
-	put16(v + 14, 10);
-	put16(v + 16, 0x8100);
-	put16(v + 18, 20);
+	vnet_put16(v + 12, 0x8100);
+	vnet_put16(v + 14, 10);
+	vnet_put16(v + 16, 0x8100);
+	vnet_put16(v + 18, 20);
 	T_EQ(vnet_flow_from_frame(&cls, v, o2 + 44 + n, &o, &decap),
 	     VNET_SEG_STACKED);
 	T_EQ(decap, 0);

@@ -8,9 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "bytes.h"
 #include "harness.h"
 #include "vnet-flowexport/ipfix.h"
+#include "vnet/bytes.h"
 
 #define SEC 1000000000ULL
 #define MS 1000000ULL
@@ -87,11 +87,11 @@ static void decode(const uint8_t *m, size_t len, struct dec *d, int keep)
 		d->bad = 1;
 		return;
 	}
-	d->version = get16(m);
-	d->length = get16(m + 2);
-	d->export_time = get32(m + 4);
-	d->seq = get32(m + 8);
-	d->domain = get32(m + 12);
+	d->version = vnet_get16(m);
+	d->length = vnet_get16(m + 2);
+	d->export_time = vnet_get32(m + 4);
+	d->seq = vnet_get32(m + 8);
+	d->domain = vnet_get32(m + 12);
 	if (d->length != len)
 		d->bad = 2;
 	while (off < len) {
@@ -99,8 +99,8 @@ static void decode(const uint8_t *m, size_t len, struct dec *d, int keep)
 			d->bad = 3;
 			return;
 		}
-		sid = get16(m + off);
-		slen = get16(m + off + 2);
+		sid = vnet_get16(m + off);
+		slen = vnet_get16(m + off + 2);
 		if (slen < 4 || slen > len - off) {
 			d->bad = 4;
 			return;
@@ -110,11 +110,11 @@ static void decode(const uint8_t *m, size_t len, struct dec *d, int keep)
 		if (sid == 2 || sid == 3) {
 			while (off + 4 <= end) {
 				i = d->ntpl < 4 ? d->ntpl++ : 3;
-				d->tpl_id[i] = (uint16_t)get16(m + off);
-				n = get16(m + off + 2);
+				d->tpl_id[i] = (uint16_t)vnet_get16(m + off);
+				n = vnet_get16(m + off + 2);
 				off += 4;
 				if (sid == 3) {
-					scope = get16(m + off);
+					scope = vnet_get16(m + off);
 					off += 2;
 					if (scope != 1)
 						d->bad = 5;
@@ -122,8 +122,9 @@ static void decode(const uint8_t *m, size_t len, struct dec *d, int keep)
 				}
 				d->tpl_n[i] = (uint16_t)n;
 				for (t = 0; t < (int)n && off + 4 <= end; t++) {
-					d->tpl_ie[i][t] = (uint16_t)get16(m + off);
-					d->tpl_len[i][t] = (uint16_t)get16(m + off + 2);
+					d->tpl_ie[i][t] = vnet_get16(m + off);
+					d->tpl_len[i][t] =
+						vnet_get16(m + off + 2);
 					off += 4;
 				}
 			}
@@ -256,26 +257,26 @@ static void test_first_message(void)
 
 	/* Header, template set, data set: 16 + 164 + 4 + 81 bytes. */
 	T_EQ(msglen[0], 16 + 164 + 4 + 81);
-	T_EQ(get16(msgs[0]), 10);
-	T_EQ(get16(msgs[0] + 2), msglen[0]);
-	T_EQ(get32(msgs[0] + 4), 1700000010);
-	T_EQ(get32(msgs[0] + 8), 0);
-	T_EQ(get32(msgs[0] + 12), 7);
-	T_EQ(get16(msgs[0] + 16), 2);	/* template set */
-	T_EQ(get16(msgs[0] + 18), 164);
-	T_EQ(get16(msgs[0] + 20), 256);
-	T_EQ(get16(msgs[0] + 22), 19);
+	T_EQ(vnet_get16(msgs[0]), 10);
+	T_EQ(vnet_get16(msgs[0] + 2), msglen[0]);
+	T_EQ(vnet_get32(msgs[0] + 4), 1700000010);
+	T_EQ(vnet_get32(msgs[0] + 8), 0);
+	T_EQ(vnet_get32(msgs[0] + 12), 7);
+	T_EQ(vnet_get16(msgs[0] + 16), 2);	/* template set */
+	T_EQ(vnet_get16(msgs[0] + 18), 164);
+	T_EQ(vnet_get16(msgs[0] + 20), 256);
+	T_EQ(vnet_get16(msgs[0] + 22), 19);
 	for (i = 0; i < 19; i++) {
-		T_EQ(get16(msgs[0] + 24 + 4 * i), std_v4[i][0]);
-		T_EQ(get16(msgs[0] + 26 + 4 * i), std_v4[i][1]);
+		T_EQ(vnet_get16(msgs[0] + 24 + 4 * i), std_v4[i][0]);
+		T_EQ(vnet_get16(msgs[0] + 26 + 4 * i), std_v4[i][1]);
 	}
-	T_EQ(get16(msgs[0] + 100), 257);
-	T_EQ(get16(msgs[0] + 102), 19);
-	T_EQ(get16(msgs[0] + 104), 27);
-	T_EQ(get16(msgs[0] + 106), 16);
-	T_EQ(get16(msgs[0] + 132), 139); /* icmpTypeCodeIPv6 */
-	T_EQ(get16(msgs[0] + 180), 256); /* data set */
-	T_EQ(get16(msgs[0] + 182), 85);
+	T_EQ(vnet_get16(msgs[0] + 100), 257);
+	T_EQ(vnet_get16(msgs[0] + 102), 19);
+	T_EQ(vnet_get16(msgs[0] + 104), 27);
+	T_EQ(vnet_get16(msgs[0] + 106), 16);
+	T_EQ(vnet_get16(msgs[0] + 132), 139); /* icmpTypeCodeIPv6 */
+	T_EQ(vnet_get16(msgs[0] + 180), 256); /* data set */
+	T_EQ(vnet_get16(msgs[0] + 182), 85);
 
 	/* The record, byte for byte. */
 	{
@@ -345,7 +346,7 @@ static void test_v6_icmp_nfdump(void)
 	r = &d.rec[0];
 	T_EQ(r->tid, 257);
 	T_EQ(r->nf, 21);
-	T_ASSERT(raw(r, 27) && get16(raw(r, 27)) == 0x2001);
+	T_ASSERT(raw(r, 27) && vnet_get16(raw(r, 27)) == 0x2001);
 	T_EQ(raw(r, 27)[15], 1);
 	T_EQ(raw(r, 28)[15], 2);
 	T_EQ(val(r, 139), 128 << 8);
@@ -421,21 +422,21 @@ static void test_template_refresh(void)
 		vnet_ipfix_flush(x, T0 + i * SEC);
 	}
 	for (i = 0; i < nmsg; i++)
-		pat[i] = get16(msgs[i] + 16) == 2 ? 'T' : '.';
+		pat[i] = vnet_get16(msgs[i] + 16) == 2 ? 'T' : '.';
 	T_STREQ(pat, "T..T..T.");
 	/* By time: msg 9 at +20 s (10 s after the last templates at +6). */
 	nmsg = 0;
 	vnet_ipfix_add(x, &f, T0 + 16 * SEC);
 	vnet_ipfix_flush(x, T0 + 16 * SEC);
-	T_EQ(get16(msgs[0] + 16), 2);
+	T_EQ(vnet_get16(msgs[0] + 16), 2);
 	T_EQ(vnet_ipfix_stats(x)->templates_sent, 8);
 	/* A new session (TCP reconnect) starts at 0 with templates. */
 	vnet_ipfix_new_session(x);
 	nmsg = 0;
 	vnet_ipfix_add(x, &f, T0 + 17 * SEC);
 	vnet_ipfix_flush(x, T0 + 17 * SEC);
-	T_EQ(get16(msgs[0] + 16), 2);
-	T_EQ(get32(msgs[0] + 8), 0);
+	T_EQ(vnet_get16(msgs[0] + 16), 2);
+	T_EQ(vnet_get32(msgs[0] + 8), 0);
 	vnet_ipfix_free(x);
 }
 
@@ -490,13 +491,13 @@ static void test_output_errors(void)
 	vnet_ipfix_add(x, &f, T0);
 	T_EQ(vnet_ipfix_flush(x, T0), -ECONNREFUSED);
 	T_EQ(st->send_errors, 1);
-	T_EQ(get32(msgs[1] + 8), 0);
-	T_EQ(get16(msgs[1] + 16), 2);
+	T_EQ(vnet_get32(msgs[1] + 8), 0);
+	T_EQ(vnet_get16(msgs[1] + 16), 2);
 	out_ret = 0;
 	vnet_ipfix_add(x, &f, T0);
 	vnet_ipfix_flush(x, T0);
-	T_EQ(get32(msgs[2] + 8), 1);
-	T_EQ(get16(msgs[2] + 16), 256);
+	T_EQ(vnet_get32(msgs[2] + 8), 1);
+	T_EQ(vnet_get16(msgs[2] + 16), 256);
 	T_EQ(st->records_exported, 1);
 	/* Nothing pending: nothing sent. */
 	T_EQ(vnet_ipfix_flush(x, T0), 0);
@@ -586,7 +587,7 @@ static void test_sockets(void)
 	vnet_ipfix_flush(x, T0);
 	n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
 	T_EQ(n, 16 + 164 + 4 + 81);
-	T_EQ(get32(buf + 12), 3);
+	T_EQ(vnet_get32(buf + 12), 3);
 	T_EQ(vnet_ipfix_stats(x)->messages_sent, 1);
 	vnet_ipfix_free(x);
 	close(s);
@@ -618,9 +619,9 @@ static void test_sockets(void)
 		       (n = recv(a, buf + got, sizeof(buf) - got, 0)) > 0)
 			got += (size_t)n;
 		T_EQ(got, want);
-		T_EQ(get16(buf + 16), 2);
-		T_EQ(get16(buf + 265 + 16), 256);
-		T_EQ(get32(buf + 265 + 8), 1);
+		T_EQ(vnet_get16(buf + 16), 2);
+		T_EQ(vnet_get16(buf + 265 + 16), 256);
+		T_EQ(vnet_get32(buf + 265 + 8), 1);
 	}
 	T_EQ(vnet_ipfix_stats(x)->records_exported, 2);
 	T_EQ(vnet_ipfix_stats(x)->templates_sent, 2);

@@ -11,19 +11,13 @@
 #include <string.h>
 
 #include "harness.h"
+#include "vnet/bytes.h"
 #include "vnet/offload.h"
-#include "bytes.h"
+#include "vnet/pkt.h"
 #include "refcsum.h"
 
 #define MSS4	1448
 #define MSS6	1428
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
-#define TCP_URG 0x20
-#define TCP_CWR 0x80
 
 enum { CS_FULL, CS_PARTIAL, CS_BAD };
 
@@ -60,11 +54,11 @@ static size_t ref_pseudo_bytes(const uint8_t *ip, int v6, size_t l4len,
 		memcpy(tmp, ip + 12, 8);
 		tmp[8] = 0;
 		tmp[9] = proto;
-		put16(tmp + 10, (unsigned)l4len);
+		vnet_put16(tmp + 10, (unsigned)l4len);
 		return 12;
 	}
 	memcpy(tmp, ip + 8, 32);
-	put32(tmp + 32, (uint32_t)l4len);
+	vnet_put32(tmp + 32, (uint32_t)l4len);
 	tmp[36] = tmp[37] = tmp[38] = 0;
 	tmp[39] = proto;
 	return 40;
@@ -114,51 +108,51 @@ static size_t build(uint8_t *b, const struct tf *t)
 	memcpy(b + 6, mac_b, 6);
 	o = 12;
 	if (t->vlan) {
-		put16(b + o, 0x8100);
-		put16(b + o + 2, (unsigned)t->vlan);
+		vnet_put16(b + o, 0x8100);
+		vnet_put16(b + o + 2, (unsigned)t->vlan);
 		o += 4;
 	}
-	put16(b + o, t->v6 ? 0x86dd : 0x0800);
+	vnet_put16(b + o, t->v6 ? 0x86dd : 0x0800);
 
 	if (!t->v6) {
 		ip[0] = t->ip_opts ? 0x46 : 0x45;
 		ip[1] = t->tos;
-		put16(ip + 2, (unsigned)(hl - l3 + t->plen));
-		put16(ip + 4, t->id);
-		put16(ip + 6, t->mf ? 0x2000 : t->nodf ? 0 : 0x4000);
+		vnet_put16(ip + 2, (unsigned)(hl - l3 + t->plen));
+		vnet_put16(ip + 4, t->id);
+		vnet_put16(ip + 6, t->mf ? 0x2000 : t->nodf ? 0 : 0x4000);
 		ip[8] = t->ttl;
 		ip[9] = proto;
-		put16(ip + 10, 0);
+		vnet_put16(ip + 10, 0);
 		memcpy(ip + 12, ip4_a, 4);
 		memcpy(ip + 16, ip4_b, 4);
 		if (t->ip_opts)
 			memcpy(ip + 20, "\x01\x01\x01\x00", 4);
-		put16(ip + 10, ref_csum(ip, l4 - l3));
+		vnet_put16(ip + 10, ref_csum(ip, l4 - l3));
 	} else {
-		put32(ip, 6u << 28 | (uint32_t)t->tos << 20 | 0x12345);
-		put16(ip + 4, (unsigned)l4len);
+		vnet_put32(ip, 6u << 28 | (uint32_t)t->tos << 20 | 0x12345);
+		vnet_put16(ip + 4, (unsigned)l4len);
 		ip[6] = proto;
 		ip[7] = t->ttl;
 		memcpy(ip + 8, ip6_a, 16);
 		memcpy(ip + 24, ip6_b, 16);
 	}
 
-	put16(th, t->sport);
-	put16(th + 2, t->dport);
+	vnet_put16(th, t->sport);
+	vnet_put16(th + 2, t->dport);
 	if (t->udp) {
-		put16(th + 4, (unsigned)l4len);
-		put16(th + 6, 0);
+		vnet_put16(th + 4, (unsigned)l4len);
+		vnet_put16(th + 6, 0);
 	} else {
-		put32(th + 4, t->seq);
-		put32(th + 8, t->ack);
+		vnet_put32(th + 4, t->seq);
+		vnet_put32(th + 8, t->ack);
 		th[12] = (uint8_t)((hl - l4) / 4 << 4);
 		th[13] = t->flags;
-		put16(th + 14, t->win);
-		put32(th + 16, 0);
+		vnet_put16(th + 14, t->win);
+		vnet_put32(th + 16, 0);
 		if (t->ts) {
 			memcpy(th + 20, "\x01\x01\x08\x0a", 4);
-			put32(th + 24, t->tsval);
-			put32(th + 28, 0x01020304);
+			vnet_put32(th + 24, t->tsval);
+			vnet_put32(th + 28, 0x01020304);
 		}
 	}
 	memcpy(b + hl, t->payload, t->plen);
@@ -176,7 +170,7 @@ static size_t build(uint8_t *b, const struct tf *t)
 	default:
 		c = 0;
 	}
-	put16(th + (t->udp ? 6 : 16), c);
+	vnet_put16(th + (t->udp ? 6 : 16), c);
 	return hl + t->plen;
 }
 
@@ -184,7 +178,7 @@ static size_t build(uint8_t *b, const struct tf *t)
 static struct tf seg4(uint32_t seq, size_t plen)
 {
 	struct tf t = {
-	    .flags = TCP_ACK,
+	    .flags = VNET_TCP_ACK,
 	    .tos = 0,
 	    .ttl = 64,
 	    .id = 0x1000,
@@ -228,22 +222,22 @@ static void check_segs(const struct vnet_seg *s, int n, const uint8_t *frame,
 		T_MEMEQ(f, frame, l3);
 		if (!t->v6) {
 			T_EQ(ref_csum(ip, l4 - l3), 0);
-			T_EQ(get16(ip + 2), hl - l3 + dl);
-			T_EQ(get16(ip + 4), (uint16_t)(t->id + i));
+			T_EQ(vnet_get16(ip + 2), hl - l3 + dl);
+			T_EQ(vnet_get16(ip + 4), (uint16_t)(t->id + i));
 			T_MEMEQ(ip + 6, frame + l3 + 6, 4);
 			T_MEMEQ(ip + 12, frame + l3 + 12, l4 - l3 - 12);
 		} else {
-			T_EQ(get16(ip + 4), hl - l4 + dl);
+			T_EQ(vnet_get16(ip + 4), hl - l4 + dl);
 			T_MEMEQ(ip, frame + l3, 4);
 			T_MEMEQ(ip + 6, frame + l3 + 6, 34);
 		}
 		T_EQ(ref_l4_csum(ip, t->v6, th, hl - l4 + dl, 6), 0);
-		T_EQ(get32(th + 4), t->seq + (uint32_t)tot);
+		T_EQ(vnet_get32(th + 4), t->seq + (uint32_t)tot);
 		want = t->flags;
 		if (i + 1 < n)
-			want &= (uint8_t)~(TCP_FIN | TCP_PSH);
+			want &= (uint8_t)~(VNET_TCP_FIN | VNET_TCP_PSH);
 		if (i)
-			want &= (uint8_t)~TCP_CWR;
+			want &= (uint8_t)~VNET_TCP_CWR;
 		T_EQ(th[13], want);
 		T_MEMEQ(th, frame + l4, 4);
 		T_MEMEQ(th + 8, frame + l4 + 8, 5);
@@ -317,11 +311,11 @@ static void test_gso_tcp4_roundtrip(void)
 	size_t len, olen;
 	int n, i;
 
-	t.flags = TCP_ACK | TCP_PSH;
+	t.flags = VNET_TCP_ACK | VNET_TCP_PSH;
 	t.csum = CS_PARTIAL;
 	t.payload = pat;
 	len = build(sf, &t);
-	T_EQ(get16(sf + 16), 65335);
+	T_EQ(vnet_get16(sf + 16), 65335);
 	memcpy(sf2, sf, len);
 	h = gso_vhdr(&t, MSS4);
 	h.hdr_len = 0; /* only a hint: not used */
@@ -419,7 +413,7 @@ static void test_gso_flags(void)
 	size_t len;
 	int n;
 
-	t.flags = TCP_ACK | TCP_PSH | TCP_FIN | TCP_CWR;
+	t.flags = VNET_TCP_ACK | VNET_TCP_PSH | VNET_TCP_FIN | VNET_TCP_CWR;
 	t.vlan = 42;
 	t.ip_opts = 1;
 	t.ts = 0;
@@ -440,7 +434,7 @@ static void test_gso_flags(void)
 		check_segs(segs, n, sf, &t, 5000);
 
 	t.plen = 0;
-	t.flags = TCP_ACK;
+	t.flags = VNET_TCP_ACK;
 	len = build(sf, &t);
 	n = vnet_gso_segment(&h, sf, len, segs, 1, scratch);
 	T_EQ(n, 1);
@@ -479,7 +473,7 @@ static void test_csum_complete(void)
 	T_ASSERT(segs[0].hdr == NULL && segs[0].hdr_len == 0);
 	T_ASSERT(segs[0].data == sf && segs[0].data_len == len);
 	T_EQ(ref_l4_csum(sf + 14, 0, sf + 34, len - 34, 17), 0);
-	T_ASSERT(get16(sf + 40) != 0);
+	T_ASSERT(vnet_get16(sf + 40) != 0);
 	memcpy(sf2, sf, len);
 	t.csum = CS_FULL;
 	build(sf, &t);
@@ -501,7 +495,7 @@ static void test_csum_complete(void)
 		len = build(sf, &t);
 		n = vnet_gso_segment(&h, sf, len, segs, 1, scratch);
 		T_EQ(n, 1);
-		T_EQ(get16(sf + 40), 0xffff);
+		T_EQ(vnet_get16(sf + 40), 0xffff);
 		T_EQ(ref_l4_csum(sf + 14, 0, sf + 34, len - 34, 17), 0);
 	}
 
@@ -578,7 +572,7 @@ static void test_gso_errors(void)
 	 * IP packet longer than the frame, a frame shorter than Ethernet. */
 	h = gso_vhdr(&t, 1000);
 	h.flags = 0;
-	put16(sf + 16, 20 + 10);
+	vnet_put16(sf + 16, 20 + 10);
 	T_EQ(vnet_gso_segment(&h, sf, 14 + 20 + 10, segs, 8, scratch), -EINVAL);
 	memcpy(sf, sf2, len);
 	T_EQ(vnet_gso_segment(&h, sf, len - 1, segs, 8, scratch), -EINVAL);
@@ -607,7 +601,7 @@ static void test_gso_errors(void)
 	sf[54 + 2] = 1; /* PadN over the rest */
 	sf[54 + 3] = 124;
 	sf[20] = 60; /* destination options */
-	put16(sf + 18, get16(sf + 18) + 128);
+	vnet_put16(sf + 18, vnet_get16(sf + 18) + 128);
 	h = gso_vhdr(&t, 1000);
 	T_EQ(vnet_gso_segment(&h, sf, len + 128, segs, 8, scratch), -EINVAL);
 	/* ... while 40 bytes of them are fine. */
@@ -621,11 +615,11 @@ static void test_gso_errors(void)
 	sf[56] = 1;
 	sf[57] = 36;
 	sf[20] = 60;
-	put16(sf + 18, get16(sf + 18) + 40);
+	vnet_put16(sf + 18, vnet_get16(sf + 18) + 40);
 	T_EQ(vnet_gso_segment(&h, sf, len + 40, segs, 8, scratch), 3);
 	T_EQ(segs[0].hdr_len, 54 + 40 + 32);
-	T_EQ(get16(segs[0].hdr + 18), 40 + 32 + 1000);
-	T_EQ(get16(segs[2].hdr + 18), 40 + 32 + 1000);
+	T_EQ(vnet_get16(segs[0].hdr + 18), 40 + 32 + 1000);
+	T_EQ(vnet_get16(segs[2].hdr + 18), 40 + 32 + 1000);
 }
 
 /* Three segments of 1000, 1000, 500 bytes and the frames around them. */
@@ -670,9 +664,9 @@ static void test_gro_runs(void)
 	T_EQ(vnet_gro_take(g, &h, &out, &olen), 3);
 	T_EQ(h.gso_size, 1000);
 	T_EQ(olen, 66 + 2500);
-	T_EQ(get16(out + 16), 20 + 32 + 2500);
+	T_EQ(vnet_get16(out + 16), 20 + 32 + 2500);
 	T_EQ(ref_csum(out + 14, 20), 0);
-	T_EQ(get16(out + 34 + 16), ref_pseudo(out + 14, 0, 32 + 2500, 6));
+	T_EQ(vnet_get16(out + 34 + 16), ref_pseudo(out + 14, 0, 32 + 2500, 6));
 	T_MEMEQ(out + 66, pat, 2500);
 	T_EQ(vnet_gro_add(g, f, len), 1);
 	T_EQ(vnet_gro_take(g, &h, &out, &olen), 1);
@@ -683,23 +677,23 @@ static void test_gro_runs(void)
 	t = seg4(2000, 1001);
 	T_EQ(vnet_gro_add(g, f, build(f, &t)), -EAGAIN);
 	t = seg4(2000, 1000);
-	t.flags |= TCP_PSH;
+	t.flags |= VNET_TCP_PSH;
 	T_EQ(vnet_gro_add(g, f, build(f, &t)), 1);
 	t = seg4(3000, 1000);
 	T_EQ(vnet_gro_add(g, f, build(f, &t)), -EAGAIN);
 	T_EQ(vnet_gro_take(g, &h, &out, &olen), 2);
-	T_EQ(out[34 + 13], TCP_ACK | TCP_PSH);
+	T_EQ(out[34 + 13], VNET_TCP_ACK | VNET_TCP_PSH);
 
 	/* CWR runs alone. */
 	t = seg4(1000, 1000);
-	t.flags |= TCP_CWR;
+	t.flags |= VNET_TCP_CWR;
 	T_EQ(vnet_gro_add(g, f, build(f, &t)), 1);
 	t = seg4(2000, 1000);
 	T_EQ(vnet_gro_add(g, f, build(f, &t)), -EAGAIN);
 	T_EQ(vnet_gro_take(g, &h, &out, &olen), 1);
 	T_EQ(vnet_gro_add(g, f, build(f, &t)), 1);
 	t = seg4(3000, 1000);
-	t.flags |= TCP_CWR;
+	t.flags |= VNET_TCP_CWR;
 	T_EQ(vnet_gro_add(g, f, build(f, &t)), -EAGAIN);
 	T_EQ(vnet_gro_take(g, &h, &out, &olen), 1);
 
@@ -812,7 +806,7 @@ static void test_gro_eagain(void)
 	T_EQ(i, (65535 - 52) / MSS4);
 	T_EQ(vnet_gro_take(g, &h, &out, &olen), (unsigned)i);
 	T_ASSERT(olen - 14 <= 65535 && olen - 14 + MSS4 > 65535);
-	T_EQ(get16(out + 16), olen - 14);
+	T_EQ(vnet_get16(out + 16), olen - 14);
 
 	vnet_gro_free(g);
 }
@@ -837,16 +831,16 @@ static void test_gro_not_candidates(void)
 		t = seg4(2000, 1000);
 		switch (i) {
 		case 0:
-			t.flags |= TCP_SYN;
+			t.flags |= VNET_TCP_SYN;
 			break;
 		case 1:
-			t.flags |= TCP_FIN;
+			t.flags |= VNET_TCP_FIN;
 			break;
 		case 2:
-			t.flags |= TCP_RST;
+			t.flags |= VNET_TCP_RST;
 			break;
 		case 3:
-			t.flags |= TCP_URG;
+			t.flags |= VNET_TCP_URG;
 			break;
 		case 4:
 			t.udp = 1;
@@ -878,8 +872,8 @@ static void test_gro_not_candidates(void)
 			f[24] ^= 0x40;
 		if (i == 11) { /* two VLAN tags */
 			memmove(f + 16, f + 12, len - 12);
-			put16(f + 12, 0x88a8);
-			put16(f + 14, 1);
+			vnet_put16(f + 12, 0x88a8);
+			vnet_put16(f + 14, 1);
 			len += 4;
 		}
 		if (i == 12) /* ARP-sized runt */

@@ -34,18 +34,14 @@
 #include <linux/if_tun.h>
 
 #include "harness.h"
+#include "vnet/bytes.h"
 #include "vnet/offload.h"
-#include "bytes.h"
+#include "vnet/pkt.h"
 #include "refcsum.h"
 
 #define TAP	"vnoff0"
 #define LPORT	7777
 #define PPORT	5555
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_PSH 0x08
-#define TCP_ACK 0x10
 
 static const uint8_t ip_local[4] = {198, 18, 99, 1};
 static const uint8_t ip_peer[4] = {198, 18, 99, 2};
@@ -72,13 +68,13 @@ static long now_ms(void)
  * as to store (field zeroed first by the caller). */
 static uint16_t ref_tcp4(const uint8_t *ip)
 {
-	size_t ihl = (size_t)(ip[0] & 15) * 4, l4len = get16(ip + 2) - ihl;
+	size_t ihl = (size_t)(ip[0] & 15) * 4, l4len = vnet_get16(ip + 2) - ihl;
 	uint8_t ph[12];
 
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = 6;
-	put16(ph + 10, (unsigned)l4len);
+	vnet_put16(ph + 10, (unsigned)l4len);
 	return ref_csum2(ph, 12, ip + ihl, l4len);
 }
 
@@ -89,36 +85,36 @@ static size_t build_tcp(uint8_t *f, const uint8_t *src, uint32_t seq,
 			size_t plen)
 {
 	static uint16_t id = 1;
-	size_t thl = flags & TCP_SYN ? 24 : 20;
+	size_t thl = flags & VNET_TCP_SYN ? 24 : 20;
 	uint8_t *ip = f + 14, *th = f + 34;
 
 	memcpy(f, tap_mac, 6);
 	memcpy(f + 6, peer_mac, 6);
-	put16(f + 12, 0x0800);
+	vnet_put16(f + 12, 0x0800);
 	ip[0] = 0x45;
 	ip[1] = 0;
-	put16(ip + 2, (unsigned)(20 + thl + plen));
-	put16(ip + 4, id++);
-	put16(ip + 6, 0x4000);
+	vnet_put16(ip + 2, (unsigned)(20 + thl + plen));
+	vnet_put16(ip + 4, id++);
+	vnet_put16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 6;
-	put16(ip + 10, 0);
+	vnet_put16(ip + 10, 0);
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, ip_local, 4);
-	put16(ip + 10, ref_csum2(ip, 20, NULL, 0));
-	put16(th, PPORT);
-	put16(th + 2, LPORT);
-	put32(th + 4, seq);
-	put32(th + 8, ack);
+	vnet_put16(ip + 10, ref_csum2(ip, 20, NULL, 0));
+	vnet_put16(th, PPORT);
+	vnet_put16(th + 2, LPORT);
+	vnet_put32(th + 4, seq);
+	vnet_put32(th + 8, ack);
 	th[12] = (uint8_t)(thl / 4 << 4);
 	th[13] = flags;
-	put16(th + 14, 65535);
-	put32(th + 16, 0);
+	vnet_put16(th + 14, 65535);
+	vnet_put32(th + 16, 0);
 	if (thl == 24)
 		memcpy(th + 20, "\x02\x04\x05\xb4", 4); /* MSS 1460 */
 	if (plen)
 		memcpy(th + thl, payload, plen);
-	put16(th + 16, ref_tcp4(ip));
+	vnet_put16(th + 16, ref_tcp4(ip));
 	return 34 + thl + plen;
 }
 
@@ -140,15 +136,15 @@ static int answer_arp(const uint8_t *f, size_t n)
 	static const struct vnet_vhdr none;
 	uint8_t r[42];
 
-	if (n < 42 || get16(f + 12) != 0x0806 || get16(f + 20) != 1)
+	if (n < 42 || vnet_get16(f + 12) != 0x0806 || vnet_get16(f + 20) != 1)
 		return 0;
 	if (memcmp(f + 38, ip_peer, 4) && memcmp(f + 38, ip_peer2, 4))
 		return 0;
 	memcpy(r, f + 6, 6);
 	memcpy(r + 6, peer_mac, 6);
-	put16(r + 12, 0x0806);
+	vnet_put16(r + 12, 0x0806);
 	memcpy(r + 14, f + 14, 6); /* htype, ptype, hlen, plen */
-	put16(r + 20, 2);
+	vnet_put16(r + 20, 2);
 	memcpy(r + 22, peer_mac, 6);
 	memcpy(r + 28, f + 38, 4);
 	memcpy(r + 32, f + 22, 10); /* the asker's MAC and IP */
@@ -180,7 +176,8 @@ static ssize_t tap_read_tcp(struct vnet_vhdr *h, int timeout_ms)
 		r -= VNET_VHDR_LEN;
 		if (answer_arp(rbuf + VNET_VHDR_LEN, (size_t)r))
 			continue;
-		if (r >= 54 && get16(rbuf + VNET_VHDR_LEN + 12) == 0x0800 &&
+		if (r >= 54 &&
+		    vnet_get16(rbuf + VNET_VHDR_LEN + 12) == VNET_ETH_P_IP &&
 		    rbuf[VNET_VHDR_LEN + 14 + 9] == 6)
 			return r;
 	}
@@ -212,7 +209,7 @@ static int check_segs(int n, uint32_t *seq, size_t *bytes,
 		th = f + 34;
 		if (ref_csum2(f + 14, 20, NULL, 0) || ref_tcp4(f + 14))
 			bad++;
-		if (get32(th + 4) != *seq)
+		if (vnet_get32(th + 4) != *seq)
 			bad++;
 		fl -= 34 + (size_t)(th[12] >> 4) * 4;
 		if (memcmp(th + (th[12] >> 4) * 4, expect + *bytes, fl))
@@ -298,8 +295,8 @@ static void test_syn_needs_csum(void)
 	if (n <= 0)
 		goto out;
 	T_MEMEQ(f + 30, ip_peer2, 4);
-	T_EQ(get16(f + 36), PPORT);
-	T_EQ(f[47], TCP_SYN);
+	T_EQ(vnet_get16(f + 36), PPORT);
+	T_EQ(f[47], VNET_TCP_SYN);
 	T_EQ(h.gso_type, VNET_GSO_NONE);
 	T_EQ(h.flags & VNET_VHDR_F_NEEDS_CSUM, VNET_VHDR_F_NEEDS_CSUM);
 	T_EQ(h.csum_start, 34);
@@ -350,17 +347,17 @@ static void test_gro_in_tso_out(void)
 
 	/* SYN, SYN-ACK (the kernel ARPs for us first), ACK. */
 	seq = 100000;
-	len = build_tcp(f, ip_peer, seq, 0, TCP_SYN, NULL, 0);
+	len = build_tcp(f, ip_peer, seq, 0, VNET_TCP_SYN, NULL, 0);
 	T_EQ(tap_write(&none, f, len), (ssize_t)(VNET_VHDR_LEN + len));
 	n = tap_read_tcp(&h, 3000);
 	T_ASSERT(n > 0);
 	if (n <= 0)
 		goto out;
-	T_EQ(rbuf[VNET_VHDR_LEN + 47], TCP_SYN | TCP_ACK);
-	T_EQ(get32(rbuf + VNET_VHDR_LEN + 42), seq + 1);
-	isn = get32(rbuf + VNET_VHDR_LEN + 38);
+	T_EQ(rbuf[VNET_VHDR_LEN + 47], VNET_TCP_SYN | VNET_TCP_ACK);
+	T_EQ(vnet_get32(rbuf + VNET_VHDR_LEN + 42), seq + 1);
+	isn = vnet_get32(rbuf + VNET_VHDR_LEN + 38);
 	seq++;
-	len = build_tcp(f, ip_peer, seq, isn + 1, TCP_ACK, NULL, 0);
+	len = build_tcp(f, ip_peer, seq, isn + 1, VNET_TCP_ACK, NULL, 0);
 	T_EQ(tap_write(&none, f, len), (ssize_t)(VNET_VHDR_LEN + len));
 	pfd.fd = ls;
 	pfd.events = POLLIN;
@@ -373,7 +370,7 @@ static void test_gro_in_tso_out(void)
 	/* Three segments coalesced into one GSO frame. */
 	for (i = 0; i < 3; i++) {
 		len = build_tcp(f, ip_peer, seq + (uint32_t)i * 1000, isn + 1,
-				TCP_ACK | (i == 2 ? TCP_PSH : 0),
+				VNET_TCP_ACK | (i == 2 ? VNET_TCP_PSH : 0),
 				pat + i * 1000, 1000);
 		T_EQ(vnet_gro_add(g, f, len), 1);
 	}
@@ -382,8 +379,8 @@ static void test_gro_in_tso_out(void)
 	T_EQ(tap_write(&h, out, len), (ssize_t)(VNET_VHDR_LEN + len));
 	seq += 3000;
 	/* And one plain frame after it. */
-	len = build_tcp(f, ip_peer, seq, isn + 1, TCP_ACK | TCP_PSH, pat + 3000,
-			500);
+	len = build_tcp(f, ip_peer, seq, isn + 1, VNET_TCP_ACK | VNET_TCP_PSH,
+			pat + 3000, 500);
 	T_EQ(tap_write(&none, f, len), (ssize_t)(VNET_VHDR_LEN + len));
 	seq += 500;
 
@@ -417,8 +414,8 @@ static void test_gro_in_tso_out(void)
 		if (n <= 0)
 			continue;
 		memcpy(f, rbuf + VNET_VHDR_LEN, 54);
-		if (get16(f + 34) != LPORT ||
-		    get16(f + 16) - 20 == (size_t)(f[46] >> 4) * 4)
+		if (vnet_get16(f + 34) != LPORT ||
+		    vnet_get16(f + 16) - 20u == (size_t)(f[46] >> 4) * 4)
 			continue; /* a pure ACK */
 		if (h.gso_type != VNET_GSO_NONE) {
 			gso_frames++;
@@ -435,7 +432,7 @@ static void test_gro_in_tso_out(void)
 		if (r > max_segs)
 			max_segs = r;
 		T_EQ(check_segs(r, &kseq, &bytes, pat), 0);
-		len = build_tcp(f, ip_peer, seq, kseq, TCP_ACK, NULL, 0);
+		len = build_tcp(f, ip_peer, seq, kseq, VNET_TCP_ACK, NULL, 0);
 		T_EQ(tap_write(&none, f, len), (ssize_t)(VNET_VHDR_LEN + len));
 		if (t_cur_failed)
 			break;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "vnet/bytes.h"
 #include "vnet/csum.h"
 #include "vnet/hash.h"
 #include "vnet/pkt.h"
@@ -28,14 +29,14 @@ static void w8(struct fb *f, unsigned int v)
 
 static void w16(struct fb *f, unsigned int v)
 {
-	w8(f, v >> 8);
-	w8(f, v);
+	vnet_put16(f->b + f->n, v);
+	f->n += 2;
 }
 
 static void w32(struct fb *f, uint32_t v)
 {
-	w16(f, v >> 16);
-	w16(f, v & 0xffff);
+	vnet_put32(f->b + f->n, v);
+	f->n += 4;
 }
 
 static void wmem(struct fb *f, const void *p, size_t n)
@@ -52,8 +53,7 @@ static void wzero(struct fb *f, size_t n)
 
 static void set16(struct fb *f, size_t off, unsigned int v)
 {
-	f->b[off] = (uint8_t)(v >> 8);
-	f->b[off + 1] = (uint8_t)v;
+	vnet_put16(f->b + off, v);
 }
 
 /* Ethernet header; returns nothing, the EtherType is written by caller. */

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "harness.h"
+#include "vnet/bytes.h"
 #include "vnet/vxlan.h"
 
 #define VNI 0x123456
@@ -26,11 +27,6 @@ static uint16_t rfc1071(const uint8_t *p, size_t len, uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 static void outer_init(struct vnet_outer *o, int af)
@@ -331,7 +327,7 @@ static void test_build_errors(void)
 	T_EQ(vnet_outer_build_eth(buf, 42, &o, 0), 42);
 	/* The largest IPv4 packet is 65535 bytes. */
 	T_EQ(vnet_outer_build_ip(buf, 28, &o, 65535 - 28), 28);
-	T_EQ(be16(buf + 2), 65535);
+	T_EQ(vnet_get16(buf + 2), 65535);
 	T_EQ(vnet_outer_build_ip(buf, 28, &o, 65535 - 27), -EMSGSIZE);
 	T_EQ(vnet_outer_build_eth(buf, 64, &o, 65535 - 27), -EMSGSIZE);
 	T_EQ(vnet_outer_build_ip(buf, 64, &o, SIZE_MAX), -EMSGSIZE);
@@ -343,8 +339,8 @@ static void test_build_errors(void)
 		T_EQ(vnet_outer_build_eth(buf, cap, &o, 0), -EMSGSIZE);
 	/* IPv6: the UDP/payload length field is the limit. */
 	T_EQ(vnet_outer_build_ip(buf, 48, &o, 65535 - 8), 48);
-	T_EQ(be16(buf + 4), 65535);
-	T_EQ(be16(buf + 44), 65535);
+	T_EQ(vnet_get16(buf + 4), 65535);
+	T_EQ(vnet_get16(buf + 44), 65535);
 	T_EQ(vnet_outer_build_ip(buf, 48, &o, 65535 - 7), -EMSGSIZE);
 	T_EQ(vnet_outer_build_ip(buf, 64, &o, SIZE_MAX), -EMSGSIZE);
 
@@ -388,19 +384,19 @@ static void check_roundtrip(int af, int v4csum)
 		if (af == AF_INET) {
 			/* Header checksum and lengths, checked by hand. */
 			T_EQ(rfc1071(buf + 14, 20, 0), 0);
-			T_EQ(be16(buf + 16), len - 14);
-			T_EQ(be16(buf + 18), 0);
-			T_EQ(be16(buf + 20), 0x4000);
-			T_EQ(be16(buf + 38), len - 34);
+			T_EQ(vnet_get16(buf + 16), len - 14);
+			T_EQ(vnet_get16(buf + 18), 0);
+			T_EQ(vnet_get16(buf + 20), 0x4000);
+			T_EQ(vnet_get16(buf + 38), len - 34);
 			if (!v4csum)
-				T_EQ(be16(buf + 40), 0);
+				T_EQ(vnet_get16(buf + 40), 0);
 			else
-				T_EQ(be16(buf + 40),
+				T_EQ(vnet_get16(buf + 40),
 				     udp_csum_ref(&o, buf + 34, len - 34));
 		} else {
-			T_EQ(be16(buf + 18), len - 54);
-			T_EQ(be16(buf + 58), len - 54);
-			T_EQ(be16(buf + 60),
+			T_EQ(vnet_get16(buf + 18), len - 54);
+			T_EQ(vnet_get16(buf + 58), len - 54);
+			T_EQ(vnet_get16(buf + 60),
 			     udp_csum_ref(&o, buf + 54, len - 54));
 		}
 	}
