@@ -69,16 +69,3 @@ uint64_t vnet_opt_duration(const char *opt, const char *arg)
 				 "500ms, 5m)", opt, arg);
 	return ns;
 }
-
-void vnet_opt_once(unsigned *seen, unsigned bit, const char *opt)
-{
-	if (*seen & bit)
-		vnet_usage_error("%s given twice", opt);
-	*seen |= bit;
-}
-
-void vnet_print_version(void)
-{
-	printf("%s %s\n", vnet_log_prog(), VNET_VERSION);
-	exit(0);
-}

@@ -2,7 +2,6 @@
 /* vnet-acl -- stateful microsegmentation firewall between a workload and
  * the fabric. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,96 +15,89 @@
 #include "vnet/log.h"
 #include "vnet/mid.h"
 #include "vnet/num.h"
+#include "vnet/opt.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "acl-tool.h"
 
-static const char usage[] =
-	"usage: vnet-acl [-hVv] -p POLICY [-l LEFT] [-r RIGHT] [--dir egress|ingress]\n"
-	"                [--ct-max N] [--ct-reserve N] [--ct-quota N|SEG=N]...\n"
-	"                [--timeout NAME=DUR]... [--log] [--ct-dump FILE]\n"
-	"                [--pidfile FILE] [-F FMT] [--clock live|pcap] [--stats]\n"
-	"                [--no-offload] [-u USER]\n"
-	"       vnet-acl --check -p POLICY\n"
-	"       vnet-acl --explain [--json] -p POLICY [--dir egress|ingress]\n"
-	"                [--clock live|pcap] [FILE]\n"
-	"       vnet-acl --reload PIDFILE [-p POLICY]\n"
-	"  LEFT, RIGHT: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M] (default -)\n"
-	"  FMT: pcap | pcap-ns | vde;  NAME: tcp-syn tcp-est tcp-fin tcp-close\n"
-	"  udp udp-stream icmp other\n";
-
 /* Modes, and the options each takes. */
-enum { M_RUN = 1, M_CHECK = 2, M_EXPLAIN = 4, M_RELOAD = 8, M_ANY = 15 };
-
-static const char *const mode_opt[] = {
-	[M_RUN] = NULL,
-	[M_CHECK] = "--check",
-	[M_EXPLAIN] = "--explain",
-	[M_RELOAD] = "--reload",
-};
+enum { M_RUN = 1, M_CHECK = 2, M_EXPLAIN = 4, M_RELOAD = 8 };
 
 enum {
-	OPT_DIR = 256,
+	OPT_POLICY = 1,
+	OPT_LEFT,
+	OPT_RIGHT,
 	OPT_CT_MAX,
 	OPT_CT_RESERVE,
 	OPT_CT_QUOTA,
 	OPT_TIMEOUT,
 	OPT_LOG,
 	OPT_CT_DUMP,
-	OPT_PIDFILE,
-	OPT_CLOCK,
-	OPT_STATS,
-	OPT_NO_OFFLOAD,
 	OPT_CHECK,
 	OPT_EXPLAIN,
 	OPT_JSON,
 	OPT_RELOAD,
 };
 
-static const struct option longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "policy", required_argument, NULL, 'p' },
-	{ "left", required_argument, NULL, 'l' },
-	{ "right", required_argument, NULL, 'r' },
-	{ "dir", required_argument, NULL, OPT_DIR },
-	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
-	{ "ct-reserve", required_argument, NULL, OPT_CT_RESERVE },
-	{ "ct-quota", required_argument, NULL, OPT_CT_QUOTA },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "log", no_argument, NULL, OPT_LOG },
-	{ "ct-dump", required_argument, NULL, OPT_CT_DUMP },
-	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
-	{ "format", required_argument, NULL, 'F' },
-	{ "clock", required_argument, NULL, OPT_CLOCK },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
-	{ "user", required_argument, NULL, 'u' },
-	{ "check", no_argument, NULL, OPT_CHECK },
-	{ "explain", no_argument, NULL, OPT_EXPLAIN },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "reload", required_argument, NULL, OPT_RELOAD },
-	{ NULL, 0, NULL, 0 },
+static const struct vnet_opt opts[] = {
+	{ .shared = VNET_OPT_HELP },
+	{ .shared = VNET_OPT_VERSION },
+	{ .shared = VNET_OPT_VERBOSE },
+	{ .name = "policy", .letter = 'p', .arg = "POLICY", .key = OPT_POLICY,
+	  .required = M_RUN | M_CHECK | M_EXPLAIN,
+	  .help = "the policy file, vnet-acl.policy(5)" },
+	{ .name = "left", .letter = 'l', .arg = "LEFT", .key = OPT_LEFT,
+	  .modes = M_RUN, .help = "the side toward the workload (default -)" },
+	{ .name = "right", .letter = 'R', .arg = "RIGHT", .key = OPT_RIGHT,
+	  .modes = M_RUN, .help = "the side toward the fabric (default -)" },
+	{ .shared = VNET_OPT_DIR, .modes = M_RUN | M_EXPLAIN },
+	{ .name = "ct-max", .arg = "N", .key = OPT_CT_MAX,
+	  .modes = M_RUN | M_EXPLAIN,
+	  .help = "size of the connection table (default 65536)" },
+	{ .name = "ct-reserve", .arg = "N", .key = OPT_CT_RESERVE,
+	  .modes = M_RUN | M_EXPLAIN,
+	  .help = "entries only reserve rules may use (default max/16)" },
+	{ .name = "ct-quota", .arg = "N|SEG=N", .flags = VNET_OPT_REPEAT,
+	  .key = OPT_CT_QUOTA, .modes = M_RUN | M_EXPLAIN,
+	  .help = "entries a segment may hold, or segment SEG" },
+	{ .name = "timeout", .arg = "NAME=DURATION", .flags = VNET_OPT_REPEAT,
+	  .key = OPT_TIMEOUT, .modes = M_RUN | M_EXPLAIN,
+	  .help = "timeout of a connection state" },
+	{ .name = "log", .flags = VNET_OPT_REPEAT, .key = OPT_LOG,
+	  .modes = M_RUN | M_EXPLAIN,
+	  .help = "log dropped and rejected frames, rate limited" },
+	{ .name = "ct-dump", .arg = "FILE", .key = OPT_CT_DUMP,
+	  .modes = M_RUN | M_EXPLAIN,
+	  .help = "write the connection table on SIGUSR1 and at exit" },
+	{ .shared = VNET_OPT_PIDFILE, .modes = M_RUN },
+	{ .shared = VNET_OPT_FORMAT, .modes = M_RUN },
+	{ .shared = VNET_OPT_CLOCK, .modes = M_RUN | M_EXPLAIN },
+	{ .shared = VNET_OPT_STATS, .modes = M_RUN | M_EXPLAIN },
+	{ .shared = VNET_OPT_NO_OFFLOAD, .modes = M_RUN },
+	{ .shared = VNET_OPT_USER, .modes = M_RUN },
+	{ .name = "check", .flags = VNET_OPT_MODE, .modes = M_CHECK,
+	  .key = OPT_CHECK, .help = "check the policy and exit" },
+	{ .name = "explain", .flags = VNET_OPT_MODE, .modes = M_EXPLAIN,
+	  .operands = "[FILE]", .key = OPT_EXPLAIN,
+	  .help = "the verdict and its rule for each frame of FILE" },
+	{ .name = "json", .flags = VNET_OPT_REPEAT, .modes = M_EXPLAIN,
+	  .key = OPT_JSON, .help = "with --explain: one JSON object a frame" },
+	{ .name = "reload", .arg = "PIDFILE", .flags = VNET_OPT_MODE,
+	  .modes = M_RELOAD, .key = OPT_RELOAD,
+	  .help = "make the vnet-acl of PIDFILE reload its policy" },
+	{ 0 },
 };
 
-/* The modes an option goes with (by its getopt value). */
-static unsigned opt_modes(int c)
-{
-	switch (c) {
-	case 'h': case 'V': case 'v': case 'p':
-	case OPT_CHECK: case OPT_EXPLAIN: case OPT_RELOAD:
-		return M_ANY;
-	case OPT_DIR: case OPT_CT_MAX: case OPT_CT_RESERVE: case OPT_CT_QUOTA:
-	case OPT_TIMEOUT: case OPT_LOG: case OPT_CT_DUMP: case OPT_CLOCK:
-	case OPT_STATS:
-		return M_RUN | M_EXPLAIN;
-	case OPT_JSON:
-		return M_EXPLAIN;
-	default:
-		return M_RUN;
-	}
-}
+static const struct vnet_opt_prog prog = {
+	.name = "vnet-acl",
+	.opts = opts,
+	.default_mode = M_RUN,
+	.notes = "  LEFT, RIGHT: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M] "
+		 "(default -)\n"
+		 "  FORMAT: pcap | pcap-ns | vde;  NAME: tcp-syn tcp-est tcp-fin "
+		 "tcp-close\n"
+		 "  udp udp-stream icmp other\n",
+};
 
 /* Fixed hash seed of the connection table with --clock pcap, so a replay
  * evicts and dumps the same way every time. */
@@ -145,13 +137,14 @@ static struct vnet_policy *load_or_exit(const char *path)
 }
 
 /* "N" (the default quota) or "SEG=N". */
-static void parse_quota(struct conf *cf, const char *arg, unsigned *seen)
+static void parse_quota(struct conf *cf, const char *arg)
 {
 	char buf[64], *eq;
 	uint64_t seg, n;
 
 	if (!(eq = strchr(arg, '='))) {
-		vnet_opt_once(seen, 1u << 20, "--ct-quota N");
+		if (cf->has_quota)
+			vnet_usage_error("--ct-quota N given twice");
 		cf->ct_quota = vnet_opt_u64("--ct-quota", arg, 1, VNET_CT_MAX);
 		cf->has_quota = 1;
 		return;
@@ -190,127 +183,60 @@ static void parse_timeout(struct conf *cf, const char *arg)
 
 static void parse_args(struct conf *cf, int argc, char **argv)
 {
-	const struct option *o;
-	unsigned seen = 0;
-	int verbose = VNET_LOG_WARN, c;
-	char given[OPT_RELOAD + 1] = { 0 };
+	struct vnet_opt_common o;
+	const char *arg;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "hVvp:l:r:F:u:", longopts,
-				NULL)) != -1) {
-		if (c > 0 && c <= OPT_RELOAD)
-			given[c] = 1;
+	vnet_opt_begin(&prog, &o, argc, argv);
+	while ((c = vnet_opt_next(&arg)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		case 'V':
-			vnet_print_version();
-		case 'v':
-			verbose++;
+		case OPT_POLICY:
+			cf->policy = arg;
 			break;
-		case 'p':
-			vnet_opt_once(&seen, 1u << 0, "-p/--policy");
-			cf->policy = optarg;
+		case OPT_LEFT:
+			cf->left = arg;
 			break;
-		case 'l':
-			vnet_opt_once(&seen, 1u << 1, "-l/--left");
-			cf->left = optarg;
-			break;
-		case 'r':
-			vnet_opt_once(&seen, 1u << 2, "-r/--right");
-			cf->right = optarg;
-			break;
-		case OPT_DIR:
-			vnet_opt_once(&seen, 1u << 3, "--dir");
-			if (vnet_dir_parse(optarg, &cf->dir))
-				vnet_usage_error("--dir: '%s' is not egress or "
-						 "ingress", optarg);
+		case OPT_RIGHT:
+			cf->right = arg;
 			break;
 		case OPT_CT_MAX:
-			vnet_opt_once(&seen, 1u << 4, "--ct-max");
-			cf->ct_max = vnet_opt_u64("--ct-max", optarg, 1,
+			cf->ct_max = vnet_opt_u64("--ct-max", arg, 1,
 						  VNET_CT_MAX);
 			break;
 		case OPT_CT_RESERVE:
-			vnet_opt_once(&seen, 1u << 5, "--ct-reserve");
-			cf->ct_reserve = vnet_opt_u64("--ct-reserve", optarg, 0,
+			cf->ct_reserve = vnet_opt_u64("--ct-reserve", arg, 0,
 						      VNET_CT_MAX - 1);
 			cf->has_reserve = 1;
 			break;
 		case OPT_CT_QUOTA:
-			parse_quota(cf, optarg, &seen);
+			parse_quota(cf, arg);
 			break;
 		case OPT_TIMEOUT:
-			parse_timeout(cf, optarg);
+			parse_timeout(cf, arg);
 			break;
 		case OPT_LOG:
 			cf->log = 1;
 			break;
 		case OPT_CT_DUMP:
-			vnet_opt_once(&seen, 1u << 6, "--ct-dump");
-			cf->ct_dump = optarg;
+			cf->ct_dump = arg;
 			break;
-		case OPT_PIDFILE:
-			vnet_opt_once(&seen, 1u << 7, "--pidfile");
-			cf->pidfile = optarg;
+		case OPT_RELOAD:
+			cf->reload = arg;
 			break;
-		case 'F':
-			vnet_opt_once(&seen, 1u << 8, "-F/--format");
-			if (vnet_stream_fmt_parse(optarg, &cf->fmt))
-				vnet_usage_error("--format: unknown format '%s' "
-						 "(pcap, pcap-ns or vde)", optarg);
-			break;
-		case OPT_CLOCK:
-			vnet_opt_once(&seen, 1u << 9, "--clock");
-			if (vnet_clock_parse(optarg, &cf->clk))
-				vnet_usage_error("--clock: '%s' is not live or pcap",
-						 optarg);
-			cf->clk_given = 1;
-			break;
-		case OPT_STATS:
-			cf->stats = 1;
-			break;
-		case OPT_NO_OFFLOAD:
-			cf->no_offload = 1;
-			break;
-		case 'u':
-			vnet_opt_once(&seen, 1u << 10, "-u/--user");
-			cf->user = optarg;
-			break;
-		case OPT_CHECK:
-		case OPT_EXPLAIN:
-		case OPT_RELOAD: {
-			unsigned m = c == OPT_CHECK ? M_CHECK
-				     : c == OPT_EXPLAIN ? M_EXPLAIN : M_RELOAD;
-
-			if (cf->mode && cf->mode != m)
-				vnet_usage_error("%s and %s exclude each other",
-						 mode_opt[cf->mode], mode_opt[m]);
-			vnet_opt_once(&seen, 1u << 11, mode_opt[m]);
-			cf->mode = m;
-			if (c == OPT_RELOAD)
-				cf->reload = optarg;
-			break;
-		}
 		case OPT_JSON:
 			cf->json = 1;
 			break;
-		default:
-			fputs(usage, stderr);
-			exit(2);
 		}
 	}
-	vnet_log_init("vnet-acl", verbose);
-	if (!cf->mode)
-		cf->mode = M_RUN;
-	for (o = longopts; o->name; o++) {
-		if (!given[o->val] || (opt_modes(o->val) & cf->mode))
-			continue;
-		if (cf->mode == M_RUN)
-			vnet_usage_error("--%s needs --explain", o->name);
-		vnet_usage_error("--%s does not go with %s", o->name,
-				 mode_opt[cf->mode]);
-	}
+	cf->mode = o.mode;
+	cf->dir = o.dir;
+	cf->pidfile = o.pidfile;
+	cf->fmt = o.fmt;
+	cf->clk = o.clk;
+	cf->clk_given = o.clk_given;
+	cf->stats = o.stats;
+	cf->no_offload = o.no_offload;
+	cf->user = o.user;
 	if (cf->mode == M_EXPLAIN && argc - optind > 1)
 		vnet_usage_error("one FILE expected");
 	if (cf->mode != M_EXPLAIN && argc - optind > 0)
@@ -638,8 +564,6 @@ int main(int argc, char **argv)
 	struct state st = { 0 };
 	int ret;
 
-	vnet_log_init("vnet-acl", VNET_LOG_WARN);
-	vnet_tool_set_usage(usage);
 	parse_args(&cf, argc, argv);
 
 	if (cf.mode == M_CHECK)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* vnet-encap -- the VXLAN VTEP: inner frames <-> an underlay. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "vnet/clock.h"
 #include "vnet/log.h"
 #include "vnet/num.h"
+#include "vnet/opt.h"
 #include "vnet/pkt.h"
 #include "vnet/port.h"
 #include "vnet/sig.h"
@@ -17,20 +17,12 @@
 #include "vnet/vxlan.h"
 #include "vtep.h"
 
-static const char usage[] =
-	"usage: vnet-encap [-hVv] [-i INNER] [-o OUTER] [--vni N] [--map VLAN:VNI]...\n"
-	"                  [-r ADDR]... [--local ADDR] [--local-mac MAC]\n"
-	"                  [--dstport N] [--srcport-range LO-HI] [--ttl N] [--tos N]\n"
-	"                  [--mtu N] [--fdb FILE] [--fdb-max N] [--fdb-ageing DURATION]\n"
-	"                  [--no-learn] [--fdb-dump FILE] [--strict] [-F FORMAT]\n"
-	"                  [--clock live|pcap] [--stats] [--no-offload] [-u USER]\n"
-	"                  [--dir egress|ingress]\n"
-	"  INNER: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M]   (default -)\n"
-	"  OUTER: udp:ADDR[:PORT] | - | fd:R,W | pcap:FILE           (default -)\n";
-
 enum {
-	OPT_VNI = 256,
+	OPT_INNER = 1,
+	OPT_OUTER,
+	OPT_VNI,
 	OPT_MAP,
+	OPT_REMOTE,
 	OPT_LOCAL,
 	OPT_LOCAL_MAC,
 	OPT_DSTPORT,
@@ -44,41 +36,65 @@ enum {
 	OPT_NO_LEARN,
 	OPT_FDB_DUMP,
 	OPT_STRICT,
-	OPT_CLOCK,
-	OPT_STATS,
-	OPT_NO_OFFLOAD,
-	OPT_DIR,
 };
 
-static const struct option longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "inner", required_argument, NULL, 'i' },
-	{ "outer", required_argument, NULL, 'o' },
-	{ "vni", required_argument, NULL, OPT_VNI },
-	{ "map", required_argument, NULL, OPT_MAP },
-	{ "remote", required_argument, NULL, 'r' },
-	{ "local", required_argument, NULL, OPT_LOCAL },
-	{ "local-mac", required_argument, NULL, OPT_LOCAL_MAC },
-	{ "dstport", required_argument, NULL, OPT_DSTPORT },
-	{ "srcport-range", required_argument, NULL, OPT_SRCPORT },
-	{ "ttl", required_argument, NULL, OPT_TTL },
-	{ "tos", required_argument, NULL, OPT_TOS },
-	{ "mtu", required_argument, NULL, OPT_MTU },
-	{ "fdb", required_argument, NULL, OPT_FDB },
-	{ "fdb-max", required_argument, NULL, OPT_FDB_MAX },
-	{ "fdb-ageing", required_argument, NULL, OPT_FDB_AGEING },
-	{ "no-learn", no_argument, NULL, OPT_NO_LEARN },
-	{ "fdb-dump", required_argument, NULL, OPT_FDB_DUMP },
-	{ "strict", no_argument, NULL, OPT_STRICT },
-	{ "format", required_argument, NULL, 'F' },
-	{ "clock", required_argument, NULL, OPT_CLOCK },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
-	{ "dir", required_argument, NULL, OPT_DIR },
-	{ "user", required_argument, NULL, 'u' },
-	{ NULL, 0, NULL, 0 },
+static const struct vnet_opt opts[] = {
+	{ .shared = VNET_OPT_HELP },
+	{ .shared = VNET_OPT_VERSION },
+	{ .shared = VNET_OPT_VERBOSE },
+	{ .name = "inner", .letter = 'i', .arg = "INNER", .key = OPT_INNER,
+	  .help = "the inner side: a stream or a tap (default -)" },
+	{ .name = "outer", .letter = 'o', .arg = "OUTER", .key = OPT_OUTER,
+	  .help = "udp:ADDR[:PORT] or a stream (default -)" },
+	{ .name = "vni", .arg = "N", .key = OPT_VNI,
+	  .help = "the VNI of untagged frames" },
+	{ .name = "map", .arg = "VLAN:VNI", .flags = VNET_OPT_REPEAT,
+	  .key = OPT_MAP, .help = "carry VLAN in VNI" },
+	{ .name = "remote", .letter = 'r', .arg = "ADDR",
+	  .flags = VNET_OPT_REPEAT, .key = OPT_REMOTE,
+	  .help = "a remote VTEP on every flood list" },
+	{ .name = "local", .arg = "ADDR", .key = OPT_LOCAL,
+	  .help = "the underlay source address" },
+	{ .name = "local-mac", .arg = "MAC", .key = OPT_LOCAL_MAC,
+	  .help = "the outer source MAC on a stream underlay" },
+	{ .name = "dstport", .arg = "N", .key = OPT_DSTPORT,
+	  .help = "the UDP destination port (default 4789)" },
+	{ .name = "srcport-range", .arg = "LO-HI", .key = OPT_SRCPORT,
+	  .help = "UDP source ports (default 49152-65535)" },
+	{ .name = "ttl", .arg = "N", .key = OPT_TTL,
+	  .help = "TTL of the outer header (default 64)" },
+	{ .name = "tos", .arg = "N", .key = OPT_TOS,
+	  .help = "TOS of the outer header (default 0)" },
+	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
+	  .help = "the underlay IP MTU (default 1500)" },
+	{ .name = "fdb", .arg = "FILE", .key = OPT_FDB,
+	  .help = "static FDB entries, reloaded on SIGHUP" },
+	{ .name = "fdb-max", .arg = "N", .key = OPT_FDB_MAX,
+	  .help = "most FDB entries (default 65536)" },
+	{ .name = "fdb-ageing", .arg = "DURATION", .key = OPT_FDB_AGEING,
+	  .help = "ageing of learned entries (default 300s)" },
+	{ .name = "no-learn", .flags = VNET_OPT_REPEAT, .key = OPT_NO_LEARN,
+	  .help = "do not learn MAC addresses" },
+	{ .name = "fdb-dump", .arg = "FILE", .key = OPT_FDB_DUMP,
+	  .help = "write the FDB to FILE on SIGUSR1 and at exit" },
+	{ .name = "strict", .flags = VNET_OPT_REPEAT, .key = OPT_STRICT,
+	  .help = "drop VXLAN packets with reserved bits set" },
+	{ .shared = VNET_OPT_FORMAT },
+	{ .shared = VNET_OPT_CLOCK },
+	{ .shared = VNET_OPT_STATS },
+	{ .shared = VNET_OPT_NO_OFFLOAD },
+	{ .shared = VNET_OPT_USER },
+	{ .shared = VNET_OPT_DIR },
+	{ 0 },
+};
+
+static const struct vnet_opt_prog prog = {
+	.name = "vnet-encap",
+	.opts = opts,
+	.notes = "  INNER: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M]   "
+		 "(default -)\n"
+		 "  OUTER: udp:ADDR[:PORT] | - | fd:R,W | pcap:FILE           "
+		 "(default -)\n",
 };
 
 #define MAX_REMOTES 64
@@ -204,6 +220,103 @@ static void print_counters(struct vtep *v)
 	vnet_counters_print(stderr, NULL, v->ctr, C_MAX);
 }
 
+/* The command line into cf and v (whose defaults main sets). */
+static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v,
+		       enum vnet_clock_mode *clk)
+{
+	struct vnet_opt_common o;
+	const char *arg;
+	uint64_t lo, hi;
+	int c;
+
+	vnet_opt_begin(&prog, &o, argc, argv);
+	while ((c = vnet_opt_next(&arg)) != -1) {
+		switch (c) {
+		case OPT_INNER:
+			cf->inner = arg;
+			break;
+		case OPT_OUTER:
+			cf->outer = arg;
+			break;
+		case OPT_VNI:
+			v->vni = (uint32_t)vnet_opt_u64("--vni", arg, 0,
+							 VNET_VNI_MAX);
+			break;
+		case OPT_MAP:
+			parse_map(v, arg);
+			break;
+		case OPT_REMOTE:
+			if (cf->nremotes == MAX_REMOTES)
+				vnet_usage_error("--remote: more than %d given",
+						 MAX_REMOTES);
+			if (vnet_addr_parse(arg, &cf->remotes[cf->nremotes]))
+				vnet_usage_error("--remote: bad address '%s'",
+						 arg);
+			cf->nremotes++;
+			break;
+		case OPT_LOCAL:
+			if (vnet_addr_parse(arg, &v->local))
+				vnet_usage_error("--local: bad address '%s'",
+						 arg);
+			cf->has_local = 1;
+			break;
+		case OPT_LOCAL_MAC:
+			if (vnet_mac_parse(arg, v->local_mac))
+				vnet_usage_error("--local-mac: bad MAC '%s'",
+						 arg);
+			cf->has_local_mac = 1;
+			break;
+		case OPT_DSTPORT:
+			v->dstport = (uint16_t)vnet_opt_u64("--dstport", arg, 1,
+							    65535);
+			break;
+		case OPT_SRCPORT:
+			if (vnet_parse_range(arg, 1, 65535, &lo, &hi))
+				vnet_usage_error("--srcport-range: '%s' is not "
+						 "LO-HI within 1-65535", arg);
+			v->sport_lo = (uint16_t)lo;
+			v->sport_hi = (uint16_t)hi;
+			break;
+		case OPT_TTL:
+			v->ttl = (uint8_t)vnet_opt_u64("--ttl", arg, 1, 255);
+			break;
+		case OPT_TOS:
+			v->tos = (uint8_t)vnet_opt_u64("--tos", arg, 0, 255);
+			break;
+		case OPT_MTU:
+			v->mtu = (unsigned)vnet_opt_u64("--mtu", arg, 128, 65535);
+			break;
+		case OPT_FDB:
+			cf->fdb_file = arg;
+			break;
+		case OPT_FDB_MAX:
+			cf->fdb_max = (uint32_t)vnet_opt_u64("--fdb-max", arg, 1,
+							     1u << 24);
+			break;
+		case OPT_FDB_AGEING:
+			cf->ageing_ns = vnet_opt_duration("--fdb-ageing", arg);
+			break;
+		case OPT_NO_LEARN:
+			v->learn = 0;
+			break;
+		case OPT_FDB_DUMP:
+			cf->fdb_dump = arg;
+			break;
+		case OPT_STRICT:
+			v->strict = 1;
+			break;
+		}
+	}
+	if (optind != argc)
+		vnet_usage_error("unexpected argument '%s'", argv[optind]);
+	cf->fmt = o.fmt;
+	*clk = o.clk;
+	cf->stats = o.stats;
+	cf->no_offload = o.no_offload;
+	cf->ingress = o.dir == VNET_INGRESS;
+	cf->user = o.user;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vtep vt; /* large: transmit queue and header slots */
@@ -218,15 +331,13 @@ int main(int argc, char **argv)
 	struct vnet_port_spec isp, osp;
 	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
 	struct vnet_frame f[VTEP_BATCH];
-	int verbose = VNET_LOG_WARN, c, n, r, ret = 1, more = 0, oneway;
-	unsigned seen = 0, tapmtu;
-	uint64_t lo, hi, now, last_sweep = 0;
+	int n, r, ret = 1, more = 0, oneway;
+	unsigned tapmtu;
+	uint64_t now, last_sweep = 0;
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 	size_t i;
 
-	vnet_log_init("vnet-encap", VNET_LOG_WARN);
-	vnet_tool_set_usage(usage);
 	vtep_init_counters(v);
 	v->vni = VTEP_NO_VNI;
 	for (i = 0; i < 4096; i++)
@@ -239,143 +350,7 @@ int main(int argc, char **argv)
 	v->learn = 1;
 	v->rx_sock = v->tx_sock = -1;
 
-	while ((c = getopt_long(argc, argv, "hVvi:o:r:F:u:", longopts,
-				NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			vnet_print_version();
-		case 'v':
-			verbose++;
-			break;
-		case 'i':
-			vnet_opt_once(&seen, 1u << 0, "-i/--inner");
-			cf.inner = optarg;
-			break;
-		case 'o':
-			vnet_opt_once(&seen, 1u << 1, "-o/--outer");
-			cf.outer = optarg;
-			break;
-		case OPT_VNI:
-			vnet_opt_once(&seen, 1u << 2, "--vni");
-			v->vni = (uint32_t)vnet_opt_u64("--vni", optarg, 0,
-							 VNET_VNI_MAX);
-			break;
-		case OPT_MAP:
-			parse_map(v, optarg);
-			break;
-		case 'r':
-			if (cf.nremotes == MAX_REMOTES)
-				vnet_usage_error("--remote: more than %d given",
-						 MAX_REMOTES);
-			if (vnet_addr_parse(optarg, &cf.remotes[cf.nremotes]))
-				vnet_usage_error("--remote: bad address '%s'",
-						 optarg);
-			cf.nremotes++;
-			break;
-		case OPT_LOCAL:
-			vnet_opt_once(&seen, 1u << 3, "--local");
-			if (vnet_addr_parse(optarg, &v->local))
-				vnet_usage_error("--local: bad address '%s'",
-						 optarg);
-			cf.has_local = 1;
-			break;
-		case OPT_LOCAL_MAC:
-			vnet_opt_once(&seen, 1u << 4, "--local-mac");
-			if (vnet_mac_parse(optarg, v->local_mac))
-				vnet_usage_error("--local-mac: bad MAC '%s'",
-						 optarg);
-			cf.has_local_mac = 1;
-			break;
-		case OPT_DSTPORT:
-			vnet_opt_once(&seen, 1u << 5, "--dstport");
-			v->dstport = (uint16_t)vnet_opt_u64("--dstport", optarg,
-							    1, 65535);
-			break;
-		case OPT_SRCPORT:
-			vnet_opt_once(&seen, 1u << 6, "--srcport-range");
-			if (vnet_parse_range(optarg, 1, 65535, &lo, &hi))
-				vnet_usage_error("--srcport-range: '%s' is not "
-						 "LO-HI within 1-65535", optarg);
-			v->sport_lo = (uint16_t)lo;
-			v->sport_hi = (uint16_t)hi;
-			break;
-		case OPT_TTL:
-			vnet_opt_once(&seen, 1u << 7, "--ttl");
-			v->ttl = (uint8_t)vnet_opt_u64("--ttl", optarg, 1, 255);
-			break;
-		case OPT_TOS:
-			vnet_opt_once(&seen, 1u << 8, "--tos");
-			v->tos = (uint8_t)vnet_opt_u64("--tos", optarg, 0, 255);
-			break;
-		case OPT_MTU:
-			vnet_opt_once(&seen, 1u << 9, "--mtu");
-			v->mtu = (unsigned)vnet_opt_u64("--mtu", optarg, 128,
-							65535);
-			break;
-		case OPT_FDB:
-			vnet_opt_once(&seen, 1u << 10, "--fdb");
-			cf.fdb_file = optarg;
-			break;
-		case OPT_FDB_MAX:
-			vnet_opt_once(&seen, 1u << 11, "--fdb-max");
-			cf.fdb_max = (uint32_t)vnet_opt_u64("--fdb-max", optarg,
-							    1, 1u << 24);
-			break;
-		case OPT_FDB_AGEING:
-			vnet_opt_once(&seen, 1u << 12, "--fdb-ageing");
-			cf.ageing_ns = vnet_opt_duration("--fdb-ageing", optarg);
-			break;
-		case OPT_NO_LEARN:
-			v->learn = 0;
-			break;
-		case OPT_FDB_DUMP:
-			vnet_opt_once(&seen, 1u << 13, "--fdb-dump");
-			cf.fdb_dump = optarg;
-			break;
-		case OPT_STRICT:
-			v->strict = 1;
-			break;
-		case 'F':
-			vnet_opt_once(&seen, 1u << 14, "-F/--format");
-			if (vnet_stream_fmt_parse(optarg, &cf.fmt))
-				vnet_usage_error("--format: unknown format '%s' "
-						 "(pcap, pcap-ns or vde)", optarg);
-			break;
-		case OPT_CLOCK:
-			vnet_opt_once(&seen, 32768u, "--clock");
-			if (vnet_clock_parse(optarg, &clk))
-				vnet_usage_error("--clock: '%s' is not live or pcap",
-						 optarg);
-			break;
-		case OPT_STATS:
-			cf.stats = 1;
-			break;
-		case OPT_NO_OFFLOAD:
-			cf.no_offload = 1;
-			break;
-		case OPT_DIR:
-			vnet_opt_once(&seen, 1u << 17, "--dir");
-			if (!strcmp(optarg, "ingress"))
-				cf.ingress = 1;
-			else if (strcmp(optarg, "egress"))
-				vnet_usage_error("--dir: '%s' is not egress or "
-						 "ingress", optarg);
-			break;
-		case 'u':
-			vnet_opt_once(&seen, 65536u, "-u/--user");
-			cf.user = optarg;
-			break;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
-	vnet_log_init("vnet-encap", verbose);
-	if (optind != argc)
-		vnet_usage_error("unexpected argument '%s'", argv[optind]);
+	parse_args(argc, argv, &cf, v, &clk);
 
 	/* Validate. */
 	if (vnet_port_parse(cf.inner, &isp, &err))

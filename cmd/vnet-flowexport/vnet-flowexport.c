@@ -2,7 +2,6 @@
 /* vnet-flowexport -- an IPFIX exporter with virtual context (VNI, VLAN,
  * MACs): a pass-through stage, a pipeline sink, or on a live interface. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,28 +14,15 @@
 #include "vnet-flowexport/ipfix.h"
 #include "vnet/log.h"
 #include "vnet/mid.h"
+#include "vnet/opt.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "vnet/vxlan.h"
 #include "meter.h"
 
-static const char usage[] =
-	"usage: vnet-flowexport [-hVv] [-c COLLECTOR] [--json FILE|-]\n"
-	"                       [--profile standard|nfdump] [--domain N]\n"
-	"                       [--active DUR] [--idle DUR] [--sample N]\n"
-	"                       [--max-flows N] [--mtu N] [--template-refresh DUR]\n"
-	"                       [--template-refresh-msgs N] [--decap]\n"
-	"                       [--vxlan-port N]... [--vni N] [--map VLAN:VNI]...\n"
-	"                       [-l LEFT] [-r RIGHT] [--dir egress|ingress] [--sink]\n"
-	"                       [-i IFACE [--bpf EXPR]] [-F FMT] [--clock live|pcap]\n"
-	"                       [--stats] [--no-offload] [-u USER] [FILE]\n"
-	"  COLLECTOR: udp:ADDR[:PORT] (or ADDR[:PORT]) | tcp:ADDR[:PORT], port\n"
-	"  4739, IPv6 in brackets.  Frames come from a two-way chain (fds 0/1\n"
-	"  and 3/4) or stdin -> stdout by default, or from --sink (stdin), FILE\n"
-	"  (a capture) or -i IFACE (live).\n";
-
 enum {
-	OPT_JSON = 256,
+	OPT_COLLECTOR = 1,
+	OPT_JSON,
 	OPT_PROFILE,
 	OPT_DOMAIN,
 	OPT_ACTIVE,
@@ -50,69 +36,77 @@ enum {
 	OPT_VXLAN_PORT,
 	OPT_VNI,
 	OPT_MAP,
-	OPT_DIR,
+	OPT_LEFT,
+	OPT_RIGHT,
 	OPT_SINK,
+	OPT_IFACE,
 	OPT_BPF,
-	OPT_CLOCK,
-	OPT_STATS,
-	OPT_NO_OFFLOAD,
 };
 
-static const struct option longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "collector", required_argument, NULL, 'c' },
-	{ "json", required_argument, NULL, OPT_JSON },
-	{ "profile", required_argument, NULL, OPT_PROFILE },
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "active", required_argument, NULL, OPT_ACTIVE },
-	{ "idle", required_argument, NULL, OPT_IDLE },
-	{ "sample", required_argument, NULL, OPT_SAMPLE },
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-	{ "mtu", required_argument, NULL, OPT_MTU },
-	{ "template-refresh", required_argument, NULL, OPT_REFRESH },
-	{ "template-refresh-msgs", required_argument, NULL, OPT_REFRESH_MSGS },
-	{ "decap", no_argument, NULL, OPT_DECAP },
-	{ "vxlan-port", required_argument, NULL, OPT_VXLAN_PORT },
-	{ "vni", required_argument, NULL, OPT_VNI },
-	{ "map", required_argument, NULL, OPT_MAP },
-	{ "left", required_argument, NULL, 'l' },
-	{ "right", required_argument, NULL, 'r' },
-	{ "dir", required_argument, NULL, OPT_DIR },
-	{ "sink", no_argument, NULL, OPT_SINK },
-	{ "interface", required_argument, NULL, 'i' },
-	{ "bpf", required_argument, NULL, OPT_BPF },
-	{ "format", required_argument, NULL, 'F' },
-	{ "clock", required_argument, NULL, OPT_CLOCK },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
-	{ "user", required_argument, NULL, 'u' },
-	{ NULL, 0, NULL, 0 },
+static const struct vnet_opt opts[] = {
+	{ .shared = VNET_OPT_HELP },
+	{ .shared = VNET_OPT_VERSION },
+	{ .shared = VNET_OPT_VERBOSE },
+	{ .name = "collector", .letter = 'C', .arg = "COLLECTOR",
+	  .key = OPT_COLLECTOR, .help = "the IPFIX collector to export to" },
+	{ .name = "json", .arg = "FILE|-", .key = OPT_JSON,
+	  .help = "one JSON object per expired flow to FILE" },
+	{ .name = "profile", .arg = "standard|nfdump", .key = OPT_PROFILE,
+	  .help = "the information elements exported" },
+	{ .name = "domain", .arg = "N", .key = OPT_DOMAIN,
+	  .help = "the observation domain ID (default 1)" },
+	{ .name = "active", .arg = "DURATION", .key = OPT_ACTIVE,
+	  .help = "the active timeout (default 60s)" },
+	{ .name = "idle", .arg = "DURATION", .key = OPT_IDLE,
+	  .help = "the idle timeout (default 15s)" },
+	{ .name = "sample", .arg = "N", .key = OPT_SAMPLE,
+	  .help = "meter 1 frame in N" },
+	{ .name = "max-flows", .arg = "N", .key = OPT_MAX_FLOWS,
+	  .help = "size of the flow cache (default 65536)" },
+	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
+	  .help = "path MTU toward the collector (default 1500)" },
+	{ .name = "template-refresh", .arg = "DURATION", .key = OPT_REFRESH,
+	  .help = "resend templates over UDP this often" },
+	{ .name = "template-refresh-msgs", .arg = "N", .key = OPT_REFRESH_MSGS,
+	  .help = "resend templates every N messages" },
+	{ .name = "decap", .flags = VNET_OPT_REPEAT, .key = OPT_DECAP,
+	  .help = "the inner flows of VXLAN packets, with their VNI" },
+	{ .name = "vxlan-port", .arg = "N", .flags = VNET_OPT_REPEAT,
+	  .key = OPT_VXLAN_PORT, .help = "UDP port of VXLAN (default 4789)" },
+	{ .name = "vni", .arg = "N", .key = OPT_VNI,
+	  .help = "the VNI of untagged frames" },
+	{ .name = "map", .arg = "VLAN:VNI", .flags = VNET_OPT_REPEAT,
+	  .key = OPT_MAP, .help = "frames tagged VLAN belong to VNI" },
+	{ .name = "left", .letter = 'l', .arg = "LEFT", .key = OPT_LEFT,
+	  .help = "the side toward the workload (default -)" },
+	{ .name = "right", .letter = 'R', .arg = "RIGHT", .key = OPT_RIGHT,
+	  .help = "the side toward the fabric (default -)" },
+	{ .shared = VNET_OPT_DIR },
+	{ .name = "sink", .flags = VNET_OPT_REPEAT, .key = OPT_SINK,
+	  .help = "read stdin, write nothing" },
+	{ .name = "interface", .letter = 'I', .arg = "INTERFACE",
+	  .key = OPT_IFACE, .help = "meter a live interface" },
+	{ .name = "bpf", .arg = "EXPRESSION", .key = OPT_BPF,
+	  .help = "with -I: the capture filter" },
+	{ .shared = VNET_OPT_FORMAT },
+	{ .shared = VNET_OPT_CLOCK },
+	{ .shared = VNET_OPT_STATS },
+	{ .shared = VNET_OPT_NO_OFFLOAD },
+	{ .shared = VNET_OPT_USER },
+	{ 0 },
 };
 
-/* Options that may be given once: their bits in `seen`. */
-enum {
-	S_COLLECTOR = 1u << 0,
-	S_JSON = 1u << 1,
-	S_PROFILE = 1u << 2,
-	S_DOMAIN = 1u << 3,
-	S_ACTIVE = 1u << 4,
-	S_IDLE = 1u << 5,
-	S_SAMPLE = 1u << 6,
-	S_MAX_FLOWS = 1u << 7,
-	S_MTU = 1u << 8,
-	S_REFRESH = 1u << 9,
-	S_REFRESH_MSGS = 1u << 10,
-	S_VNI = 1u << 11,
-	S_LEFT = 1u << 12,
-	S_RIGHT = 1u << 13,
-	S_DIR = 1u << 14,
-	S_IFACE = 1u << 15,
-	S_BPF = 1u << 16,
-	S_FORMAT = 1u << 17,
-	S_CLOCK = 1u << 18,
-	S_USER = 1u << 19,
+static const struct vnet_opt_prog prog = {
+	.name = "vnet-flowexport",
+	.opts = opts,
+	.operands = "[FILE]",
+	.notes = "  COLLECTOR: udp:ADDR[:PORT] (or ADDR[:PORT]) | tcp:ADDR[:PORT], "
+		 "port\n"
+		 "  4739, IPv6 in brackets.  Frames come from a two-way chain "
+		 "(fds 0/1\n"
+		 "  and 3/4) or stdin -> stdout by default, or from --sink "
+		 "(stdin), FILE\n"
+		 "  (a capture) or -I INTERFACE (live).\n",
 };
 
 #define DEFAULT_MAX_FLOWS 65536
@@ -175,151 +169,100 @@ static int is_stdio(const char *spec)
 
 /* Parse and validate the command line into cf and mt's classifier. */
 static void parse_args(int argc, char **argv, struct conf *cf,
-		       struct meter *mt, int *verbose)
+		       struct meter *mt)
 {
-	const char *why;
-	unsigned seen = 0;
+	struct vnet_opt_common o;
+	const char *why, *arg;
 	int c, sources;
 
-	while ((c = getopt_long(argc, argv, "hVvc:l:r:i:F:u:", longopts,
-				NULL)) != -1) {
+	vnet_opt_begin(&prog, &o, argc, argv);
+	while ((c = vnet_opt_next(&arg)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		case 'V':
-			vnet_print_version();
-		case 'v':
-			(*verbose)++;
-			break;
-		case 'c':
-			vnet_opt_once(&seen, S_COLLECTOR, "-c/--collector");
-			if (vnet_ipfix_collector_parse(optarg, &cf->coll, &why))
-				vnet_usage_error("-c '%s': %s", optarg, why);
-			cf->collector = optarg;
+		case OPT_COLLECTOR:
+			if (vnet_ipfix_collector_parse(arg, &cf->coll, &why))
+				vnet_usage_error("-C '%s': %s", arg, why);
+			cf->collector = arg;
 			break;
 		case OPT_JSON:
-			vnet_opt_once(&seen, S_JSON, "--json");
-			if (!*optarg)
+			if (!*arg)
 				vnet_usage_error("--json: give a file or - "
 						 "(stdout)");
-			cf->json = optarg;
+			cf->json = arg;
 			break;
 		case OPT_PROFILE:
-			vnet_opt_once(&seen, S_PROFILE, "--profile");
-			if (vnet_ipfix_profile_parse(optarg, &cf->ic.profile))
+			if (vnet_ipfix_profile_parse(arg, &cf->ic.profile))
 				vnet_usage_error("--profile: '%s' is not standard "
-						 "or nfdump", optarg);
+						 "or nfdump", arg);
 			break;
 		case OPT_DOMAIN:
-			vnet_opt_once(&seen, S_DOMAIN, "--domain");
-			cf->ic.domain = (uint32_t)vnet_opt_u64("--domain", optarg,
+			cf->ic.domain = (uint32_t)vnet_opt_u64("--domain", arg,
 							      0, UINT32_MAX);
 			break;
 		case OPT_ACTIVE:
-			vnet_opt_once(&seen, S_ACTIVE, "--active");
-			cf->fcfg.active_ns = vnet_opt_duration("--active", optarg);
+			cf->fcfg.active_ns = vnet_opt_duration("--active", arg);
 			break;
 		case OPT_IDLE:
-			vnet_opt_once(&seen, S_IDLE, "--idle");
-			cf->fcfg.idle_ns = vnet_opt_duration("--idle", optarg);
+			cf->fcfg.idle_ns = vnet_opt_duration("--idle", arg);
 			break;
 		case OPT_SAMPLE:
-			vnet_opt_once(&seen, S_SAMPLE, "--sample");
 			cf->fcfg.sample_n = (uint32_t)vnet_opt_u64(
-				"--sample", optarg, 1, UINT32_MAX);
+				"--sample", arg, 1, UINT32_MAX);
 			break;
 		case OPT_MAX_FLOWS:
-			vnet_opt_once(&seen, S_MAX_FLOWS, "--max-flows");
 			cf->fcfg.max_flows = (uint32_t)vnet_opt_u64(
-				"--max-flows", optarg, 1, VNET_FLOW_MAX);
+				"--max-flows", arg, 1, VNET_FLOW_MAX);
 			break;
 		case OPT_MTU:
-			vnet_opt_once(&seen, S_MTU, "--mtu");
-			cf->mtu = (unsigned)vnet_opt_u64("--mtu", optarg, MTU_MIN,
+			cf->mtu = (unsigned)vnet_opt_u64("--mtu", arg, MTU_MIN,
 							 65535);
 			break;
 		case OPT_REFRESH:
-			vnet_opt_once(&seen, S_REFRESH, "--template-refresh");
 			cf->ic.refresh_ns =
-				vnet_opt_duration("--template-refresh", optarg);
+				vnet_opt_duration("--template-refresh", arg);
 			break;
 		case OPT_REFRESH_MSGS:
-			vnet_opt_once(&seen, S_REFRESH_MSGS,
-				      "--template-refresh-msgs");
 			cf->ic.refresh_msgs = (uint32_t)vnet_opt_u64(
-				"--template-refresh-msgs", optarg, 0,
-				UINT32_MAX);
+				"--template-refresh-msgs", arg, 0, UINT32_MAX);
 			break;
 		case OPT_DECAP:
 			cf->decap = 1;
 			break;
 		case OPT_VXLAN_PORT:
-			add_port(&mt->cls, optarg);
+			add_port(&mt->cls, arg);
 			break;
 		case OPT_VNI:
-			vnet_opt_once(&seen, S_VNI, "--vni");
 			mt->cls.vlan_vni[0] = (uint32_t)vnet_opt_u64(
-				"--vni", optarg, 0, VNET_VNI_MAX);
+				"--vni", arg, 0, VNET_VNI_MAX);
 			break;
 		case OPT_MAP:
-			parse_map(&mt->cls, optarg);
+			parse_map(&mt->cls, arg);
 			break;
-		case 'l':
-			vnet_opt_once(&seen, S_LEFT, "-l/--left");
-			cf->left = optarg;
+		case OPT_LEFT:
+			cf->left = arg;
 			break;
-		case 'r':
-			vnet_opt_once(&seen, S_RIGHT, "-r/--right");
-			cf->right = optarg;
-			break;
-		case OPT_DIR:
-			vnet_opt_once(&seen, S_DIR, "--dir");
-			if (vnet_dir_parse(optarg, &cf->dir))
-				vnet_usage_error("--dir: '%s' is not egress or "
-						 "ingress", optarg);
+		case OPT_RIGHT:
+			cf->right = arg;
 			break;
 		case OPT_SINK:
 			cf->sink = 1;
 			break;
-		case 'i':
-			vnet_opt_once(&seen, S_IFACE, "-i/--interface");
-			if (!*optarg)
-				vnet_usage_error("-i: no interface name");
-			cf->iface = optarg;
+		case OPT_IFACE:
+			if (!*arg)
+				vnet_usage_error("-I: no interface name");
+			cf->iface = arg;
 			break;
 		case OPT_BPF:
-			vnet_opt_once(&seen, S_BPF, "--bpf");
-			cf->bpf = optarg;
+			cf->bpf = arg;
 			break;
-		case 'F':
-			vnet_opt_once(&seen, S_FORMAT, "-F/--format");
-			if (vnet_stream_fmt_parse(optarg, &cf->fmt))
-				vnet_usage_error("--format: unknown format '%s' "
-						 "(pcap, pcap-ns or vde)", optarg);
-			break;
-		case OPT_CLOCK:
-			vnet_opt_once(&seen, S_CLOCK, "--clock");
-			if (vnet_clock_parse(optarg, &cf->clk))
-				vnet_usage_error("--clock: '%s' is not live or pcap",
-						 optarg);
-			cf->has_clock = 1;
-			break;
-		case OPT_STATS:
-			cf->stats = 1;
-			break;
-		case OPT_NO_OFFLOAD:
-			cf->no_offload = 1;
-			break;
-		case 'u':
-			vnet_opt_once(&seen, S_USER, "-u/--user");
-			cf->user = optarg;
-			break;
-		default:
-			fputs(usage, stderr);
-			exit(2);
 		}
 	}
+	cf->dir = o.dir;
+	cf->fmt = o.fmt;
+	cf->clk = o.clk;
+	cf->has_clock = o.clk_given;
+	cf->stats = o.stats;
+	cf->no_offload = o.no_offload;
+	cf->user = o.user;
 	if (argc - optind > 1)
 		vnet_usage_error("one FILE at most ('%s' is one too many)",
 				 argv[optind + 1]);
@@ -329,15 +272,15 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 	sources = !!cf->sink + !!cf->file + !!cf->iface;
 	if (sources > 1)
 		vnet_usage_error("give one source of frames: --sink, FILE or "
-				 "-i IFACE");
+				 "-I INTERFACE");
 	if (sources && (cf->left || cf->right))
-		vnet_usage_error("-l/-r are the sides of a pass-through stage; "
-				 "not with --sink, FILE or -i");
+		vnet_usage_error("-l/-R are the sides of a pass-through stage; "
+				 "not with --sink, FILE or -I");
 	if (cf->bpf && !cf->iface)
 		vnet_usage_error("--bpf filters a live capture: it needs "
-				 "-i IFACE");
+				 "-I INTERFACE");
 	if (!cf->collector && !cf->json)
-		vnet_usage_error("nothing to export to: give -c COLLECTOR "
+		vnet_usage_error("nothing to export to: give -C COLLECTOR "
 				 "and/or --json FILE");
 	if (cf->json && !strcmp(cf->json, "-") && !sources &&
 	    is_stdio(cf->left))
@@ -390,7 +333,7 @@ static void on_tick(void *arg, struct vnet_mid *m, uint64_t now)
 	meter_tick(arg, now);
 }
 
-/* -i IFACE: the read loop of a live capture. */
+/* -I INTERFACE: the read loop of a live capture. */
 static int run_capture(struct meter *mt)
 {
 	struct vnet_frame f[VNET_CAPTURE_BATCH];
@@ -448,13 +391,10 @@ int main(int argc, char **argv)
 	struct vnet_mid *mid = NULL;
 	char cbuf[96], *filespec = NULL;
 	struct vnet_err err;
-	int verbose = VNET_LOG_WARN, r, ret = 1;
+	int r, ret = 1;
 
-	vnet_log_init("vnet-flowexport", VNET_LOG_WARN);
-	vnet_tool_set_usage(usage);
 	vnet_flow_classify_init(&mt.cls);
-	parse_args(argc, argv, &cf, &mt, &verbose);
-	vnet_log_init("vnet-flowexport", verbose);
+	parse_args(argc, argv, &cf, &mt);
 	vnet_clock_set_mode(cf.clk);
 	meter_init_counters(&mt);
 	mt.pcap_clock = cf.clk == VNET_CLOCK_PCAP;

@@ -3,7 +3,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,31 +18,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef VNET_VERSION
-#define VNET_VERSION "0.1"
-#endif
+#include "vnet/log.h"
+#include "vnet/opt.h"
 
-#define PROG	      "vnet-pipe"
 #define PIPE_CAPACITY (1 << 20)
 #define KILL_AFTER_MS 5000
 
 /* Signals that vnet-pipe passes on to every member. */
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 
-static const struct pipe_option {
-	const char *name;
-	int val;
-	const char *help;
-} pipe_options[] = {
-    {.name = "help", .val = 'h', .help = "print this help and exit"},
-    {.name = "version", .val = 'V', .help = "print the version and exit"},
-    {.name = "verbose", .val = 'v', .help = "log each member's start and exit"},
+static const struct vnet_opt opts[] = {
+	{ .shared = VNET_OPT_HELP },
+	{ .shared = VNET_OPT_VERSION },
+	{ .shared = VNET_OPT_VERBOSE },
+	{ 0 },
 };
-#define N_OPTIONS (sizeof(pipe_options) / sizeof(pipe_options[0]))
 
-static const char synopsis[] =
-    "usage: " PROG " [-hV] [-v] CMD [ARGS...] = CMD [ARGS...]"
-    " [= CMD [ARGS...]]...\n";
+static const struct vnet_opt_prog prog = {
+	.name = "vnet-pipe",
+	.opts = opts,
+	.operands = "CMD [ARG ...] = CMD [ARG ...] [= CMD [ARG ...]]...",
+	.notes = "Run each CMD with its neighbours' pipes: the ends on fds 0/1, "
+		 "a middle member\non fds 0/1 toward its left neighbour and "
+		 "fds 3/4 toward its right one.\n",
+	.in_order = 1, /* the rest is the members' */
+};
 
 /* One program of the chain. */
 struct member {
@@ -71,22 +70,6 @@ static uint64_t sigbit(int sig)
 	return sig > 0 && sig < 64 ? UINT64_C(1) << sig : 0;
 }
 
-static void usage(FILE *f)
-{
-	size_t i;
-
-	fputs(synopsis, f);
-	if (f != stdout)
-		return;
-	fputs("\nRun each CMD with its neighbours' pipes: the ends on fds 0/1,"
-	      " a middle member\non fds 0/1 toward its left neighbour and"
-	      " fds 3/4 toward its right one.\n\n",
-	      f);
-	for (i = 0; i < N_OPTIONS; i++)
-		fprintf(f, "  -%c, --%-10s %s\n", pipe_options[i].val,
-			pipe_options[i].name, pipe_options[i].help);
-}
-
 static void __attribute__((noreturn)) usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
@@ -99,58 +82,20 @@ static void usage_error(const char *fmt, ...)
 		vwarnx(fmt, ap);
 		va_end(ap);
 	}
-	usage(stderr);
+	vnet_opt_usage(stderr);
 	exit(2);
 }
 
-/* getopt_long accepts unambiguous prefixes of long names; the house rule
- * is exact keywords only.  None of the options takes an argument, so the
- * word just consumed is the option itself. */
+/* vnet-pipe's own options, before the first member. */
 static int parse_options(int argc, char **argv, bool *verbose)
 {
-	struct option longopts[N_OPTIONS + 1];
-	char optstring[2 + N_OPTIONS + 1] = "+:";
-	const char *word;
-	size_t i;
-	int c, li, before;
+	struct vnet_opt_common o;
+	const char *arg;
 
-	for (i = 0; i < N_OPTIONS; i++) {
-		longopts[i] = (struct option){.name = pipe_options[i].name,
-					      .has_arg = no_argument,
-					      .val = pipe_options[i].val};
-		optstring[2 + i] = (char)pipe_options[i].val;
-	}
-	optstring[2 + N_OPTIONS] = '\0';
-	longopts[N_OPTIONS] = (struct option){0};
-
-	opterr = 0;
-	for (;;) {
-		li = -1;
-		before = optind;
-		c = getopt_long(argc, argv, optstring, longopts, &li);
-		if (c == -1)
-			break;
-		/* The word this call consumed, if it consumed one: a short
-		 * option inside a cluster leaves optind where it was. */
-		word = optind > before ? argv[optind - 1] : "";
-		if (li >= 0 && strcmp(word + 2, longopts[li].name) != 0)
-			usage_error("unknown option '%s'", word);
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("%s %s\n", PROG, VNET_VERSION);
-			exit(0);
-		case 'v':
-			*verbose = true;
-			break;
-		default:
-			if (!strncmp(word, "--", 2))
-				usage_error("bad option '%s'", word);
-			usage_error("unknown option '-%c'", optopt);
-		}
-	}
+	vnet_opt_begin(&prog, &o, argc, argv);
+	while (vnet_opt_next(&arg) != -1)
+		; /* no options of its own */
+	*verbose = o.verbose > VNET_LOG_WARN;
 	return optind;
 }
 

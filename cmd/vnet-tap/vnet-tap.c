@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* vnet-tap -- a tap device <-> a packet stream, both directions. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,16 +9,10 @@
 #include "vnet/clock.h"
 #include "vnet/counter.h"
 #include "vnet/log.h"
+#include "vnet/opt.h"
 #include "vnet/port.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
-
-static const char usage[] =
-	"usage: vnet-tap [-hVv] [-F pcap|pcap-ns|vde] [--mtu N] [--mac MAC]\n"
-	"                [--capture | --inject] [-c COUNT] [--clock live|pcap]\n"
-	"                [--stats] [--no-offload] [-u USER] TAP\n"
-	"  TAP is NAME or tap:NAME[,mtu=N][,mac=M]; frames from the tap go to\n"
-	"  stdout as a stream, frames of the stream on stdin go to the tap.\n";
 
 enum {
 	C_TAP_RX_FRAMES,
@@ -57,30 +50,43 @@ static struct vnet_counter ctr[C_MAX] = {
 };
 
 enum {
-	OPT_MTU = 256,
+	OPT_MTU = 1,
 	OPT_MAC,
 	OPT_CAPTURE,
 	OPT_INJECT,
-	OPT_CLOCK,
-	OPT_STATS,
-	OPT_NO_OFFLOAD,
+	OPT_COUNT,
 };
 
-static const struct option longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "format", required_argument, NULL, 'F' },
-	{ "mtu", required_argument, NULL, OPT_MTU },
-	{ "mac", required_argument, NULL, OPT_MAC },
-	{ "capture", no_argument, NULL, OPT_CAPTURE },
-	{ "inject", no_argument, NULL, OPT_INJECT },
-	{ "count", required_argument, NULL, 'c' },
-	{ "clock", required_argument, NULL, OPT_CLOCK },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "no-offload", no_argument, NULL, OPT_NO_OFFLOAD },
-	{ "user", required_argument, NULL, 'u' },
-	{ NULL, 0, NULL, 0 },
+static const struct vnet_opt opts[] = {
+	{ .shared = VNET_OPT_HELP },
+	{ .shared = VNET_OPT_VERSION },
+	{ .shared = VNET_OPT_VERBOSE },
+	{ .shared = VNET_OPT_FORMAT },
+	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
+	  .help = "set the MTU of the tap" },
+	{ .name = "mac", .arg = "MAC", .key = OPT_MAC,
+	  .help = "set the MAC address of the tap" },
+	{ .name = "capture", .flags = VNET_OPT_REPEAT | VNET_OPT_OR_NEXT,
+	  .key = OPT_CAPTURE, .help = "only copy frames from the tap to stdout" },
+	{ .name = "inject", .flags = VNET_OPT_REPEAT, .key = OPT_INJECT,
+	  .help = "only copy frames from stdin to the tap" },
+	{ .name = "count", .letter = 'c', .arg = "COUNT", .key = OPT_COUNT,
+	  .help = "exit after COUNT frames written to stdout" },
+	{ .shared = VNET_OPT_CLOCK },
+	{ .shared = VNET_OPT_STATS },
+	{ .shared = VNET_OPT_NO_OFFLOAD },
+	{ .shared = VNET_OPT_USER },
+	{ 0 },
+};
+
+static const struct vnet_opt_prog prog = {
+	.name = "vnet-tap",
+	.opts = opts,
+	.operands = "TAP",
+	.notes = "  TAP is NAME or tap:NAME[,mtu=N][,mac=M]; frames from the tap "
+		 "go to\n"
+		 "  stdout as a stream, frames of the stream on stdin go to the "
+		 "tap.\n",
 };
 
 #define BATCH 64
@@ -113,45 +119,29 @@ int main(int argc, char **argv)
 	enum vnet_stream_fmt fmt = VNET_FMT_PCAP;
 	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
 	struct vnet_frame f[BATCH];
-	unsigned seen = 0, mtu = 0;
-	int verbose = VNET_LOG_WARN, stats = 0, capture = 0, inject = 0;
+	struct vnet_opt_common o;
+	unsigned mtu = 0;
+	int stats = 0, capture = 0, inject = 0;
 	int no_offload = 0;
 	int has_mac = 0, more = 0, c, i, n, r = 0, ret = 1;
 	uint64_t count = 0, written = 0;
-	const char *user = NULL;
+	const char *user = NULL, *arg;
 	char tapbuf[64], buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 	uint8_t mac[6];
 
-	vnet_log_init("vnet-tap", VNET_LOG_WARN);
-	vnet_tool_set_usage(usage);
-	while ((c = getopt_long(argc, argv, "hVvF:c:u:", longopts, NULL)) != -1) {
+	vnet_opt_begin(&prog, &o, argc, argv);
+	while ((c = vnet_opt_next(&arg)) != -1) {
 		switch (c) {
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			vnet_print_version();
-		case 'v':
-			verbose++;
-			break;
-		case 'F':
-			vnet_opt_once(&seen, 1, "-F/--format");
-			if (vnet_stream_fmt_parse(optarg, &fmt))
-				vnet_usage_error("--format: unknown format '%s' "
-						 "(pcap, pcap-ns or vde)", optarg);
-			break;
 		case OPT_MTU:
-			vnet_opt_once(&seen, 2, "--mtu");
-			mtu = (unsigned)vnet_opt_u64("--mtu", optarg, 68, 65521);
+			mtu = (unsigned)vnet_opt_u64("--mtu", arg, 68, 65521);
 			break;
 		case OPT_MAC:
-			vnet_opt_once(&seen, 4, "--mac");
-			if (vnet_mac_parse(optarg, mac) ||
+			if (vnet_mac_parse(arg, mac) ||
 			    vnet_mac_is_multicast(mac) || vnet_mac_is_zero(mac))
 				vnet_usage_error("--mac: bad MAC address '%s' "
 						 "(must be unicast, not zero)",
-						 optarg);
+						 arg);
 			has_mac = 1;
 			break;
 		case OPT_CAPTURE:
@@ -160,37 +150,19 @@ int main(int argc, char **argv)
 		case OPT_INJECT:
 			inject = 1;
 			break;
-		case 'c':
-			vnet_opt_once(&seen, 8, "-c/--count");
-			count = vnet_opt_u64("--count", optarg, 1, UINT64_MAX);
+		case OPT_COUNT:
+			count = vnet_opt_u64("--count", arg, 1, UINT64_MAX);
 			break;
-		case OPT_CLOCK:
-			vnet_opt_once(&seen, 16u, "--clock");
-			if (vnet_clock_parse(optarg, &clk))
-				vnet_usage_error("--clock: '%s' is not live or pcap",
-						 optarg);
-			break;
-		case OPT_STATS:
-			stats = 1;
-			break;
-		case OPT_NO_OFFLOAD:
-			no_offload = 1;
-			break;
-		case 'u':
-			vnet_opt_once(&seen, 32u, "-u/--user");
-			user = optarg;
-			break;
-		default:
-			fputs(usage, stderr);
-			return 2;
 		}
 	}
-	vnet_log_init("vnet-tap", verbose);
+	fmt = o.fmt;
+	clk = o.clk;
+	stats = o.stats;
+	no_offload = o.no_offload;
+	user = o.user;
 	if (argc - optind != 1)
 		vnet_usage_error(argc - optind ? "one TAP expected"
 					       : "no TAP given");
-	if (capture && inject)
-		vnet_usage_error("--capture and --inject exclude each other");
 
 	/* A bare NAME means tap:NAME. */
 	if (!strchr(argv[optind], ':')) {

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-/* Set by the tool before parsing: printed after a usage error. */
+/* Printed after a usage error; opt.h's vnet_opt_begin() sets it. */
 void vnet_tool_set_usage(const char *usage);
 /* "PROG: MESSAGE", the usage, exit 2. */
 void vnet_usage_error(const char *fmt, ...)
@@ -23,10 +23,6 @@ uint64_t vnet_opt_u64(const char *opt, const char *arg, uint64_t min,
 		      uint64_t max);
 /* A duration ("30", "30s", "500ms", "5m"), in ns, or exit 2. */
 uint64_t vnet_opt_duration(const char *opt, const char *arg);
-/* Exit 2 if an option that cannot repeat is given twice. */
-void vnet_opt_once(unsigned *seen, unsigned bit, const char *opt);
-/* Print "PROG VERSION" to stdout and exit 0. */
-void vnet_print_version(void) __attribute__((noreturn));
 
 #define VNET_VERSION "0.1.0"
 

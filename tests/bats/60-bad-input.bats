@@ -407,7 +407,7 @@ usage() {
 	usage "'tap:': bad tap name" "${E[@]}" --vni 1 -o tap:
 	usage "'tap:vm0'" "${E[@]}" --vni 1 -o tap:vm0
 	usage "'udp:198.18.0.1'" "${E[@]}" --vni 1 -i udp:198.18.0.1
-	usage "unrecognized option '--bogus'" "${E[@]}" --vni 1 --bogus
+	usage "unknown option '--bogus'" "${E[@]}" --vni 1 --bogus
 	err_has "usage: vnet-encap"
 	usage "'16777216' is out of range" "${E[@]}" --vni 16777216
 	usage "'1x' is not a number" "${E[@]}" --vni 1x
@@ -423,8 +423,32 @@ usage() {
 	usage "bad MAC address" vnet-tap tap:vm0,mac=01:00:00:00:00:01
 	usage "exclude each other" vnet-tap --capture --inject vm0
 	usage "'0' is out of range" vnet-tap -c 0 vm0
-	usage "unrecognized option '--bogus'" vnet-tap --bogus vm0
+	usage "unknown option '--bogus'" vnet-tap --bogus vm0
 	err_has "usage: vnet-tap"
+	# Nothing was created.
+	[ "$(ip -n "$ns" -o link show | wc -l)" -eq 1 ]
+}
+
+@test "a prefix of a long option, or a letter that went away, is unknown: exit 2" {
+	mkns ns n
+	usage "unknown option '--vn'" vnet-encap --local 198.18.0.1 --vn 5
+	err_has "usage: vnet-encap"
+	usage "unknown option '--vn'" vnet-encap --local 198.18.0.1 --vn=5
+	usage "unknown option '--fdb-'" vnet-encap --vni 1 --fdb- 9
+	usage "unknown option '--chec'" vnet-acl --chec -p x.policy
+	err_has "usage: vnet-acl"
+	usage "unknown option '--rig'" vnet-acl -p x.policy --rig -
+	usage "unknown option '--cou'" vnet-tap --cou 3 vm0
+	err_has "usage: vnet-tap"
+	usage "unknown option '--colle'" vnet-flowexport --sink --colle 198.18.0.9
+	err_has "usage: vnet-flowexport"
+	usage "unknown option '--verb'" vnet-pipe --verb true = true
+	err_has "usage: vnet-pipe"
+	# -r is --remote, -c --count and -i --inner wherever they are taken.
+	usage "unknown option '-r'" vnet-acl -p x.policy -r -
+	usage "unknown option '-r'" vnet-flowexport --json - -r -
+	usage "unknown option '-c'" vnet-flowexport --sink -c 198.18.0.9
+	usage "unknown option '-i'" vnet-flowexport -i lo --json -
 	# Nothing was created.
 	[ "$(ip -n "$ns" -o link show | wc -l)" -eq 1 ]
 }

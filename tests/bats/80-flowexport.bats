@@ -6,14 +6,14 @@
 #
 #   offline:   mkflows.py -> FILE -> vnet-flowexport --json -  (no sockets)
 #   export:    namespace N (lo only):
-#              vnet-flowexport FILE -c udp:127.0.0.1:4739 -> nfcapd | ipfix.py
+#              vnet-flowexport FILE -C udp:127.0.0.1:4739 -> nfcapd | ipfix.py
 #              (tcpdump -i lo for tshark)
 #   chain:     host A                                host B
 #              vx0 198.19.0.1/24                     vx0 198.19.0.2/24
 #              vnet-pipe vnet-tap = vnet-flowexport  vnet-encap -i tap:vx0
 #                        = vnet-encap   (collector ipfix.py on A's lo)
 #              u0 198.18.0.1 ------- veth ------- u0 198.18.0.2
-#   live:      the same veth, vnet-flowexport -i u0 in host A
+#   live:      the same veth, vnet-flowexport -I u0 in host A
 #
 # Offline runs use the packet times (--clock pcap), so their records are
 # exact to the millisecond; no test asserts a wall-clock time.  Foreground
@@ -141,14 +141,14 @@ vxlan_capture() {
 	bg nfcapd ip netns exec "$ns" nfcapd -w "$T/nf" -b 127.0.0.1 -p 4739 -t 3600
 	wait_for 50 bash -c "ip netns exec '$ns' ss -lun | grep -q '127.0.0.1:4739 '"
 	try ip netns exec "$ns" vnet-flowexport "$T/mapped.pcap" --stats \
-		-c udp:127.0.0.1:4739 --profile nfdump --map 100:5000 --map 200:6000
+		-C udp:127.0.0.1:4739 --profile nfdump --map 100:5000 --map 200:6000
 	[ "$rc" -eq 0 ]
 	[ "$(ctr frames)" -eq 16 ]
 	[ "$(ctr frames_not_ip)" -eq 1 ]
 	[ "$(ctr records_exported)" -eq 5 ]
 	[ "$(ctr send_errors)" -eq 0 ]
 	try ip netns exec "$ns" vnet-flowexport "$T/vxlan.pcap" --stats \
-		-c 127.0.0.1 --profile nfdump --decap --domain 2
+		-C 127.0.0.1 --profile nfdump --decap --domain 2
 	[ "$rc" -eq 0 ]
 	[ "$(ctr decap_frames)" -eq 8 ]
 	[ "$(ctr records_exported)" -eq 3 ]
@@ -186,7 +186,7 @@ vxlan_capture() {
 		--immediate-mode -w "$T/export.pcap" udp port 4739
 	wait_for 50 grep -q 'listening on' "$(log_of tcpdump)"
 	try ip netns exec "$ns" vnet-flowexport "$T/mapped.pcap" --stats \
-		-c udp:127.0.0.1 --map 100:5000 --map 200:6000
+		-C udp:127.0.0.1 --map 100:5000 --map 200:6000
 	[ "$rc" -eq 0 ]
 	msgs=$(ctr messages_sent)
 	[ "$msgs" -ge 1 ]
@@ -237,7 +237,7 @@ vxlan_capture() {
 	for i in 1 2; do
 		collector "c$i" "$ns" udp:127.0.0.1:4739
 		try ip netns exec "$ns" vnet-flowexport --sink --clock pcap \
-			-c 127.0.0.1:4739 --map 100:5000 --map 200:6000 \
+			-C 127.0.0.1:4739 --map 100:5000 --map 200:6000 \
 			--active 30s --idle 5s --sample 3 --template-refresh-msgs 2 \
 			--json "$T/replay$i.json" --stats <"$T/replay.pcap"
 		[ "$rc" -eq 0 ]
@@ -283,7 +283,7 @@ timeout_capture() {
 	timeout_capture
 	collector coll "$ns" udp:127.0.0.1:4739
 	try ip netns exec "$ns" vnet-flowexport "$T/timeouts.pcap" --idle 8s \
-		--active 30s --json "$T/t.json" -c udp:127.0.0.1:4739 --stats
+		--active 30s --json "$T/t.json" -C udp:127.0.0.1:4739 --stats
 	[ "$rc" -eq 0 ]
 	decode coll
 	# Records of every flow but the ticker K: sport packets reason start
@@ -323,7 +323,7 @@ timeout_capture() {
 	$MKFLOWS "$T/s.pcap" sport=1,n=30,len=100 sport=2,n=70,len=200,t=30
 	collector coll "$ns" udp:127.0.0.1:4739
 	try ip netns exec "$ns" vnet-flowexport "$T/s.pcap" --sample 10 \
-		--json "$T/s.json" -c udp:127.0.0.1:4739 --stats
+		--json "$T/s.json" -C udp:127.0.0.1:4739 --stats
 	[ "$rc" -eq 0 ]
 	decode coll
 	same "198.19.0.1:1>198.19.0.2:2000/17 3 300 forced null null
@@ -423,7 +423,7 @@ timeout_capture() {
 	setup_hosts
 	collector coll "$A" udp:127.0.0.1:4739
 	bg vnetA ip netns exec "$A" vnet-pipe vnet-tap tap:vx0,mtu=1450 = \
-		vnet-flowexport -c udp:127.0.0.1:4739 --vni 100 \
+		vnet-flowexport -C udp:127.0.0.1:4739 --vni 100 \
 		--json "$T/chain.json" --stats = \
 		vnet-encap --vni 100 -o udp:198.18.0.1 --remote 198.18.0.2
 	bg vnetB ip netns exec "$B" vnet-encap -i tap:vx0 -o udp:198.18.0.2 \
@@ -472,10 +472,10 @@ frames_seen() {
 	counter "$log" frames
 }
 
-@test "-i IFACE meters a bounded ping on a veth, only what --bpf selects" {
+@test "-I INTERFACE meters a bounded ping on a veth, only what --bpf selects" {
 	need_cmd ping socat
 	setup_hosts
-	bg vnetF ip netns exec "$A" vnet-flowexport -i u0 --bpf icmp \
+	bg vnetF ip netns exec "$A" vnet-flowexport -I u0 --bpf icmp \
 		--json "$T/live.json" --stats
 	wait_for 50 catches_usr1 "$(pid_of vnetF)"
 	# Warm up from B (a flow of its own) until the capture sees frames.
@@ -563,21 +563,21 @@ sys.stdout.buffer.write(b"\xde" + bytes(r.randrange(256) for _ in range(4095)))'
 	# UDP to a port with no listener: ICMP port unreachable makes every
 	# other send fail with ECONNREFUSED.
 	try ip netns exec "$ns" vnet-flowexport "$T/many.pcap" \
-		-c udp:127.0.0.1:4739 --json "$T/u.json" --stats
+		-C udp:127.0.0.1:4739 --json "$T/u.json" --stats
 	[ "$rc" -eq 0 ]
 	[ "$(ctr send_errors)" -gt 0 ]
 	[ "$(ctr messages_sent)" -gt 0 ]
 	[ "$(wc -l <"$T/u.json")" -eq 300 ]
 	# The same over IPv6.
 	try ip netns exec "$ns" vnet-flowexport "$T/many.pcap" \
-		-c 'udp:[::1]:4739' --json "$T/u2.json" --stats
+		-C 'udp:[::1]:4739' --json "$T/u2.json" --stats
 	[ "$rc" -eq 0 ]
 	[ "$(ctr send_errors)" -gt 0 ]
 	[ "$(wc -l <"$T/u2.json")" -eq 300 ]
 	# TCP to a closed port: every record is dropped and counted, no
 	# blocking.
 	try ip netns exec "$ns" vnet-flowexport "$T/many.pcap" \
-		-c tcp:127.0.0.1:4739 --json "$T/t.json" --stats
+		-C tcp:127.0.0.1:4739 --json "$T/t.json" --stats
 	[ "$rc" -eq 0 ]
 	[ "$(ctr records_dropped)" -eq 300 ]
 	[ "$(wc -l <"$T/t.json")" -eq 300 ]
@@ -589,7 +589,7 @@ sys.stdout.buffer.write(b"\xde" + bytes(r.randrange(256) for _ in range(4095)))'
 		src=2001:db8::1,dst=2001:db8::2,n=3
 	collector coll "$ns" tcp:127.0.0.1:4739
 	try ip netns exec "$ns" vnet-flowexport "$T/many.pcap" \
-		-c tcp:127.0.0.1 --stats
+		-C tcp:127.0.0.1 --stats
 	[ "$rc" -eq 0 ]
 	[ "$(ctr records_dropped)" -eq 0 ]
 	decode coll
@@ -605,7 +605,7 @@ sys.stdout.buffer.write(b"\xde" + bytes(r.randrange(256) for _ in range(4095)))'
 	$MKFLOWS "$T/many.pcap" $(for i in $(seq 1 300); do echo "sport=$i,t=$i"; done)
 	collector coll "$ns" udp:127.0.0.1:4739
 	try ip netns exec "$ns" vnet-flowexport "$T/many.pcap" --mtu 576 \
-		--domain 77 --template-refresh-msgs 3 -c udp:127.0.0.1 --stats
+		--domain 77 --template-refresh-msgs 3 -C udp:127.0.0.1 --stats
 	[ "$rc" -eq 0 ]
 	decode coll
 	# 576 - 28: no message is longer; records fill them.
@@ -644,15 +644,15 @@ sys.stdout.buffer.write(b"\xde" + bytes(r.randrange(256) for _ in range(4095)))'
 	usage --sink --json - --idle ''
 	usage --sink --json - --domain 1 --domain 2
 	usage --sink --json - --mtu 10
-	usage --sink -c tcp:
-	usage --sink -c bogus:1.2.3.4
-	usage --sink -c udp:198.18.0.1:99999
+	usage --sink -C tcp:
+	usage --sink -C bogus:1.2.3.4
+	usage --sink -C udp:198.18.0.1:99999
 	usage --sink --json - --bogus-option
 	usage --sink --json - -F bogus
 	usage --sink --json - --clock bogus
 	usage --sink --json - --dir sideways
 	usage "$T/f.pcap" --sink --json -
-	usage -i lo "$T/f.pcap" --json -
+	usage -I lo "$T/f.pcap" --json -
 	usage --sink --json - --bpf icmp
 	usage --sink --json - a b
 	try vnet-flowexport -h

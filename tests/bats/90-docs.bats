@@ -1,14 +1,17 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# 90-docs: every program has its man page and completions, and every long
-# option in a program's option table is documented in its man page and
-# offered by its bash and zsh completions.
+# 90-docs: every program has its man page and completions; every option
+# in a program's option table (as its --help lists it) is documented in
+# its man page and offered by its bash and zsh completions, which offer
+# nothing else; the usage is the man page SYNOPSIS; a letter means one
+# thing in every program; and no program takes a prefix of a long name.
 
 load lib
+bats_require_minimum_version 1.5.0
 
 top=$BATS_TEST_DIRNAME/../..
 
-# The C programs and their long options, read from the getopt tables.
+# The C programs.
 c_programs() {
 	local d
 	for d in "$top"/cmd/vnet-*/; do
@@ -17,9 +20,45 @@ c_programs() {
 	done
 }
 
+# A program's option table, from its --help (lib/opt.c writes it from the
+# table): one line an option, "LETTER NAME ARG", - where there is none.
+table() {
+	"$1" --help | sed -n '/^options:$/,$ {
+		s/^  -\([[:alnum:]]\), --\([a-z0-9-]*\) \([^ ][^ ]*\).*/\1 \2 \3/p
+		t
+		s/^  -\([[:alnum:]]\), --\([a-z0-9-]*\).*/\1 \2 -/p
+		t
+		s/^      --\([a-z0-9-]*\) \([^ ][^ ]*\).*/- \1 \2/p
+		t
+		s/^      --\([a-z0-9-]*\).*/- \1 -/p
+	}'
+}
+
 long_options() {
-	sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)", \(no\|required\|optional\)_argument.*/\1/p' \
-		"$top"/cmd/"$1"/*.c | sort -u
+	table "$1" | cut -d' ' -f2 | sort -u
+}
+
+# "LETTER NAME" of the options that have a letter.
+lettered() {
+	table "$1" | awk '$1 != "-" { print $1, $2 }' | sort -u
+}
+
+# The usage lines of --help, and the SYNOPSIS of the man page as mandoc
+# writes it (arguments, underlined, in capitals), without white space.
+usage_synopsis() {
+	"$1" --help | sed -n '1,/^$/p' | sed 's/^usage://' | tr -d ' \t\n'
+}
+
+man_synopsis() {
+	mandoc -Tascii "$top/man/$1.8" |
+		sed 's/_\x08\(.\)/\U\1/g; s/.\x08//g' |
+		sed -n '/^SYNOPSIS$/,/^[A-Z]/p' | sed '1d;$d' | tr -d ' \t\n'
+}
+
+# The body of a program's function in the zsh completion.
+zsh_function() {
+	local f=_${1//-/_}
+	sed -n "/^$f() {\$/,/^}\$/p" "$top/completions/zsh/_vnet"
 }
 
 @test "every program has a man page, a bash completion and a place in the zsh completion" {
@@ -60,6 +99,8 @@ long_options() {
 	need_cmd bash
 	local p o out
 	for p in $(c_programs); do
+		[ -n "$(long_options "$p")" ] ||
+			{ echo "$p: no options in its --help"; return 1; }
 		out=$(bash -c '
 			source "$1" || exit 1
 			spec=$(complete -p "$2") || exit 1
@@ -71,13 +112,124 @@ long_options() {
 		# It offers --help, and nothing the program does not take.
 		echo "$out" | grep -qx -- '--help' ||
 			{ echo "$p: no --help among: $out"; return 1; }
-		# (vnet-pipe parses its few options by hand: no table to check.)
-		[ -n "$(long_options "$p")" ] || continue
 		for o in $(echo "$out" | sed -n 's/^--\([a-z0-9-]*\)=\{0,1\}$/\1/p'); do
 			long_options "$p" | grep -qx -- "$o" ||
 				{ echo "$p: completion offers --$o, which $p does not take"; return 1; }
 		done
 	done
+}
+
+@test "the bash completions offer the letters of the options and no other" {
+	need_cmd bash
+	local p l o out bad=
+	for p in $(c_programs); do
+		out=$(bash -c '
+			source "$1" || exit 1
+			spec=$(complete -p "$2") || exit 1
+			fn=${spec#*-F }; fn=${fn%% *}
+			COMP_WORDS=("$2" -); COMP_CWORD=1
+			COMP_LINE="$2 -"; COMP_POINT=${#COMP_LINE}
+			"$fn" "$2" - "$2"
+			printf "%s\n" "${COMPREPLY[@]}"' _ "$top/completions/bash/$p" "$p")
+		for l in $(echo "$out" | sed -n 's/^-\([[:alnum:]]\)$/\1/p'); do
+			lettered "$p" | grep -q "^$l " || bad="$bad $p:-$l"
+		done
+		# The letters the option cases handle ("-R | --right)").
+		for l in $(grep -E '^[[:space:]]+-[^ ]*( \| [^ ]*)*\)$' \
+			"$top/completions/bash/$p" | grep -o -- '\(^\|[[:space:]]\)-[[:alnum:]]\b' |
+			tr -d ' \t-'); do
+			lettered "$p" | grep -q "^$l " || bad="$bad $p:case:-$l"
+		done
+		while read -r l o; do
+			echo "$out" | grep -qx -- "-$l" || bad="$bad $p:no:-$l"
+		done < <(lettered "$p")
+	done
+	[ -z "$bad" ] || { echo "wrong letters:$bad"; return 1; }
+}
+
+@test "the zsh completion of each program offers its options and no other" {
+	local p o l body n=0 bad=
+	for p in $(c_programs); do
+		body=$(zsh_function "$p")
+		[ -n "$body" ] || { echo "no _${p//-/_} in _vnet"; return 1; }
+		for o in $(long_options "$p"); do
+			n=$((n + 1))
+			echo "$body" | grep -q -- "--$o\b" || bad="$bad $p:no:--$o"
+		done
+		for o in $(echo "$body" | grep -o -- '--[a-z][a-z0-9-]*' | sort -u); do
+			long_options "$p" | grep -qx -- "${o#--}" || bad="$bad $p:$o"
+		done
+		# Letters as {-X+,--name=} or {-X,--name}: the table's pairs.
+		diff <(echo "$body" |
+			sed -n 's/.*{-\([[:alnum:]]\)+\{0,1\},--\([a-z0-9-]*\)=\{0,1\}}.*/\1 \2/p' |
+			sort -u) <(lettered "$p") >&2 || bad="$bad $p:letters"
+	done
+	[ "$n" -gt 50 ] || { echo "only $n options found"; return 1; }
+	[ -z "$bad" ] || { echo "wrong:$bad"; return 1; }
+}
+
+@test "a letter means one thing in every program and its man page" {
+	local p l o bad=
+	# Across programs: a letter names one long option, a long option has
+	# one letter.
+	bad=$(for p in $(c_programs); do lettered "$p"; done | sort -u |
+		awk '{ n[$1]++; m[$2]++; a[$1] = a[$1] " --" $2; b[$2] = b[$2] " -" $1 }
+		END { for (l in n) if (n[l] > 1) print "-" l ":" a[l]
+		      for (o in m) if (m[o] > 1) print "--" o ":" b[o] }')
+	[ -z "$bad" ] || { echo "letters with two meanings: $bad"; return 1; }
+	for p in $(c_programs); do
+		# Each lettered option is listed as ".It Fl X ... , Fl \-name".
+		while read -r l o; do
+			sed 's/\\-/-/g' "$top/man/$p.8" |
+				grep -q -- "^\.It Fl $l\([ ,].*\)\{0,1\}Fl -$o\b" ||
+				bad="$bad $p.8:-$l/--$o"
+		done < <(lettered "$p")
+		# And the page lists no letter the program does not take.
+		for l in $(sed -n 's/^\.It Fl \([[:alnum:]]\)\([ ,].*\)\{0,1\}$/\1/p' "$top/man/$p.8"); do
+			lettered "$p" | grep -q "^$l " || bad="$bad $p.8:-$l"
+		done
+	done
+	[ -z "$bad" ] || { echo "man pages:$bad"; return 1; }
+}
+
+@test "--help goes to stdout, exits 0, fits 80 columns and its usage is the SYNOPSIS" {
+	need_cmd mandoc
+	local p bad=
+	for p in $(c_programs); do
+		run -0 --separate-stderr "$p" --help
+		[ -z "$stderr" ] || bad="$bad $p:stderr"
+		[[ ${lines[0]} == "usage: $p "* ]] || bad="$bad $p:usage"
+		[ "$(echo "$output" | awk 'length > 80' | wc -l)" -eq 0 ] ||
+			bad="$bad $p:width"
+		if [ "$(usage_synopsis "$p")" != "$(man_synopsis "$p")" ]; then
+			echo "$p --help: $(usage_synopsis "$p")"
+			echo "$p.8:    $(man_synopsis "$p")"
+			bad="$bad $p:synopsis"
+		fi
+	done
+	[ -z "$bad" ] || { echo "bad:$bad"; return 1; }
+}
+
+@test "no program takes a prefix of a long option: exit 2, unknown option" {
+	local p o pre n=0 bad=
+	for p in $(c_programs); do
+		for o in $(long_options "$p"); do
+			pre=${o%?}
+			# A prefix that is itself an option is not a prefix here.
+			long_options "$p" | grep -qx -- "$pre" && continue
+			n=$((n + 1))
+			# With a value in case it takes one, and a chain for
+			# vnet-pipe: the option must fail, not what follows.
+			run --separate-stderr timeout 10 "$p" "--$pre" x = true </dev/null
+			[ "$status" -eq 2 ] && [[ $stderr == *"unknown option '--$pre'"* ]] ||
+				bad="$bad $p:--$pre($status)"
+			run --separate-stderr timeout 10 "$p" "--$pre=x" </dev/null
+			[ "$status" -eq 2 ] && [[ $stderr == *"unknown option '--$pre'"* ]] ||
+				bad="$bad $p:--$pre=x($status)"
+		done
+	done
+	[ "$n" -gt 50 ] || { echo "only $n prefixes tried"; return 1; }
+	[ -z "$bad" ] || { echo "prefixes taken:$bad"; return 1; }
 }
 
 @test "the zsh completion parses" {

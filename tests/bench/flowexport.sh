@@ -13,7 +13,7 @@
 #       writing the same file)
 #   (b) vnet-flowexport FILE --json /dev/null --max-flows 200000: every
 #       flow fits, 100,000 records
-#   (c) the same with -c udp:127.0.0.1:4739 instead of --json, in a
+#   (c) the same with -C udp:127.0.0.1:4739 instead of --json, in a
 #       network namespace of its own with a UDP sink (socat) on lo
 #   (d) (b) with the default cache of 65,536 flows: the 100,000 live
 #       flows evict each other, every packet starts a flow (churn)
@@ -125,7 +125,7 @@ echo "bench-flowexport: (b) --json /dev/null ..." >&2
 measure json "${FE[@]}" --json /dev/null --max-flows 200000 ||
 	die "vnet-flowexport --json failed"
 
-echo "bench-flowexport: (c) -c udp:127.0.0.1:4739 ..." >&2
+echo "bench-flowexport: (c) -C udp:127.0.0.1:4739 ..." >&2
 ip netns add "$ns" || die "cannot create network namespace $ns"
 ip -n "$ns" link set lo up
 ip netns exec "$ns" socat -u UDP-RECV:4739,bind=127.0.0.1,rcvbuf=4194304 \
@@ -136,7 +136,7 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 have_udp=1
-measure udp ip netns exec "$ns" "${FE[@]}" -c udp:127.0.0.1:4739 \
+measure udp ip netns exec "$ns" "${FE[@]}" -C udp:127.0.0.1:4739 \
 	--max-flows 200000 || have_udp=0
 
 echo "bench-flowexport: (d) default cache, churn ..." >&2
@@ -174,10 +174,10 @@ row() { # NAME LABEL
 rows=("$(row base '(a) baseline: tcpdump -r FILE -w /dev/null')"
 	"$(row json '(b) --json /dev/null --max-flows 200000')")
 if [ $have_udp = 1 ]; then
-	rows+=("$(row udp '(c) -c udp:127.0.0.1 --max-flows 200000')")
+	rows+=("$(row udp '(c) -C udp:127.0.0.1 --max-flows 200000')")
 	udp_info="records_exported $(ctr udp records_exported), messages_sent $(ctr udp messages_sent), send_errors $(ctr udp send_errors)"
 else
-	rows+=("(c) -c udp:127.0.0.1 --max-flows 200000|n/a|n/a|n/a|n/a|n/a")
+	rows+=("(c) -C udp:127.0.0.1 --max-flows 200000|n/a|n/a|n/a|n/a|n/a")
 	udp_info="n/a: the run failed"
 fi
 if [ $have_churn = 1 ]; then
