@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "vnet-flowexport/ipfix.h"
+#include "vnet/err.h"
 #include "vnet/bytes.h"
 #include "vnet/num.h"
 
@@ -819,9 +820,21 @@ int vnet_ipfix_connect(struct vnet_ipfix *x,
 
 /* Collector specs */
 
-int vnet_ipfix_collector_parse(const char *s, struct vnet_ipfix_collector *c,
-			       const char **why)
+/* Fill e with msg about the collector spec (quoted, as port specs are);
+ * -EINVAL. */
+static int perr(struct vnet_err *e, const char *spec, const char *msg)
 {
+	char q[VNET_ERR_OBJ];
+
+	snprintf(q, sizeof(q), "'%s'", spec);
+	vnet_err_set(e, q, 0, "%s", msg);
+	return -EINVAL;
+}
+
+int vnet_ipfix_collector_parse(const char *s, struct vnet_ipfix_collector *c,
+			       struct vnet_err *e)
+{
+	const char *spec = s;
 	char buf[128], *host, *port = NULL, *end;
 	struct vnet_ipfix_collector r;
 	uint64_t p = VNET_IPFIX_PORT;
@@ -835,36 +848,31 @@ int vnet_ipfix_collector_parse(const char *s, struct vnet_ipfix_collector *c,
 		s += 4;
 	}
 	if (strlen(s) >= sizeof(buf)) {
-		*why = "too long";
-		return -EINVAL;
+		return perr(e, spec, "too long");
 	}
 	strcpy(buf, s);
 	host = buf;
 	if (*host == '[') {
 		if (!(end = strchr(host, ']'))) {
-			*why = "missing ']' after the IPv6 address";
-			return -EINVAL;
+			return perr(e, spec, "missing ']' after the IPv6 address");
 		}
 		*end = '\0';
 		host++;
 		if (end[1] == ':')
 			port = end + 2;
 		else if (end[1]) {
-			*why = "expected ':PORT' after ']'";
-			return -EINVAL;
+			return perr(e, spec, "expected ':PORT' after ']'");
 		}
 	} else if ((end = strchr(host, ':')) && !strchr(end + 1, ':')) {
 		*end = '\0'; /* one colon: ADDR:PORT; more: a bare IPv6 */
 		port = end + 1;
 	}
 	if (!*host || vnet_addr_parse(host, &r.addr)) {
-		*why = "not an IPv4 or IPv6 address (udp:ADDR[:PORT] or "
-		       "tcp:ADDR[:PORT]; IPv6 in brackets)";
-		return -EINVAL;
+		return perr(e, spec, "not an IPv4 or IPv6 address (udp:ADDR[:PORT] or "
+		       "tcp:ADDR[:PORT]; IPv6 in brackets)");
 	}
 	if (port && vnet_parse_u64(port, 1, 65535, &p)) {
-		*why = "bad port (1-65535)";
-		return -EINVAL;
+		return perr(e, spec, "bad port (1-65535)");
 	}
 	r.port = (uint16_t)p;
 	*c = r;

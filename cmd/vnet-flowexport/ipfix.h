@@ -52,6 +52,7 @@
 #include <stdint.h>
 
 #include "vnet/addr.h"
+#include "vnet/err.h"
 #include "vnet-flowexport/flow.h"
 
 #define VNET_IPFIX_VERSION 10
@@ -83,9 +84,9 @@ struct vnet_ipfix_collector {
 /* "udp:ADDR[:PORT]", "tcp:ADDR[:PORT]" or "ADDR[:PORT]" (UDP); an IPv6
  * address with a port is bracketed ("[2001:db8::1]:4739"); a bare IPv6
  * address may be written without.  PORT defaults to 4739.  0, or -EINVAL
- * with *why saying what is wrong. */
+ * with e (may be NULL) naming the quoted spec and what is wrong. */
 int vnet_ipfix_collector_parse(const char *s, struct vnet_ipfix_collector *c,
-			       const char **why);
+			       struct vnet_err *e);
 /* "udp:198.18.0.1:4739", "tcp:[2001:db8::1]:4739"; returns buf. */
 const char *vnet_ipfix_collector_fmt(const struct vnet_ipfix_collector *c,
 				     char *buf, size_t len);

@@ -172,15 +172,18 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 		       struct meter *mt)
 {
 	struct vnet_opt_common o;
-	const char *why, *arg;
+	struct vnet_err e;
+	char eb[VNET_ERR_STRLEN];
+	const char *arg;
 	int c, sources;
 
 	vnet_opt_begin(&prog, &o, argc, argv);
 	while ((c = vnet_opt_next(&arg)) != -1) {
 		switch (c) {
 		case OPT_COLLECTOR:
-			if (vnet_ipfix_collector_parse(arg, &cf->coll, &why))
-				vnet_usage_error("-C '%s': %s", arg, why);
+			if (vnet_ipfix_collector_parse(arg, &cf->coll, &e))
+				vnet_usage_error("-C %s",
+						 vnet_err_str(&e, eb, sizeof(eb)));
 			cf->collector = arg;
 			break;
 		case OPT_JSON:

@@ -540,20 +540,25 @@ static void test_collector_parse(void)
 		"sctp:198.18.0.1", "198.18.0.1:80x", "host.example:4739",
 	};
 	struct vnet_ipfix_collector c;
-	const char *why;
-	char buf[80];
+	struct vnet_err e;
+	char buf[80], eb[VNET_ERR_STRLEN];
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		T_EQ(vnet_ipfix_collector_parse(ok[i].in, &c, &why), 0);
+		T_EQ(vnet_ipfix_collector_parse(ok[i].in, &c, NULL), 0);
 		T_STREQ(vnet_ipfix_collector_fmt(&c, buf, sizeof(buf)),
 			ok[i].out);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		why = NULL;
-		if (vnet_ipfix_collector_parse(bad[i], &c, &why) != -EINVAL ||
-		    !why)
+		vnet_err_clear(&e);
+		if (vnet_ipfix_collector_parse(bad[i], &c, &e) != -EINVAL ||
+		    !vnet_err_isset(&e))
 			T_FAIL("'%s' accepted", bad[i]);
+		/* The message names the quoted spec. */
+		snprintf(buf, sizeof(buf), "'%s': ", bad[i]);
+		if (strncmp(vnet_err_str(&e, eb, sizeof(eb)), buf,
+			    strlen(buf)))
+			T_FAIL("'%s': message '%s'", bad[i], eb);
 	}
 }
 
