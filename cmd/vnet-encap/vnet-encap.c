@@ -129,16 +129,16 @@ static void parse_map(struct vtep *v, const char *arg)
 	*colon = '\0';
 	vlan = vnet_opt_u64("--map VLAN", buf, 1, 4094);
 	vni = vnet_opt_u64("--map VNI", colon + 1, 0, VNET_VNI_MAX);
-	if (v->vlan_vni[vlan] != VTEP_NO_VNI)
+	if (v->conf.vlan_vni[vlan] != VTEP_NO_VNI)
 		vnet_usage_error("--map: VLAN %llu mapped twice",
 				 (unsigned long long)vlan);
-	if (!(m = realloc(v->maps, (v->nmaps + 1) * sizeof(*m))))
+	if (!(m = realloc(v->conf.maps, (v->conf.nmaps + 1) * sizeof(*m))))
 		vnet_config_error("out of memory");
-	v->maps = m;
-	v->maps[v->nmaps].vni = (uint32_t)vni;
-	v->maps[v->nmaps].vlan = (uint16_t)vlan;
-	v->nmaps++;
-	v->vlan_vni[vlan] = (uint32_t)vni;
+	v->conf.maps = m;
+	v->conf.maps[v->conf.nmaps].vni = (uint32_t)vni;
+	v->conf.maps[v->conf.nmaps].vlan = (uint16_t)vlan;
+	v->conf.nmaps++;
+	v->conf.vlan_vni[vlan] = (uint32_t)vni;
 }
 
 /* Static entries and flood list of a fresh table: --remote and --fdb. */
@@ -239,7 +239,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v,
 			cf->outer = arg;
 			break;
 		case OPT_VNI:
-			v->vni = (uint32_t)vnet_opt_u64("--vni", arg, 0,
+			v->conf.vni = (uint32_t)vnet_opt_u64("--vni", arg, 0,
 							 VNET_VNI_MAX);
 			break;
 		case OPT_MAP:
@@ -255,36 +255,36 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v,
 			cf->nremotes++;
 			break;
 		case OPT_LOCAL:
-			if (vnet_addr_parse(arg, &v->local))
+			if (vnet_addr_parse(arg, &v->conf.local))
 				vnet_usage_error("--local: bad address '%s'",
 						 arg);
 			cf->has_local = 1;
 			break;
 		case OPT_LOCAL_MAC:
-			if (vnet_mac_parse(arg, v->local_mac))
+			if (vnet_mac_parse(arg, v->conf.local_mac))
 				vnet_usage_error("--local-mac: bad MAC '%s'",
 						 arg);
 			cf->has_local_mac = 1;
 			break;
 		case OPT_DSTPORT:
-			v->dstport = (uint16_t)vnet_opt_u64("--dstport", arg, 1,
+			v->conf.dstport = (uint16_t)vnet_opt_u64("--dstport", arg, 1,
 							    65535);
 			break;
 		case OPT_SRCPORT:
 			if (vnet_parse_range(arg, 1, 65535, &lo, &hi))
 				vnet_usage_error("--srcport-range: '%s' is not "
 						 "LO-HI within 1-65535", arg);
-			v->sport_lo = (uint16_t)lo;
-			v->sport_hi = (uint16_t)hi;
+			v->conf.sport_lo = (uint16_t)lo;
+			v->conf.sport_hi = (uint16_t)hi;
 			break;
 		case OPT_TTL:
-			v->ttl = (uint8_t)vnet_opt_u64("--ttl", arg, 1, 255);
+			v->conf.ttl = (uint8_t)vnet_opt_u64("--ttl", arg, 1, 255);
 			break;
 		case OPT_TOS:
-			v->tos = (uint8_t)vnet_opt_u64("--tos", arg, 0, 255);
+			v->conf.tos = (uint8_t)vnet_opt_u64("--tos", arg, 0, 255);
 			break;
 		case OPT_MTU:
-			v->mtu = (unsigned)vnet_opt_u64("--mtu", arg, 128, 65535);
+			v->conf.mtu = (unsigned)vnet_opt_u64("--mtu", arg, 128, 65535);
 			break;
 		case OPT_FDB:
 			cf->fdb_file = arg;
@@ -297,13 +297,13 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v,
 			cf->ageing_ns = vnet_opt_duration("--fdb-ageing", arg);
 			break;
 		case OPT_NO_LEARN:
-			v->learn = 0;
+			v->conf.learn = 0;
 			break;
 		case OPT_FDB_DUMP:
 			cf->fdb_dump = arg;
 			break;
 		case OPT_STRICT:
-			v->strict = 1;
+			v->conf.strict = 1;
 			break;
 		}
 	}
@@ -338,18 +338,7 @@ int main(int argc, char **argv)
 	struct vnet_err err;
 	size_t i;
 
-	vtep_init_counters(v);
-	v->vni = VTEP_NO_VNI;
-	for (i = 0; i < 4096; i++)
-		v->vlan_vni[i] = VTEP_NO_VNI;
-	v->dstport = VNET_VXLAN_PORT;
-	v->sport_lo = 49152;
-	v->sport_hi = 65535;
-	v->ttl = 64;
-	v->mtu = 1500;
-	v->learn = 1;
-	v->rx_sock = v->tx_sock = -1;
-
+	vtep_init(v, VTEP_VXLAN);
 	parse_args(argc, argv, &cf, v, &clk);
 
 	/* Validate. */
@@ -365,41 +354,43 @@ int main(int argc, char **argv)
 	if (osp.kind == VNET_PORT_TAP)
 		vnet_usage_error("--outer '%s': use udp:ADDR for the underlay, "
 				 "or a stream of outer frames", cf.outer);
-	if (v->vni == VTEP_NO_VNI && !v->nmaps)
+	if (v->conf.vni == VTEP_NO_VNI && !v->conf.nmaps)
 		vnet_usage_error("no VNI: give --vni N and/or --map VLAN:VNI");
-	if (v->nmaps) /* qsort(NULL, 0, ...) is undefined */
-		qsort(v->maps, v->nmaps, sizeof(*v->maps), map_cmp);
-	for (i = 0; i < v->nmaps; i++)
-		if ((i && v->maps[i].vni == v->maps[i - 1].vni) ||
-		    v->maps[i].vni == v->vni)
+	if (v->conf.nmaps) /* qsort(NULL, 0, ...) is undefined */
+		qsort(v->conf.maps, v->conf.nmaps, sizeof(*v->conf.maps),
+		      map_cmp);
+	for (i = 0; i < v->conf.nmaps; i++)
+		if ((i && v->conf.maps[i].vni == v->conf.maps[i - 1].vni) ||
+		    v->conf.maps[i].vni == v->conf.vni)
 			vnet_usage_error("VNI %u is mapped twice (--vni/--map)",
-					 v->maps[i].vni);
+					 v->conf.maps[i].vni);
 	if (osp.kind == VNET_PORT_UDP) {
 		if (!osp.port)
-			osp.port = v->dstport;
+			osp.port = v->conf.dstport;
 		if (!cf.has_local)
-			v->local = osp.addr;
-		if (v->local.family == AF_INET6 || osp.addr.family == AF_INET6)
+			v->conf.local = osp.addr;
+		if (v->conf.local.family == AF_INET6 ||
+		    osp.addr.family == AF_INET6)
 			vnet_config_error("--outer '%s': an IPv6 underlay is not "
 					  "supported yet", cf.outer);
 	} else if (!cf.has_local) {
 		vnet_usage_error("--local ADDR is needed when the outer side is "
 				 "a frame stream");
 	}
-	if (v->local.family == AF_INET6)
+	if (v->conf.local.family == AF_INET6)
 		vnet_config_error("--local: an IPv6 underlay is not supported "
 				  "yet");
 	for (i = 0; i < cf.nremotes; i++)
 		if (cf.remotes[i].family != AF_INET)
 			vnet_config_error("--remote: an IPv6 underlay is not "
 					  "supported yet");
-	if (v->mtu < VNET_IP4_HLEN + VNET_UDP_HLEN + VNET_VXLAN_HLEN + 68)
+	if (v->conf.mtu < vtep_overhead(v) + 68)
 		vnet_usage_error("--mtu %u leaves no room for an inner frame",
-				 v->mtu);
+				 v->conf.mtu);
 	if (!cf.has_local_mac) {
 		/* Locally administered, derived from the outer address. */
-		v->local_mac[0] = 0x02;
-		memcpy(v->local_mac + 2, v->local.b, 4);
+		v->conf.local_mac[0] = 0x02;
+		memcpy(v->conf.local_mac + 2, v->conf.local.b, 4);
 	}
 	vnet_clock_set_mode(clk);
 	if (!(v->fdb = vnet_fdb_new(cf.fdb_max, cf.ageing_ns)))
@@ -418,17 +409,17 @@ int main(int argc, char **argv)
 
 	/* Acquire: underlay, inner side, then drop privileges. */
 	if (osp.kind == VNET_PORT_UDP) {
-		v->gso = !cf.no_offload;
+		v->conf.gso = !cf.no_offload;
 		if (vtep_open_udp(v, &osp.addr, osp.port, &err) < 0) {
 			vnet_log_err(&err, "open outer");
 			goto out;
 		}
 	}
 	if (isp.kind == VNET_PORT_TAP && !isp.mtu) {
-		/* The inner MTU is what the underlay leaves: 50 bytes of
-		 * VXLAN/UDP/IPv4/Ethernet overhead (36 counted at IP). */
-		tapmtu = v->mtu - (VNET_IP4_HLEN + VNET_UDP_HLEN +
-				   VNET_VXLAN_HLEN + VNET_ETH_HLEN);
+		/* The inner MTU is what the underlay leaves: the outer
+		 * headers and the inner Ethernet header (VXLAN over IPv4:
+		 * 36 + 14 bytes). */
+		tapmtu = v->conf.mtu - (vtep_overhead(v) + VNET_ETH_HLEN);
 		isp.mtu = tapmtu;
 	}
 	/* Both sides on stdio and no right-hand fds: a one-way filter
@@ -482,8 +473,7 @@ int main(int argc, char **argv)
 		int in_more = more & 1, out_more = more & 2, sig;
 		struct pollfd pfd[2] = {
 			{ .fd = vnet_port_rfd(v->inner), .events = POLLIN },
-			{ .fd = v->outer ? vnet_port_rfd(v->outer) : v->rx_sock,
-			  .events = POLLIN },
+			{ .fd = vtep_outer_fd(v), .events = POLLIN },
 		};
 
 		more = 0;
@@ -582,7 +572,7 @@ out:
 	vnet_port_close(v->inner);
 	vnet_port_close(v->outer);
 	vtep_close_udp(v);
-	free(v->maps);
+	free(v->conf.maps);
 	vnet_fdb_free(v->fdb);
 	return ret;
 }

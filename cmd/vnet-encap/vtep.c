@@ -1,31 +1,31 @@
 /* SPDX-License-Identifier: ISC */
-/* vtep.c -- VXLAN encapsulation and decapsulation for vnet-encap.
+/* vtep.c -- encapsulation and decapsulation for vnet-encap.
+ *
+ * The kind of encapsulation is a row of kinds[] (VXLAN, RFC 7348): its
+ * header length, port and codec.  Everything else is the same for every
+ * kind.
  *
  * Encap: an inner frame's segment (segment.h) picks the VNI, the FDB
  * picks the remote VTEP (unknown unicast and BUM go to every remote of the
  * VNI's flood list: head-end replication), the inner flow hash picks the
- * UDP source port.  The outer headers are built in a slot of a transmit
- * queue and the frame itself is referenced by an iovec: no copy, no
- * allocation, one sendmmsg per batch.  On a UDP underlay, consecutive
- * unicast frames of one flow that are as long as the first but the last
- * (the segments of a TSO super-frame) are gathered in a run instead and
- * leave in one UDP GSO send (gso.c).
+ * UDP source port.  On a UDP underlay (lib/underlay.c) the outer headers
+ * are built in a slot of its transmit queue and the frame itself is
+ * referenced by an iovec: no copy, no allocation, one sendmmsg per batch.
+ * Consecutive unicast frames of one flow that are as long as the first but
+ * the last (the segments of a TSO super-frame) are gathered in a run
+ * instead and leave in one UDP GSO send.
  *
- * Decap: the VXLAN header is checked (I flag; reserved bits with
+ * Decap: the kind's header is checked (VXLAN: I flag; reserved bits with
  * --strict), the VNI must be known, the inner frame must be untagged
  * (RFC 7348 6.1; segment.h tells); the source MAC is learned behind the
  * outer source address, and the frame leaves tagged with the VNI's VLAN,
- * if mapped.
- * A datagram that UDP GRO coalesced is cut at its segment size first.
+ * if mapped.  The underlay hands a datagram that UDP GRO coalesced over
+ * cut at its segment size.
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "vnet/bytes.h"
 #include "vnet/clock.h"
@@ -33,13 +33,10 @@
 #include "vnet/log.h"
 #include "vnet/pkt.h"
 #include "vnet/segment.h"
+#include "vnet/underlay.h"
 #include "vnet/vxlan.h"
 #include "vtep.h"
 
-/* Outer header bytes counted against the underlay MTU: IPv4 + UDP + VXLAN. */
-#define VTEP_IP4_OVERHEAD (VNET_IP4_HLEN + VNET_UDP_HLEN + VNET_VXLAN_HLEN)
-/* The UDP payload of one GSO send: a 64 KiB IPv4 packet. */
-#define VTEP_GSO_MAX (65535 - VNET_IP4_HLEN - VNET_UDP_HLEN)
 #define VTEP_MAX_FLOOD 64
 #define VTEP_HASH_SEED 0x5678a1b3u
 
@@ -105,15 +102,92 @@ static const unsigned seg_drop[VNET_SEG_KIND_MAX] = {
 	[VNET_SEG_RUNT] = C_DROP_INNER_RUNT,
 };
 
+/* Why an outer packet was dropped -> its counter.  Both enums may grow
+ * or be reordered: every reason is named here, and test_vtep checks each
+ * row against the reason's name. */
+static const uint8_t drop_ctr[VNET_DROP_MAX] = {
+	[VNET_DROP_SHORT] = C_DROP_SHORT,
+	[VNET_DROP_NOT_IP] = C_DROP_NOT_IP,
+	[VNET_DROP_IP_BAD] = C_DROP_IP_BAD,
+	[VNET_DROP_FRAGMENT] = C_DROP_FRAGMENT,
+	[VNET_DROP_NOT_UDP] = C_DROP_NOT_UDP,
+	[VNET_DROP_UDP_BAD] = C_DROP_UDP_BAD,
+	[VNET_DROP_WRONG_PORT] = C_DROP_WRONG_PORT,
+	[VNET_DROP_NOT_LOCAL] = C_DROP_NOT_LOCAL,
+	[VNET_DROP_NO_I_FLAG] = C_DROP_NO_I_FLAG,
+	[VNET_DROP_RESERVED] = C_DROP_RESERVED,
+	[VNET_DROP_INNER_SHORT] = C_DROP_INNER_SHORT,
+};
+_Static_assert(C_MAX <= UINT8_MAX, "drop_ctr holds counter indexes");
+
+static const struct vtep_kind kinds[VTEP_ENCAP_MAX] = {
+	[VTEP_VXLAN] = {
+		.name = "vxlan",
+		.port = VNET_VXLAN_PORT,
+		.hlen = VNET_VXLAN_HLEN,
+		.encode = vnet_vxlan_encode,
+		.decode = vnet_vxlan_decode,
+	},
+};
+_Static_assert(VNET_VXLAN_HLEN <= VTEP_HDR_MAX, "every .hlen <= VTEP_HDR_MAX");
+_Static_assert(VTEP_HDR_MAX <= VNET_UNDERLAY_HDR_MAX,
+	       "a kind's header fits the underlay's slot");
+
 static struct vnet_ratelimit send_rl = VNET_RATELIMIT_INIT(1, 5);
 static struct vnet_ratelimit vni_rl = VNET_RATELIMIT_INIT(1, 5);
 
-void vtep_init_counters(struct vtep *v)
+static inline const struct vtep_kind *kind(const struct vtep *v)
 {
+	return &kinds[v->conf.encap];
+}
+
+void vtep_init(struct vtep *v, enum vtep_encap encap)
+{
+	struct vtep_conf *c = &v->conf;
 	int i;
 
 	for (i = 0; i < C_MAX; i++)
 		v->ctr[i].name = ctr_names[i];
+	c->encap = encap;
+	c->vni = VTEP_NO_VNI;
+	for (i = 0; i < 4096; i++)
+		c->vlan_vni[i] = VTEP_NO_VNI;
+	c->dstport = kinds[encap].port;
+	c->sport_lo = 49152;
+	c->sport_hi = 65535;
+	c->ttl = 64;
+	c->mtu = 1500;
+	c->learn = 1;
+}
+
+int vtep_drop_counter(int reason)
+{
+	/* 0 is C_INNER_RX_FRAMES, never a drop: a row left out */
+	if (reason <= VNET_DROP_NONE || reason >= VNET_DROP_MAX ||
+	    !drop_ctr[reason])
+		return -1;
+	return drop_ctr[reason];
+}
+
+/* Count a drop reason that a decoder returned. */
+static inline void count_drop(struct vtep *v, int reason)
+{
+	int c = vtep_drop_counter(reason);
+
+	if (c >= 0)
+		v->ctr[c].value++;
+}
+
+static inline unsigned overhead(const struct vtep *v)
+{
+	return (v->conf.local.family == AF_INET6 ? VNET_IP6_HLEN
+						 : VNET_IP4_HLEN) +
+	       VNET_UDP_HLEN + kind(v)->hlen;
+}
+
+unsigned vtep_overhead(const struct vtep *v)
+{
+	return overhead(v);
 }
 
 void vtep_sync_counters(struct vtep *v)
@@ -125,6 +199,19 @@ void vtep_sync_counters(struct vtep *v)
 
 	const struct vnet_port_tap_stats *ts = vnet_port_tstats(v->inner);
 
+	if (v->ul) {
+		const struct vnet_underlay_stats *us;
+
+		us = vnet_underlay_stats(v->ul);
+		v->ctr[C_ENCAP_PACKETS].value = us->tx_packets;
+		v->ctr[C_ENCAP_BYTES].value = us->tx_bytes;
+		v->ctr[C_ENCAP_GSO_SENDS].value = us->gso_sends;
+		v->ctr[C_ENCAP_GSO_SEGMENTS].value = us->gso_segments;
+		v->ctr[C_DROP_SEND_ERROR].value = us->send_errors;
+		v->ctr[C_DECAP_GRO_DATAGRAMS].value = us->rx_gro_datagrams;
+		v->ctr[C_DECAP_GRO_SEGMENTS].value = us->rx_gro_segments;
+		v->ctr[C_DROP_RX_TRUNCATED].value = us->rx_truncated;
+	}
 	if (ts) {
 		v->ctr[C_TAP_SUPERFRAMES].value = ts->superframes;
 		v->ctr[C_TAP_COALESCED].value = ts->coalesced;
@@ -147,105 +234,51 @@ void vtep_sync_counters(struct vtep *v)
 					  (out ? out->trailing_bytes : 0);
 }
 
-/* Step `what` of opening the underlay `name` failed with errno err. */
-static int step_failed(struct vnet_err *e, const char *name, const char *what,
-		       int err)
-{
-	vnet_err_set(e, name, 0, "%s: %s", what, strerror(err));
-	if (e)
-		e->errnum = err;
-	return -err;
-}
-
-static void set_buf(int fd, int force, int plain, int size)
-{
-	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)))
-		setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size));
-}
-
 int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		  uint16_t port, struct vnet_err *e)
 {
-	char a[VNET_ADDRSTRLEN], name[VNET_ADDRSTRLEN + 16];
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int one = 1, i;
+	const struct vnet_underlay_conf uc = {
+		.bind = *bind_addr,
+		.port = port,
+		.local = v->conf.local,
+		.ttl = v->conf.ttl,
+		.tos = v->conf.tos,
+		.gso = v->conf.gso,
+		.batch = VTEP_BATCH,
+	};
 
-	snprintf(name, sizeof(name), bind_addr->family == AF_INET6
-					     ? "udp:[%s]:%u" : "udp:%s:%u",
-		 vnet_addr_fmt(bind_addr, a), port);
-	if (bind_addr->family != AF_INET) {
-		vnet_err_set(e, name, 0, "an IPv6 underlay is not supported "
-			     "yet");
-		if (e)
-			e->errnum = EAFNOSUPPORT;
-		return -EAFNOSUPPORT;
-	}
-	v->rx_sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    0);
-	if (v->rx_sock < 0)
-		return step_failed(e, name, "UDP socket", errno);
-	setsockopt(v->rx_sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	set_buf(v->rx_sock, SO_RCVBUFFORCE, SO_RCVBUF, 8 << 20);
-	/* Runs of datagrams of one flow arrive as one, up to 64 KiB, with
-	 * their segment size in a cmsg (Linux 5.0; without it, one by one). */
-	if (v->gso)
-		setsockopt(v->rx_sock, SOL_UDP, UDP_GRO, &one, sizeof(one));
-	sl = vnet_addr_to_sockaddr(bind_addr, port, &ss);
-	if (bind(v->rx_sock, (struct sockaddr *)&ss, sl))
-		return step_failed(e, name, "bind", errno);
-
-	/* A raw socket sends: an ordinary UDP socket would put its one bound
-	 * port in every packet, and RFC 7348 5 wants the source port to
-	 * carry the inner flow's entropy.  IPPROTO_RAW implies IP_HDRINCL;
-	 * the kernel fills the IP ID and a zero source address. */
-	v->tx_sock = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (v->tx_sock < 0)
-		return step_failed(e, name,
-				   "raw socket (CAP_NET_RAW is needed)", errno);
-	set_buf(v->tx_sock, SO_SNDBUFFORCE, SO_SNDBUF, 8 << 20);
-
-	if (!(v->rxbuf = malloc((size_t)VTEP_BATCH * VTEP_RXSLOT)))
-		return step_failed(e, name, "receive buffers", errno);
-	for (i = 0; i < VTEP_BATCH; i++) {
-		v->rxiov[i].iov_base = v->rxbuf + (size_t)i * VTEP_RXSLOT;
-		v->rxiov[i].iov_len = VTEP_RXSLOT;
-		v->rxm[i].msg_hdr.msg_iov = &v->rxiov[i];
-		v->rxm[i].msg_hdr.msg_iovlen = 1;
-		v->rxm[i].msg_hdr.msg_name = &v->rxaddr[i];
-		v->rxm[i].msg_hdr.msg_control = v->rxcmsg[i].b;
-	}
-	for (i = 0; i < VTEP_TXQ; i++) {
-		v->txm[i].msg_hdr.msg_iov = v->txiov[i];
-		v->txm[i].msg_hdr.msg_name = &v->txaddr[i];
-	}
+	if (!(v->ul = vnet_underlay_open(&uc, e)))
+		return -errno;
+	v->gso = vnet_underlay_gso(v->ul);
 	return 0;
 }
 
 void vtep_close_udp(struct vtep *v)
 {
-	vtep_gso_close(v);
-	if (v->rx_sock >= 0)
-		close(v->rx_sock);
-	if (v->tx_sock >= 0)
-		close(v->tx_sock);
-	v->rx_sock = v->tx_sock = -1;
-	free(v->rxbuf);
-	v->rxbuf = NULL;
+	vnet_underlay_close(v->ul);
+	v->ul = NULL;
+}
+
+int vtep_outer_fd(const struct vtep *v)
+{
+	if (v->outer)
+		return vnet_port_rfd(v->outer);
+	return v->ul ? vnet_underlay_fd(v->ul) : -1;
 }
 
 int vtep_vni_vlan(const struct vtep *v, uint32_t vni)
 {
-	size_t lo = 0, hi = v->nmaps;
+	const struct vtep_conf *c = &v->conf;
+	size_t lo = 0, hi = c->nmaps;
 
-	if (vni == v->vni)
+	if (vni == c->vni)
 		return 0;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (v->maps[mid].vni == vni)
-			return v->maps[mid].vlan;
-		if (v->maps[mid].vni < vni)
+		if (c->maps[mid].vni == vni)
+			return c->maps[mid].vlan;
+		if (c->maps[mid].vni < vni)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -290,101 +323,89 @@ static void neigh_learn(struct vtep *v, const struct vnet_addr *ip,
 	memcpy(v->neigh[i].mac, mac, 6);
 }
 
+/* Report what the underlay counted since the last call: the rest of the
+ * run goes packet by packet when GSO was turned off, and send errors are
+ * rate-limited (input can cause them). */
+static void underlay_events(struct vtep *v)
+{
+	const struct vnet_underlay_stats *s = vnet_underlay_stats(v->ul);
+	char a[VNET_ADDRSTRLEN];
+
+	if (s->gso_disabled && !v->ul_gso_disabled) {
+		vnet_log(VNET_LOG_WARN, "UDP GSO to %s: %s; sending packet "
+			 "by packet", vnet_addr_fmt(&s->gso_addr, a),
+			 strerror(s->gso_errno));
+		v->ul_gso_disabled = 1;
+	}
+	if (s->send_errors != v->ul_send_errors) {
+		vnet_log_rl(&send_rl, vnet_clock_wall(), VNET_LOG_WARN,
+			    "send to %s: %s", vnet_addr_fmt(&s->send_addr, a),
+			    strerror(s->send_errno));
+		v->ul_send_errors = s->send_errors;
+	}
+}
+
 int vtep_flush_outer(struct vtep *v)
 {
-	unsigned off = 0, i;
 	int r;
 
 	if (v->outer)
 		return vnet_port_flush(v->outer);
-	while (off < v->ntx) {
-		r = sendmmsg(v->tx_sock, v->txm + off, v->ntx - off, 0);
-		if (r < 0) {
-			char a[VNET_ADDRSTRLEN];
-			struct vnet_addr dst;
-
-			if (errno == EINTR)
-				continue;
-			/* The message at off failed; count it, go on. */
-			vnet_addr_from_sockaddr(
-				&dst, NULL, (struct sockaddr *)&v->txaddr[off]);
-			vnet_log_rl(&send_rl, vnet_clock_wall(), VNET_LOG_WARN,
-				    "send to %s: %s", vnet_addr_fmt(&dst, a),
-				    strerror(errno));
-			v->ctr[C_DROP_SEND_ERROR].value++;
-			off++;
-			continue;
-		}
-		for (i = off; i < off + (unsigned)r; i++)
-			v->ctr[C_ENCAP_BYTES].value += v->txm[i].msg_len;
-		v->ctr[C_ENCAP_PACKETS].value += (unsigned)r;
-		off += (unsigned)r;
-	}
-	v->ntx = 0;
-	return 0;
+	if (!v->ul)
+		return 0;
+	r = vnet_underlay_flush(v->ul);
+	underlay_events(v);
+	return r;
 }
 
-/* Queue or write one outer packet carrying the inner frame in iov[0..n). */
+/* Queue or write one outer packet: the kind's header hdr for its VNI,
+ * then the inner frame in in[0..nin). */
 static int emit(struct vtep *v, const struct vnet_addr *remote,
-		uint16_t sport, uint32_t vni, const struct iovec *in, int nin,
-		size_t ilen, uint64_t ts)
+		uint16_t sport, const uint8_t *hdr, const struct iovec *in,
+		unsigned nin, size_t ilen, uint64_t ts)
 {
+	const struct vtep_conf *c = &v->conf;
+	const size_t hlen = kind(v)->hlen;
 	struct vnet_outer o = {
-		.src = v->local,
+		.src = c->local,
 		.dst = *remote,
 		.sport = sport,
-		.dport = v->dstport,
-		.ttl = v->ttl,
-		.tos = v->tos,
+		.dport = c->dstport,
+		.ttl = c->ttl,
+		.tos = c->tos,
 	};
 	struct iovec iov[3];
-	uint8_t hdr[64];
-	int h, i, r;
+	uint8_t buf[64 + VTEP_HDR_MAX];
+	unsigned i;
+	int h, r;
 
-	if (remote->family != v->local.family) {
+	if (remote->family != c->local.family) {
 		/* e.g. an IPv6 remote in an --fdb file of an IPv4 VTEP */
 		v->ctr[C_DROP_FAMILY].value++;
 		return 0;
 	}
-	if (v->outer) {
-		memcpy(o.smac, v->local_mac, 6);
-		memcpy(o.dmac, neigh_mac(v, remote), 6);
-		h = vnet_outer_build_eth(hdr, sizeof(hdr), &o,
-					 VNET_VXLAN_HLEN + ilen);
-		if (h < 0)
-			return h;
-		vnet_vxlan_encode(hdr + h, vni);
-		iov[0].iov_base = hdr;
-		iov[0].iov_len = (size_t)h + VNET_VXLAN_HLEN;
-		for (i = 0; i < nin; i++)
-			iov[i + 1] = in[i];
-		r = vnet_port_send(v->outer, ts, iov, nin + 1);
-		if (r == -EMSGSIZE) {
-			v->ctr[C_DROP_TOO_BIG].value++;
-			return 0;
-		}
-		if (r < 0)
-			return r;
-		v->ctr[C_ENCAP_PACKETS].value++;
-		v->ctr[C_ENCAP_BYTES].value += iov[0].iov_len + ilen;
-		return 0;
-	}
-
-	if (v->ntx == VTEP_TXQ)
-		vtep_flush_outer(v);
-	i = (int)v->ntx;
-	h = vnet_outer_build_ip(v->txhdr[i], sizeof(v->txhdr[i]), &o,
-				VNET_VXLAN_HLEN + ilen);
+	if (!v->outer)
+		return vnet_underlay_queue(v->ul, remote, sport, c->dstport,
+					   hdr, hlen, in, nin);
+	memcpy(o.smac, c->local_mac, 6);
+	memcpy(o.dmac, neigh_mac(v, remote), 6);
+	h = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
 	if (h < 0)
 		return h;
-	vnet_vxlan_encode(v->txhdr[i] + h, vni);
-	v->txiov[i][0].iov_base = v->txhdr[i];
-	v->txiov[i][0].iov_len = (size_t)h + VNET_VXLAN_HLEN;
-	memcpy(&v->txiov[i][1], in, sizeof(*in) * (size_t)nin);
-	v->txm[i].msg_hdr.msg_iovlen = (size_t)nin + 1;
-	v->txm[i].msg_hdr.msg_namelen =
-		vnet_addr_to_sockaddr(remote, 0, &v->txaddr[i]);
-	v->ntx++;
+	memcpy(buf + h, hdr, hlen);
+	iov[0].iov_base = buf;
+	iov[0].iov_len = (size_t)h + hlen;
+	for (i = 0; i < nin; i++)
+		iov[i + 1] = in[i];
+	r = vnet_port_send(v->outer, ts, iov, (int)nin + 1);
+	if (r == -EMSGSIZE) {
+		v->ctr[C_DROP_TOO_BIG].value++;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	v->ctr[C_ENCAP_PACKETS].value++;
+	v->ctr[C_ENCAP_BYTES].value += iov[0].iov_len + ilen;
 	return 0;
 }
 
@@ -397,10 +418,23 @@ static int run_flush(struct vtep *v)
 
 	if (!u->n)
 		return 0;
-	if (u->n == 1 || vtep_gso_send(v))
-		for (i = 0; i < u->n && r >= 0; i++)
-			r = emit(v, &u->remote, u->sport, u->vni, u->f[i].in,
-				 u->f[i].nin, u->f[i].ilen, u->ts);
+	if (u->n > 1) {
+		r = vnet_underlay_send_gso(v->ul, &u->remote, u->sport,
+					   v->conf.dstport, u->iov, u->niov,
+					   kind(v)->hlen + u->ilen, u->now);
+		if (!r) {
+			u->n = 0;
+			return 0;
+		}
+		/* No GSO for this run (no socket for its port, too long
+		 * for the path) or from now on. */
+		v->gso = vnet_underlay_gso(v->ul);
+		r = 0;
+	}
+	for (i = 0; i < u->n && r >= 0; i++)
+		r = emit(v, &u->remote, u->sport, u->hdr,
+			 &u->iov[u->f[i].iov + 1], u->f[i].nin, u->f[i].ilen,
+			 u->ts);
 	u->n = 0;
 	return r;
 }
@@ -409,15 +443,16 @@ static int run_flush(struct vtep *v)
  * that does not continue the run sends it and starts the next. */
 static int run_add(struct vtep *v, const struct vnet_addr *remote,
 		   uint16_t sport, uint32_t vni, const struct iovec *in,
-		   int nin, size_t ilen, uint64_t ts, uint64_t now)
+		   unsigned nin, size_t ilen, uint64_t ts, uint64_t now)
 {
 	struct vtep_run *u = &v->run;
+	const size_t hlen = kind(v)->hlen;
 	int r;
 
 	if (u->n &&
 	    (u->closed || u->n == VTEP_GSO_SEGS || u->sport != sport ||
 	     u->vni != vni || ilen > u->ilen ||
-	     u->bytes + VNET_VXLAN_HLEN + ilen > VTEP_GSO_MAX ||
+	     u->bytes + hlen + ilen > VNET_UNDERLAY_GSO_MAX ||
 	     !vnet_addr_eq(&u->remote, remote)) &&
 	    (r = run_flush(v)) < 0)
 		return r;
@@ -427,15 +462,22 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 		u->vni = vni;
 		u->ilen = ilen;
 		u->bytes = 0;
+		u->niov = 0;
 		u->closed = 0;
 		u->ts = ts;
+		/* Every segment starts with the same header. */
+		kind(v)->encode(u->hdr, vni);
 	}
 	u->now = now;
-	memcpy(u->f[u->n].in, in, sizeof(*in) * (size_t)nin);
+	u->f[u->n].iov = u->niov;
 	u->f[u->n].nin = nin;
 	u->f[u->n].ilen = ilen;
+	u->iov[u->niov].iov_base = u->hdr;
+	u->iov[u->niov++].iov_len = hlen;
+	memcpy(&u->iov[u->niov], in, sizeof(*in) * nin);
+	u->niov += nin;
 	u->n++;
-	u->bytes += VNET_VXLAN_HLEN + ilen;
+	u->bytes += hlen + ilen;
 	/* Only the last segment of a GSO send may be shorter. */
 	if (ilen < u->ilen)
 		u->closed = 1;
@@ -450,12 +492,14 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 	for (k = 0; k < n; k++) {
 		const uint8_t *d = f[k].data;
 		size_t len = f[k].len, ilen, l2, nr, j;
+		uint8_t hdr[VTEP_HDR_MAX];
 		struct iovec in[2];
 		struct vnet_pkt pkt;
 		uint32_t vni, h;
 		uint16_t vid, sport;
 		uint64_t now;
-		int nin, r, seg, flood = 0;
+		unsigned nin;
+		int r, seg, flood = 0;
 
 		v->ctr[C_INNER_RX_FRAMES].value++;
 		v->ctr[C_INNER_RX_BYTES].value += len;
@@ -465,10 +509,10 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		switch ((seg = vnet_segment_of(d, len, &vid, &l2))) {
 		case VNET_SEG_UNTAGGED:
 		case VNET_SEG_PRIORITY:
-			vni = v->vni;
+			vni = v->conf.vni;
 			break;
 		case VNET_SEG_TAGGED:
-			vni = v->vlan_vni[vid];
+			vni = v->conf.vlan_vni[vid];
 			break;
 		default:
 			v->ctr[seg_drop[seg]].value++;
@@ -494,7 +538,7 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 			ilen = len;
 		}
 		/* Never fragment, never truncate (RFC 7348 4.3). */
-		if (ilen + VTEP_IP4_OVERHEAD > v->mtu) {
+		if (ilen + overhead(v) > v->conf.mtu) {
 			v->ctr[C_DROP_TOO_BIG].value++;
 			continue;
 		}
@@ -513,10 +557,11 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		}
 		vnet_pkt_parse(d, len, &pkt);
 		h = vnet_flow_hash(&pkt, VTEP_HASH_SEED, 0);
-		sport = (uint16_t)(v->sport_lo +
-				   h % ((uint32_t)v->sport_hi - v->sport_lo + 1));
+		sport = (uint16_t)(v->conf.sport_lo +
+				   h % ((uint32_t)v->conf.sport_hi -
+					v->conf.sport_lo + 1));
 		if (!flood && v->gso && !v->outer &&
-		    rem[0]->family == v->local.family) {
+		    rem[0]->family == v->conf.local.family) {
 			if ((r = run_add(v, rem[0], sport, vni, in, nin, ilen,
 					 f[k].ts_ns, now)) < 0)
 				return r;
@@ -526,15 +571,16 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		 * run before them. */
 		if ((r = run_flush(v)) < 0)
 			return r;
+		kind(v)->encode(hdr, vni);
 		for (j = 0; j < nr; j++)
-			if ((r = emit(v, rem[j], sport, vni, in, nin, ilen,
+			if ((r = emit(v, rem[j], sport, hdr, in, nin, ilen,
 				      f[k].ts_ns)) < 0)
 				return r;
 	}
 	return run_flush(v);
 }
 
-/* One VXLAN payload (header + inner frame) from remote. */
+/* One UDP payload (the kind's header + inner frame) from remote. */
 static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		     const uint8_t *p, size_t plen, uint64_t ts)
 {
@@ -545,8 +591,8 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	uint32_t vni;
 	int vlan, r, n;
 
-	if ((r = vnet_vxlan_decode(p, plen, v->strict, &vni))) {
-		v->ctr[C_DROP_SHORT + r - 1].value++;
+	if ((r = kind(v)->decode(p, plen, v->conf.strict, &vni))) {
+		count_drop(v, r);
 		return 0;
 	}
 	if ((vlan = vtep_vni_vlan(v, vni)) < 0) {
@@ -555,8 +601,8 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 			    "dropped a packet for unknown VNI %u", vni);
 		return 0;
 	}
-	in = p + VNET_VXLAN_HLEN;
-	ilen = plen - VNET_VXLAN_HLEN;
+	in = p + kind(v)->hlen;
+	ilen = plen - kind(v)->hlen;
 	/* A tunnel carries untagged frames only (RFC 7348 6.1): any tag,
 	 * a priority tag too, is dropped. */
 	if (vnet_segment_of(in, ilen, NULL, NULL) != VNET_SEG_UNTAGGED) {
@@ -565,7 +611,7 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	}
 	v->ctr[C_DECAP_FRAMES].value++;
 	v->ctr[C_DECAP_BYTES].value += ilen;
-	if (v->learn && !vnet_mac_is_multicast(in + 6) &&
+	if (v->conf.learn && !vnet_mac_is_multicast(in + 6) &&
 	    !vnet_mac_is_zero(in + 6))
 		vnet_fdb_learn(v->fdb, vni, in + 6, remote, vnet_clock_now());
 	if (vlan) {
@@ -594,66 +640,27 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	return 0;
 }
 
-/* The segment size of a datagram coalesced by UDP GRO, or 0. */
-static size_t gro_size(struct msghdr *m)
-{
-	struct cmsghdr *cm;
-	int gso_size;
+/* The datagrams of one vtep_recv_udp call: the time they are stamped with
+ * is taken once, when the first arrives. */
+struct rx_ctx {
+	struct vtep *v;
+	uint64_t ts;
+};
 
-	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(gso_size))) {
-			memcpy(&gso_size, CMSG_DATA(cm), sizeof(gso_size));
-			return gso_size > 0 ? (size_t)gso_size : 0;
-		}
-	}
-	return 0;
+static int recv_one(void *arg, const struct vnet_underlay_dgram *d)
+{
+	struct rx_ctx *c = arg;
+
+	if (!c->ts)
+		c->ts = vnet_clock_wall();
+	return decap_one(c->v, &d->src, d->data, d->len, c->ts);
 }
 
 int vtep_recv_udp(struct vtep *v)
 {
-	struct vnet_addr src;
-	uint64_t ts;
-	int n, i, r;
+	struct rx_ctx c = { .v = v };
 
-	for (i = 0; i < VTEP_BATCH; i++) {
-		v->rxm[i].msg_hdr.msg_namelen = sizeof(v->rxaddr[i]);
-		v->rxm[i].msg_hdr.msg_controllen = sizeof(v->rxcmsg[i]);
-	}
-	n = recvmmsg(v->rx_sock, v->rxm, VTEP_BATCH, MSG_DONTWAIT, NULL);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	ts = vnet_clock_wall();
-	for (i = 0; i < n; i++) {
-		struct msghdr *m = &v->rxm[i].msg_hdr;
-		const uint8_t *p;
-		size_t len, seg, off;
-
-		if (m->msg_flags & MSG_TRUNC) {
-			v->ctr[C_DROP_RX_TRUNCATED].value++;
-			continue;
-		}
-		if (vnet_addr_from_sockaddr(&src, NULL, m->msg_name))
-			continue;
-		p = v->rxiov[i].iov_base;
-		len = v->rxm[i].msg_len;
-		seg = gro_size(m);
-		if (!seg || seg >= len) {
-			if ((r = decap_one(v, &src, p, len, ts)) < 0)
-				return r;
-			continue;
-		}
-		/* Equal segments, the last one possibly shorter. */
-		v->ctr[C_DECAP_GRO_DATAGRAMS].value++;
-		for (off = 0; off < len; off += seg) {
-			v->ctr[C_DECAP_GRO_SEGMENTS].value++;
-			r = decap_one(v, &src, p + off,
-				      len - off < seg ? len - off : seg, ts);
-			if (r < 0)
-				return r;
-		}
-	}
-	return n;
+	return vnet_underlay_recv(v->ul, recv_one, &c);
 }
 
 /* Answer ARP requests for our outer address on a frame-stream underlay,
@@ -668,18 +675,19 @@ static int outer_arp(struct vtep *v, const uint8_t *d, size_t len,
 	struct iovec iov = { reply, sizeof(reply) };
 
 	if (len < VNET_ETH_HLEN + 28 || memcmp(a, hdr, 8) ||
-	    v->local.family != AF_INET || memcmp(a + 24, v->local.b, 4))
+	    v->conf.local.family != AF_INET ||
+	    memcmp(a + 24, v->conf.local.b, 4))
 		return 0;
 	vnet_addr_from_v4(&sender, a + 14);
 	neigh_learn(v, &sender, a + 8);
 	memcpy(reply, a + 8, 6);
-	memcpy(reply + 6, v->local_mac, 6);
+	memcpy(reply + 6, v->conf.local_mac, 6);
 	reply[12] = 0x08;
 	reply[13] = 0x06;
 	memcpy(reply + 14, hdr, 7);
 	reply[21] = 2; /* reply */
-	memcpy(reply + 22, v->local_mac, 6);
-	memcpy(reply + 28, v->local.b, 4);
+	memcpy(reply + 22, v->conf.local_mac, 6);
+	memcpy(reply + 28, v->conf.local.b, 4);
 	memcpy(reply + 32, a + 8, 10); /* sender MAC + IP become target */
 	v->ctr[C_ARP_REPLIES].value++;
 	return vnet_port_send(v->outer, ts, &iov, 1);
@@ -705,14 +713,14 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		}
 		r = vnet_outer_parse_eth(f[k].data, f[k].len, &o, &pl, &plen);
 		if (r) {
-			v->ctr[C_DROP_SHORT + r - 1].value++;
+			count_drop(v, r);
 			continue;
 		}
-		if (o.dport != v->dstport) {
+		if (o.dport != v->conf.dstport) {
 			v->ctr[C_DROP_WRONG_PORT].value++;
 			continue;
 		}
-		if (!vnet_addr_eq(&o.dst, &v->local)) {
+		if (!vnet_addr_eq(&o.dst, &v->conf.local)) {
 			v->ctr[C_DROP_NOT_LOCAL].value++;
 			continue;
 		}

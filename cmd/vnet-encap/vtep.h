@@ -1,26 +1,30 @@
 /* SPDX-License-Identifier: ISC */
-/* vtep.h -- the VXLAN tunnel endpoint of vnet-encap: state and data path. */
+/* vtep.h -- the tunnel endpoint of vnet-encap: state and data path. */
 #ifndef VNET_ENCAP_VTEP_H
 #define VNET_ENCAP_VTEP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "vnet/addr.h"
 #include "vnet/counter.h"
 #include "vnet/fdb.h"
 #include "vnet/port.h"
+#include "vnet/underlay.h"
 
 #define VTEP_NO_VNI UINT32_MAX
 #define VTEP_BATCH 64	/* frames per read */
-#define VTEP_TXQ 256	/* outer packets queued per sendmmsg */
-#define VTEP_RXSLOT 65536
 #define VTEP_NEIGH 64	/* outer neighbours of a frame-stream underlay */
-#define VTEP_SOCKS 64	/* UDP sockets bound to source ports, for GSO */
 #define VTEP_GSO_SEGS 64 /* outer packets per UDP GSO send */
+#define VTEP_HDR_MAX 16	/* longest encapsulation header of a kind */
 
-/* Counter indexes; names in vtep.c.  drop_* for outer packets line up
- * with enum vnet_encap_drop (C_DROP_SHORT + reason - 1). */
+/* Counter indexes; names in vtep.c.  Outer-packet drop reasons (enum
+ * vnet_encap_drop) map to theirs through an explicit table there
+ * (vtep_drop_counter).  With a UDP underlay, encap packets/bytes, GSO
+ * sends/segments, GRO datagrams/segments, send errors and truncated
+ * receives are the underlay's statistics, copied by vtep_sync_counters. */
 enum {
 	C_INNER_RX_FRAMES,
 	C_INNER_RX_BYTES,
@@ -81,36 +85,32 @@ struct vtep_map {
 	uint16_t vlan;
 };
 
-/* A UDP socket bound to (local address, port) that sends the GSO runs
- * of one source port; fd -1 when the port could not be bound (such runs
- * go packet by packet until the slot is reused). */
-struct vtep_sock {
-	int fd;
-	uint16_t port;
-	uint64_t used_ns;
+/* Encapsulation kinds: rows of the table in vtep.c. */
+enum vtep_encap {
+	VTEP_VXLAN,
+	VTEP_ENCAP_MAX
 };
 
-/* Consecutive frames to one remote with one source port and VNI, all as
- * long as the first but the last: the segments of a TSO super-frame.
- * They leave in one sendmsg with UDP_SEGMENT. */
-struct vtep_run {
-	struct vnet_addr remote;
-	uint32_t vni;
-	uint16_t sport;
-	unsigned n;		/* frames */
-	size_t ilen;		/* length of the first frame (sent, untagged) */
-	size_t bytes;		/* UDP payload: VXLAN headers and frames */
-	int closed;		/* a shorter frame ended it */
-	uint64_t ts, now;
-	struct {
-		struct iovec in[2];
-		int nin;
-		size_t ilen;
-	} f[VTEP_GSO_SEGS];
+/* What a kind is: everything the data path needs to know of a header
+ * that sits between the outer UDP header and the inner frame. */
+struct vtep_kind {
+	const char *name;	/* as on the command line: "vxlan" */
+	uint16_t port;		/* default UDP destination port (IANA) */
+	uint8_t hlen;		/* header bytes before the inner frame */
+	/* Write the hlen-byte header for vni at hdr. */
+	void (*encode)(uint8_t *hdr, uint32_t vni);
+	/* Check the header at p (len bytes: header and inner frame, which
+	 * starts at p + hlen); 0 and *vni set, or an enum vnet_encap_drop
+	 * reason.  strict also refuses reserved bits.  An accepted packet
+	 * holds at least an Ethernet header after the kind's header. */
+	int (*decode)(const uint8_t *p, size_t len, int strict,
+		      uint32_t *vni);
 };
 
-struct vtep {
-	/* configuration */
+/* The VTEP's configuration: set by vtep_init to the defaults, then by
+ * main from the options, before anything is opened. */
+struct vtep_conf {
+	enum vtep_encap encap;		/* the kind (VTEP_VXLAN) */
 	uint32_t vni;			/* VNI of untagged frames */
 	uint32_t vlan_vni[4096];	/* VTEP_NO_VNI where unmapped */
 	struct vtep_map *maps;		/* sorted by VNI, for decap */
@@ -122,37 +122,48 @@ struct vtep {
 	unsigned mtu;			/* underlay IP MTU */
 	int strict, learn;
 	int gso;			/* UDP GSO/GRO on the UDP underlay */
+};
 
-	/* ports */
+/* Consecutive frames to one remote with one source port and VNI, all as
+ * long as the first but the last: the segments of a TSO super-frame.
+ * They leave in one UDP GSO send (vnet_underlay_send_gso).  iov is that
+ * send's payload as it is gathered: for each frame, the header (hdr),
+ * then the frame's pieces. */
+struct vtep_run {
+	struct vnet_addr remote;
+	uint32_t vni;
+	uint16_t sport;
+	unsigned n;		/* frames */
+	unsigned niov;
+	size_t ilen;		/* length of the first frame (sent, untagged) */
+	size_t bytes;		/* UDP payload: headers and frames */
+	int closed;		/* a shorter frame ended it */
+	uint64_t ts, now;
+	uint8_t hdr[VTEP_HDR_MAX];
+	struct iovec iov[VTEP_GSO_SEGS * 3];
+	struct {
+		unsigned iov;	/* index of its header in iov */
+		unsigned nin;	/* pieces after it */
+		size_t ilen;
+	} f[VTEP_GSO_SEGS];
+};
+
+struct vtep {
+	struct vtep_conf conf;
+
+	/* ports: the inner one, and a frame-stream or UDP underlay */
 	struct vnet_port *inner;
 	struct vnet_port *outer;	/* frame-stream underlay, or NULL */
-	int rx_sock, tx_sock;		/* UDP underlay */
+	struct vnet_underlay *ul;	/* UDP underlay, or NULL */
 	struct vnet_fdb *fdb;
 
 	struct vnet_counter ctr[C_MAX];
 
-	/* transmit queue (UDP): header slots, iovecs into inner frames */
-	unsigned ntx;
-	struct mmsghdr txm[VTEP_TXQ];
-	struct iovec txiov[VTEP_TXQ][3];
-	struct sockaddr_storage txaddr[VTEP_TXQ];
-	uint8_t txhdr[VTEP_TXQ][64];
-
-	/* UDP GSO: the pending run and the source-port sockets */
-	struct vtep_run run;
-	struct vtep_sock socks[VTEP_SOCKS];
-	unsigned nsocks;
-	struct iovec gsoiov[VTEP_GSO_SEGS * 3];
-
-	/* receive batch (UDP); a UDP_GRO cmsg gives a datagram's segment size */
-	struct mmsghdr rxm[VTEP_BATCH];
-	struct iovec rxiov[VTEP_BATCH];
-	struct sockaddr_storage rxaddr[VTEP_BATCH];
-	union {
-		struct cmsghdr align;
-		uint8_t b[64];
-	} rxcmsg[VTEP_BATCH];
-	uint8_t *rxbuf;
+	int gso;		/* gather runs: the underlay sends GSO */
+	struct vtep_run run;	/* the run being gathered */
+	/* underlay events already reported */
+	uint64_t ul_send_errors;
+	int ul_gso_disabled;
 
 	/* outer neighbours learned from a frame-stream underlay */
 	struct {
@@ -162,36 +173,41 @@ struct vtep {
 	unsigned nneigh, neigh_next;
 };
 
-/* Open the UDP underlay: a socket bound to local:port for receiving (with
- * UDP_GRO when v->gso) and a raw socket for sending (so the source port
- * can carry the inner flow's entropy).  0 or -errno with e (may be NULL)
- * filled: obj "udp:ADDR:PORT", msg the step that failed and why ("bind:
- * Address already in use"). */
+/* Set the counter names and the configuration's defaults for encap
+ * (VNI unset, VLANs unmapped, the kind's port, source ports
+ * 49152-65535, TTL 64, MTU 1500, learning on). */
+void vtep_init(struct vtep *v, enum vtep_encap encap);
+/* Open the UDP underlay (lib/underlay.c) bound to bind_addr:port,
+ * sending from conf.local with conf's TTL and TOS, GSO/GRO when
+ * conf.gso.  0 or -errno with e (may be NULL) filled: obj
+ * "udp:ADDR:PORT", msg the step that failed and why ("bind: Address
+ * already in use"). */
 int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		  uint16_t port, struct vnet_err *e);
-/* Close the UDP underlay's sockets (those of the GSO pool too). */
+/* Close the UDP underlay, if open. */
 void vtep_close_udp(struct vtep *v);
-/* gso.c: send the pending run v->run (n >= 2) in one UDP GSO sendmsg from
- * the socket bound to its source port; the raw queue is flushed first, to
- * keep the order.  Counts what it sent or dropped and returns 0; returns 1
- * when the run must go packet by packet instead: no socket for the port,
- * a segment too long for the path (EINVAL, EMSGSIZE), or UDP GSO
- * unavailable (then v->gso is cleared for good). */
-int vtep_gso_send(struct vtep *v);
-void vtep_gso_close(struct vtep *v);
+/* The descriptor to poll for outer input: the stream's or the UDP
+ * underlay's. */
+int vtep_outer_fd(const struct vtep *v);
+/* Outer header bytes counted against the underlay MTU: IP (of
+ * conf.local's family) + UDP + the kind's header. */
+unsigned vtep_overhead(const struct vtep *v);
 /* Inner frames -> outer packets.  Returns 0, or -errno from the outer
  * stream (e.g. -EPIPE). */
 int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n);
-/* Flush queued outer packets (UDP) or the outer stream. */
+/* Flush queued outer packets (UDP) or the outer stream; reports what the
+ * underlay counted since the last call (send errors, GSO turned off). */
 int vtep_flush_outer(struct vtep *v);
-/* Receive what the UDP socket has and decapsulate it; returns the number
- * of datagrams, or -errno. */
+/* Receive what the UDP underlay has and decapsulate it; returns the
+ * number of datagrams, or -errno. */
 int vtep_recv_udp(struct vtep *v);
 /* Outer frames (frame-stream underlay) -> inner frames. */
 int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f, unsigned n);
-/* Copy table statistics into the counters. */
+/* Copy table and underlay statistics into the counters. */
 void vtep_sync_counters(struct vtep *v);
-void vtep_init_counters(struct vtep *v);
+/* The counter index of an outer drop reason (enum vnet_encap_drop,
+ * 1..VNET_DROP_MAX-1), or -1. */
+int vtep_drop_counter(int reason);
 /* VLAN of a VNI for decap: 0 untagged, 1..4094 the VLAN, -1 unknown. */
 int vtep_vni_vlan(const struct vtep *v, uint32_t vni);
 

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: ISC */
+/* test_vtep.c -- unit tests of vnet-encap's tables (cmd/vnet-encap/vtep.c):
+ * drop reasons to counters, the encapsulation kind's defaults. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "vnet-encap/vtep.h"
+#include "vnet/vxlan.h"
+
+static struct vtep v;
+
+/* Every reason a decoder returns has its own counter, and that counter
+ * bears the reason's name: the table does not depend on enum order. */
+static void test_drop_counters(void)
+{
+	int seen[C_MAX] = { 0 };
+	char want[64];
+	int r, c;
+
+	vtep_init(&v, VTEP_VXLAN);
+	T_EQ(vtep_drop_counter(VNET_DROP_NONE), -1);
+	T_EQ(vtep_drop_counter(VNET_DROP_MAX), -1);
+	T_EQ(vtep_drop_counter(-1), -1);
+	for (r = VNET_DROP_NONE + 1; r < VNET_DROP_MAX; r++) {
+		c = vtep_drop_counter(r);
+		T_ASSERT(c > 0 && c < C_MAX);
+		if (c <= 0 || c >= C_MAX)
+			continue;
+		snprintf(want, sizeof(want), "drop_%s", vnet_encap_drop_name(r));
+		T_STREQ(v.ctr[c].name, want);
+		T_EQ(seen[c], 0);
+		seen[c] = 1;
+	}
+}
+
+/* The VXLAN row: its port is the default, its header counts in the
+ * overhead (IPv4 20 + UDP 8 + VXLAN 8). */
+static void test_vxlan_kind(void)
+{
+	memset(&v, 0, sizeof(v));
+	vtep_init(&v, VTEP_VXLAN);
+	T_EQ(v.conf.encap, VTEP_VXLAN);
+	T_EQ(v.conf.dstport, VNET_VXLAN_PORT);
+	T_EQ(v.conf.vni, VTEP_NO_VNI);
+	T_EQ(v.conf.vlan_vni[1], VTEP_NO_VNI);
+	T_EQ(v.conf.vlan_vni[4095], VTEP_NO_VNI);
+	T_EQ(v.conf.mtu, 1500);
+	v.conf.local.family = AF_INET;
+	T_EQ(vtep_overhead(&v), 36);
+	v.conf.local.family = AF_INET6;
+	T_EQ(vtep_overhead(&v), 56);
+}
+
+int main(void)
+{
+	T_RUN(test_drop_counters);
+	T_RUN(test_vxlan_kind);
+	return T_DONE();
+}
