@@ -862,6 +862,11 @@ int vnet_sw_flush(struct vnet_sw *w)
 		n = write(w->fd, w->buf + w->off, w->len - w->off);
 		if (n > 0) {
 			w->off += (size_t)n;
+			/* A short write: the pipe or socket is full now, so
+			 * wait at once instead of taking EAGAIN first. */
+			if (w->off < w->len &&
+			    (r = vnet_sig_wait_fd(w->fd, POLLOUT)) < 0)
+				return r;
 			continue;
 		}
 		if (n == 0)
