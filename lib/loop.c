@@ -298,8 +298,11 @@ static int cb_result(struct vnet_loop *l, int r)
 	return r < 0 ? r : 0;
 }
 
-static int read_port(struct vnet_loop *l, struct src *s)
+/* Source i's turn.  A callback may add sources (the array may move), so
+ * the source is looked up again after it. */
+static int read_port(struct vnet_loop *l, unsigned i)
 {
+	struct src *s = &l->src[i];
 	int n;
 
 	n = vnet_port_recv(s->port, l->f, VNET_LOOP_BATCH);
@@ -315,11 +318,12 @@ static int read_port(struct vnet_loop *l, struct src *s)
 		 : 0;
 }
 
-static int read_fd(struct vnet_loop *l, struct src *s, short revents)
+static int read_fd(struct vnet_loop *l, unsigned i, short revents)
 {
+	struct src *s = &l->src[i];
 	int r = s->fd_fn(s->arg, s->fd, revents);
 
-	s->more = r > 0;
+	l->src[i].more = r > 0;
 	return cb_result(l, r);
 }
 
@@ -343,9 +347,10 @@ static int inputs_ended(const struct vnet_loop *l)
 
 static int pass(struct vnet_loop *l)
 {
+	unsigned n = l->nsrc, i;
 	int more = 0, sig, r;
 
-	for (unsigned i = 0; i < l->nsrc; i++) {
+	for (i = 0; i < n; i++) {
 		struct src *s = &l->src[i];
 
 		l->pfd[i].fd = s->kind == SRC_FD ? s->fd
@@ -357,7 +362,7 @@ static int pass(struct vnet_loop *l)
 		if (l->pfd[i].fd >= 0)
 			more |= s->more;
 	}
-	if (vnet_sig_poll(l->pfd, l->nsrc, more ? 0 : wait_ms(l)) < 0) {
+	if (vnet_sig_poll(l->pfd, n, more ? 0 : wait_ms(l)) < 0) {
 		r = -errno;
 		vnet_log(VNET_LOG_ERR, "poll: %s", strerror(-r));
 		return r;
@@ -369,15 +374,16 @@ static int pass(struct vnet_loop *l)
 		l->stop = 1;
 		return 0;
 	}
-	for (unsigned i = 0; i < l->nsrc && !l->stop; i++) {
-		struct src *s = &l->src[i];
+	/* Sources added by a callback take part from the next pass on. */
+	for (i = 0; i < n && !l->stop; i++) {
 		short rev = l->pfd[i].revents;
 
-		if (l->pfd[i].fd < 0 || !(rev || s->more)) {
-			s->more = 0;
+		if (l->pfd[i].fd < 0 || !(rev || l->src[i].more)) {
+			l->src[i].more = 0;
 			continue;
 		}
-		r = s->kind == SRC_PORT ? read_port(l, s) : read_fd(l, s, rev);
+		r = l->src[i].kind == SRC_PORT ? read_port(l, i)
+					       : read_fd(l, i, rev);
 		if (r < 0 || (r = flush_outputs(l)) < 0)
 			return r;
 	}

@@ -40,6 +40,10 @@
  * a callback's -errno, which the callback has logged -- ends the loop at
  * once with that -errno, without the final flush.
  *
+ * Sources and timers can be added before the run or from a callback (a
+ * source added then takes part from the next pass); none is removed
+ * before vnet_loop_free().
+ *
  * Errors: 0 or -errno; constructors return NULL with errno set.  The loop
  * takes no ownership of ports or descriptors.
  */

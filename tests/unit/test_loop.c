@@ -337,6 +337,55 @@ static void test_fd_more(void)
 	close(p[1]);
 }
 
+/* A source added from a callback joins in from the next pass. */
+struct actx {
+	struct vnet_loop *l;
+	int fd, calls;
+};
+
+static int on_added(void *arg, int fd, short revents)
+{
+	struct actx *c = arg;
+
+	(void)fd;
+	(void)revents;
+	c->calls++;
+	vnet_loop_stop(c->l);
+	return 0;
+}
+
+static int add_source(void *arg, struct vnet_loop_timer *t, uint64_t now)
+{
+	struct actx *c = arg;
+
+	(void)t;
+	(void)now;
+	/* Enough to make the arrays grow. */
+	for (int i = 0; i < 8; i++)
+		if (vnet_loop_add_fd(c->l, c->fd, POLLIN, on_added, c) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static void test_add_from_callback(void)
+{
+	struct actx c = { 0 };
+	struct vnet_loop_timer *t;
+	int p[2];
+
+	T_ASSERT(pipe(p) == 0);
+	T_EQ(write(p[1], "x", 1), 1);
+	c.fd = p[0];
+	c.l = vnet_loop_new();
+	t = vnet_loop_timer_add(c.l, 0, add_source, &c);
+	vnet_loop_timer_set(t, 0);
+	T_EQ(vnet_loop_run(c.l), 0);
+	T_EQ(c.calls, 1); /* the first of them stopped the pass */
+	vnet_loop_free(c.l);
+	close(p[0]);
+	close(p[1]);
+}
+
 static int on_fd_fail(void *arg, int fd, short revents)
 {
 	(void)arg;
@@ -592,6 +641,7 @@ int main(void)
 	T_RUN(test_pcap_timer_idle);
 	T_RUN(test_fd_source_and_stop);
 	T_RUN(test_fd_more);
+	T_RUN(test_add_from_callback);
 	T_RUN(test_callback_error);
 	T_RUN(test_ports_until_eof);
 	T_RUN(test_reader_gone);
