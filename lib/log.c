@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "vnet/log.h"
+#include "vnet/loop.h"
 
 static const char *log_prog = "vnet";
 static int log_level = VNET_LOG_WARN;
@@ -92,4 +93,18 @@ void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
 	va_start(ap, fmt);
 	vlog(fmt, ap, held);
 	va_end(ap);
+}
+
+void vnet_log_loop(const struct vnet_loop *l, int r)
+{
+	const struct vnet_err *note;
+	char buf[VNET_ERR_STRLEN];
+	int warn;
+
+	note = vnet_loop_note(l, &warn);
+	if (vnet_err_isset(note))
+		vnet_log(warn ? VNET_LOG_WARN : VNET_LOG_INFO, "%s",
+			 vnet_err_str(note, buf, sizeof(buf)));
+	if (r < 0 && vnet_err_isset(vnet_loop_err(l)))
+		vnet_log_err(vnet_loop_err(l), NULL);
 }

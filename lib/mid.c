@@ -1,16 +1,26 @@
 /* SPDX-License-Identifier: ISC */
 /* mid.c -- the frame loop of a middle program (see mid.h). */
 #include <errno.h>
-#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vnet/clock.h"
+#include "vnet/loop.h"
 #include "vnet/mid.h"
 #include "vnet/port.h"
 #include "vnet/sig.h"
 
-#define MID_BATCH 64
+#define TICK_NS 1000000000ULL
+
+struct vnet_mid;
+
+/* What the loop's callback of one side needs: the frames it reads go in
+ * direction dir. */
+struct mid_side {
+	struct vnet_mid *m;
+	enum vnet_dir dir;
+};
 
 /* side[VNET_EGRESS] is the left port, side[VNET_INGRESS] the right one:
  * frames of direction d are read from in(d) and written to out(d). */
@@ -18,9 +28,16 @@ struct vnet_mid {
 	struct vnet_port *side[2];
 	int oneway, sink;
 	enum vnet_dir dir;
-	struct vnet_err err; /* why vnet_mid_run() failed */
-	struct vnet_frame f[MID_BATCH];
+	struct vnet_loop *loop;
+	struct vnet_loop_timer *tick;
+	struct mid_side cb[2];
+	const struct vnet_mid_ops *ops;
+	void *arg;
 };
+
+static int on_batch(void *arg, struct vnet_port *p, struct vnet_frame *f,
+		    unsigned n);
+static int on_tick(void *arg, struct vnet_loop_timer *t, uint64_t now);
 
 static struct vnet_port *in_port(struct vnet_mid *m, enum vnet_dir d)
 {
@@ -133,6 +150,27 @@ struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 		vnet_err_prefix(e, "drop privileges to %s", c->user);
 		goto fail;
 	}
+	if (!(m->loop = vnet_loop_new()) ||
+	    !(m->tick = vnet_loop_timer_add(m->loop, 0, on_tick, m))) {
+		errno = -vnet_err_sys(e, NULL, errno);
+		goto fail;
+	}
+	for (int i = 0; i < 2; i++) {
+		char label[96];
+
+		if (!m->side[i])
+			continue;
+		m->cb[i].m = m;
+		m->cb[i].dir = (enum vnet_dir)i;
+		snprintf(label, sizeof(label), "%s %s", i ? "right" : "left",
+			 vnet_port_name(m->side[i]));
+		if ((r = vnet_loop_add_port(m->loop, m->side[i],
+					    VNET_LOOP_READ | VNET_LOOP_WRITE,
+					    label, on_batch, &m->cb[i])) < 0) {
+			errno = -vnet_err_sys(e, NULL, r);
+			goto fail;
+		}
+	}
 	return m;
 fail:
 	r = errno;
@@ -145,6 +183,7 @@ void vnet_mid_close(struct vnet_mid *m)
 {
 	if (!m)
 		return;
+	vnet_loop_free(m->loop);
 	vnet_port_close(m->side[0]);
 	vnet_port_close(m->side[1]);
 	free(m);
@@ -194,115 +233,63 @@ int vnet_mid_reply(struct vnet_mid *m, enum vnet_dir dir, uint64_t ts_ns,
 	return send_on(in_port(m, dir), !m->oneway, ts_ns, iov, iovcnt);
 }
 
-/* Every stream input has ended (taps never end). */
-static int inputs_ended(const struct vnet_mid *m)
+struct vnet_loop *vnet_mid_loop(struct vnet_mid *m)
 {
-	int any = 0;
-
-	for (int i = 0; i < 2; i++) {
-		const struct vnet_port *p = m->side[i];
-
-		if (!p || (m->oneway && i != (int)m->dir))
-			continue;
-		if (vnet_port_is_tap(p))
-			return 0;
-		if (!vnet_port_eof(p))
-			return 0;
-		any = 1;
-	}
-	return any;
+	return m->loop;
 }
 
-/* Flush both outputs; the first error (but EPIPE) is named in m->err. */
-static int flush_all(struct vnet_mid *m)
+/* The tick: timers of the program, then again in a second at the latest. */
+static void tick(struct vnet_mid *m, uint64_t now)
 {
-	int r, ret = 0;
+	if (!m->ops->tick)
+		return;
+	m->ops->tick(m->arg, m, now);
+	vnet_loop_timer_set(m->tick, now + TICK_NS);
+}
 
-	for (int i = 0; i < 2; i++) {
-		if (m->side[i] && (r = vnet_port_flush(m->side[i])) < 0 &&
-		    !ret) {
-			ret = r;
-			if (r == -EPIPE)
-				continue;
-			vnet_err_sys(&m->err, NULL, r);
-			vnet_err_prefix(&m->err, "%s %s", i ? "right" : "left",
-					vnet_port_name(m->side[i]));
-		}
-	}
-	return ret;
+static int on_tick(void *arg, struct vnet_loop_timer *t, uint64_t now)
+{
+	(void)t;
+	tick(arg, now);
+	return 0;
+}
+
+static int on_batch(void *arg, struct vnet_port *p, struct vnet_frame *f,
+		    unsigned n)
+{
+	struct mid_side *s = arg;
+	struct vnet_mid *m = s->m;
+	int r;
+
+	(void)p;
+	if ((r = m->ops->frames(m->arg, m, s->dir, f, n)) < 0)
+		return r;
+	/* This input has nothing more ready: the timers catch up now. */
+	if (n < VNET_LOOP_BATCH)
+		tick(m, vnet_clock_now());
+	return 0;
+}
+
+static void on_signal(void *arg, int sigflags)
+{
+	struct vnet_mid *m = arg;
+
+	if (m->ops->signal)
+		m->ops->signal(m->arg, m, sigflags);
 }
 
 const struct vnet_err *vnet_mid_err(const struct vnet_mid *m)
 {
-	return &m->err;
+	return vnet_loop_err(m->loop);
 }
 
 int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 		 void *arg)
 {
-	unsigned more = 0;
-	uint64_t last_tick = vnet_clock_now();
-	int r;
-
-	vnet_err_clear(&m->err);
-	for (;;) {
-		struct pollfd pfd[2];
-		unsigned prev = more;
-		int sig;
-
-		for (int d = 0; d < 2; d++) {
-			struct vnet_port *p = in_port(m, (enum vnet_dir)d);
-
-			pfd[d].fd = p && (!m->oneway || d == (int)m->dir)
-					    ? vnet_port_rfd(p)
-					    : -1;
-			pfd[d].events = POLLIN;
-			pfd[d].revents = 0;
-		}
-		if (vnet_sig_poll(pfd, 2, more ? 0 : 250) < 0)
-			return vnet_err_sys(&m->err, "poll", errno);
-		more = 0;
-		sig = vnet_sig_take();
-		if ((sig & (VNET_SIG_HUP | VNET_SIG_USR1)) && ops->signal)
-			ops->signal(arg, m, sig & (VNET_SIG_HUP | VNET_SIG_USR1));
-		if (sig & VNET_SIG_STOP)
-			break;
-
-		for (int d = 0; d < 2; d++) {
-			struct vnet_port *p = in_port(m, (enum vnet_dir)d);
-			int n;
-
-			if (pfd[d].fd < 0 || !(pfd[d].revents || (prev & (4u << d))))
-				continue;
-			n = vnet_port_recv(p, m->f, MID_BATCH);
-			if (n < 0) {
-				m->err = *vnet_port_err(p);
-				vnet_err_prefix(&m->err, "%s %s",
-						d == VNET_EGRESS ? "left" : "right",
-						vnet_port_name(p));
-				return n;
-			}
-			if (n == MID_BATCH)
-				more |= 1u | (4u << d);
-			if (n && (r = ops->frames(arg, m, (enum vnet_dir)d,
-						  m->f, (unsigned)n)) < 0)
-				return r;
-			if ((r = flush_all(m)) == -EPIPE)
-				return 0;
-			if (r < 0)
-				return r;
-		}
-		if (ops->tick) {
-			uint64_t now = vnet_clock_now();
-
-			if (more == 0 || now - last_tick >= 1000000000ULL) {
-				ops->tick(arg, m, now);
-				last_tick = now;
-			}
-		}
-		if (inputs_ended(m))
-			break;
-	}
-	r = flush_all(m);
-	return r == -EPIPE ? 0 : r;
+	m->ops = ops;
+	m->arg = arg;
+	vnet_loop_on_signal(m->loop, on_signal, m);
+	vnet_loop_timer_set(m->tick, ops->tick ? vnet_clock_now() + TICK_NS
+					       : VNET_LOOP_OFF);
+	return vnet_loop_run(m->loop);
 }

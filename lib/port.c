@@ -25,6 +25,7 @@ struct vnet_port {
 	int flags;
 	int rfd, wfd;
 	int close_rfd, close_wfd;
+	int wfl; /* the output's file status flags to restore, or -1 */
 	struct vnet_sr *sr;
 	struct vnet_sw *sw;
 	int eof;
@@ -73,6 +74,24 @@ static void set_nonblock(int fd)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* A pipe or socket we write to is made non-blocking, so that a full one
+ * is waited for with the signals unblocked (stream.h); the flags are put
+ * back on close, since the description may be shared (a terminal's
+ * shell, a sibling in a pipeline).  Files never block. */
+static void set_nonblock_out(struct vnet_port *p)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(p->wfd, &st) || !(S_ISFIFO(st.st_mode) ||
+				     S_ISSOCK(st.st_mode)))
+		return;
+	if ((fl = fcntl(p->wfd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
+		return;
+	if (fcntl(p->wfd, F_SETFL, fl | O_NONBLOCK) == 0)
+		p->wfl = fl;
+}
+
 static int open_stream(struct vnet_port *p, enum vnet_stream_fmt fmt)
 {
 	if (!(p->flags & VNET_PORT_NO_READ)) {
@@ -87,6 +106,7 @@ static int open_stream(struct vnet_port *p, enum vnet_stream_fmt fmt)
 			return -EBADF;
 		if (!(p->sw = vnet_sw_new(p->wfd, fmt, 0)))
 			return -errno;
+		set_nonblock_out(p);
 	}
 	return 0;
 }
@@ -105,6 +125,7 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 	p->kind = sp->kind;
 	p->flags = flags;
 	p->rfd = p->wfd = -1;
+	p->wfl = -1;
 
 	switch (sp->kind) {
 	case VNET_PORT_STDIO:
@@ -205,6 +226,8 @@ void vnet_port_close(struct vnet_port *p)
 		vnet_sw_free(p->sw);
 	}
 	vnet_sr_free(p->sr);
+	if (p->wfl >= 0)
+		fcntl(p->wfd, F_SETFL, p->wfl);
 	if (p->close_rfd && p->rfd >= 0)
 		close(p->rfd);
 	if (p->close_wfd && p->wfd >= 0 && p->wfd != p->rfd)
@@ -495,6 +518,12 @@ int vnet_port_flush(struct vnet_port *p)
 	if (!p->sw || !vnet_sw_pending(p->sw))
 		return 0;
 	return vnet_sw_flush(p->sw);
+}
+
+size_t vnet_port_pending(const struct vnet_port *p, size_t *frames)
+{
+	*frames = p->sw ? vnet_sw_pending_frames(p->sw) : 0;
+	return p->sw ? vnet_sw_pending(p->sw) : 0;
 }
 
 const struct vnet_sr_stats *vnet_port_rstats(const struct vnet_port *p)

@@ -11,6 +11,7 @@
 
 #include "vnet/bytes.h"
 #include "vnet/pkt.h"
+#include "vnet/sig.h"
 #include "vnet/stream.h"
 
 #define NSEC 1000000000ull
@@ -742,6 +743,7 @@ struct vnet_sw {
 	enum vnet_stream_fmt fmt;
 	uint8_t *buf;
 	size_t cap, off, len; /* pending bytes are buf[off, len) */
+	size_t hdr;	      /* bytes of file header at buf[0] */
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -796,7 +798,7 @@ struct vnet_sw *vnet_sw_new(int fd, enum vnet_stream_fmt fmt, size_t bufsize)
 		put32(p + 12, 0);	/* sigfigs */
 		put32(p + 16, VNET_FRAME_MAX);
 		put32(p + 20, LINKTYPE_ETHERNET);
-		w->len = PCAP_HDR_LEN;
+		w->len = w->hdr = PCAP_HDR_LEN;
 	}
 	return w;
 }
@@ -853,13 +855,18 @@ int vnet_sw_put(struct vnet_sw *w, uint64_t ts_ns, const struct iovec *iov,
 
 int vnet_sw_flush(struct vnet_sw *w)
 {
-	struct pollfd pfd = { .fd = w->fd, .events = POLLOUT };
 	ssize_t n;
+	int r;
 
 	while (w->off < w->len) {
 		n = write(w->fd, w->buf + w->off, w->len - w->off);
 		if (n > 0) {
 			w->off += (size_t)n;
+			/* A short write: the pipe or socket is full now, so
+			 * wait at once instead of taking EAGAIN first. */
+			if (w->off < w->len &&
+			    (r = vnet_sig_wait_fd(w->fd, POLLOUT)) < 0)
+				return r;
 			continue;
 		}
 		if (n == 0)
@@ -868,19 +875,39 @@ int vnet_sw_flush(struct vnet_sw *w)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -errno;
-		/* A full non-blocking pipe: wait, since pipes block. */
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			return -errno;
-		if (pfd.revents & POLLNVAL)
-			return -EBADF;
+		/* A full non-blocking pipe: wait, since pipes block -- with
+		 * the signals unblocked, so that a stop is not held up by a
+		 * reader that stopped reading. */
+		if ((r = vnet_sig_wait_fd(w->fd, POLLOUT)) < 0)
+			return r;
 	}
-	w->off = w->len = 0;
+	w->off = w->len = w->hdr = 0;
 	return 0;
 }
 
 size_t vnet_sw_pending(const struct vnet_sw *w)
 {
 	return w->len - w->off;
+}
+
+size_t vnet_sw_pending_frames(const struct vnet_sw *w)
+{
+	size_t pos = w->hdr, n = 0, rl;
+	uint32_t incl;
+
+	while (pos < w->len) {
+		if (w->fmt == VNET_FMT_VDE) {
+			rl = VDE_HDR_LEN +
+			     ((size_t)w->buf[pos] << 8 | w->buf[pos + 1]);
+		} else {
+			memcpy(&incl, w->buf + pos + 8, 4);
+			rl = PCAP_REC_LEN + incl;
+		}
+		if (pos + rl > w->off)
+			n++;
+		pos += rl;
+	}
+	return n;
 }
 
 int vnet_sw_fd(const struct vnet_sw *w)

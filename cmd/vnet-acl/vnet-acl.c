@@ -534,11 +534,9 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 		goto out;
 	}
 	r = vnet_mid_run(st->m, &ops, st);
-	if (r < 0 && r != -EPIPE) {
-		if (vnet_err_isset(vnet_mid_err(st->m)))
-			vnet_log_err(vnet_mid_err(st->m), NULL);
+	vnet_log_loop(vnet_mid_loop(st->m), r);
+	if (r < 0 && r != -EPIPE)
 		goto out;
-	}
 	ret = 0;
 out:
 	if (st->m) {

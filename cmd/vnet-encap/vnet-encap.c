@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* vnet-encap -- the VXLAN VTEP: inner frames <-> an underlay. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "vnet/clock.h"
 #include "vnet/log.h"
+#include "vnet/loop.h"
 #include "vnet/num.h"
 #include "vnet/opt.h"
 #include "vnet/pkt.h"
@@ -204,16 +206,6 @@ static void dump_fdb(const struct conf *cf, struct vtep *v)
 	}
 }
 
-static int all_streams_ended(const struct vtep *v)
-{
-	int in = !vnet_port_is_tap(v->inner), out = v->outer != NULL;
-
-	if (!in && !out)
-		return 0;
-	return (!in || vnet_port_eof(v->inner)) &&
-	       (!out || vnet_port_eof(v->outer));
-}
-
 static void print_counters(struct vtep *v)
 {
 	vtep_sync_counters(v);
@@ -317,6 +309,133 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v,
 	cf->user = o.user;
 }
 
+/* The frame loop (lib/loop.c): its sources and what they need. */
+struct run {
+	struct vtep *v;
+	const struct conf *cf;
+};
+
+/* A little FDB ageing after every batch; the whole sweep is a timer. */
+static void age_some(struct vtep *v)
+{
+	vnet_fdb_age(v->fdb, vnet_clock_now(), 256);
+}
+
+/* inner -> outer */
+static int on_inner(void *arg, struct vnet_port *p, struct vnet_frame *f,
+		    unsigned n)
+{
+	struct run *ru = arg;
+	int r;
+
+	(void)p;
+	r = vtep_encap(ru->v, f, n);
+	if (r >= 0)
+		r = vtep_flush_outer(ru->v);
+	if (r < 0 && r != -EPIPE && r != -ECANCELED)
+		vnet_log(VNET_LOG_ERR, "outer %s: %s", ru->cf->outer,
+			 strerror(-r));
+	age_some(ru->v);
+	return r;
+}
+
+/* outer -> inner, from a frame-stream underlay */
+static int on_outer(void *arg, struct vnet_port *p, struct vnet_frame *f,
+		    unsigned n)
+{
+	struct run *ru = arg;
+	int r;
+
+	(void)p;
+	r = vtep_decap_frames(ru->v, f, n);
+	if (r < 0 && r != -EPIPE && r != -ECANCELED)
+		vnet_log(VNET_LOG_ERR, "inner %s: %s", ru->cf->inner,
+			 strerror(-r));
+	age_some(ru->v);
+	return r;
+}
+
+/* outer -> inner, from the UDP underlay: one recvmmsg batch */
+static int on_udp(void *arg, int fd, short revents)
+{
+	struct run *ru = arg;
+	int n;
+
+	(void)fd;
+	(void)revents;
+	n = vtep_recv_udp(ru->v);
+	if (n < 0 && n != -EPIPE && n != -ECANCELED)
+		vnet_log(VNET_LOG_ERR, "outer %s: %s", ru->cf->outer,
+			 strerror(-n));
+	age_some(ru->v);
+	return n < 0 ? n : n == VTEP_BATCH;
+}
+
+/* The whole sweep, once a second by the one clock, so that an idle VTEP
+ * still forgets. */
+static int on_sweep(void *arg, struct vnet_loop_timer *t, uint64_t now)
+{
+	struct run *ru = arg;
+
+	vnet_fdb_age(ru->v->fdb, now, 0);
+	vnet_loop_timer_set(t, now + 1000000000ULL);
+	return 0;
+}
+
+static void on_signal(void *arg, int sig)
+{
+	struct run *ru = arg;
+
+	if (sig & VNET_SIG_HUP)
+		reload(ru->cf, ru->v);
+	if (sig & VNET_SIG_USR1) {
+		print_counters(ru->v);
+		dump_fdb(ru->cf, ru->v);
+	}
+}
+
+/* Forward until the streams end, a stop signal or an error: 0 or -errno
+ * (logged).  Streams end; taps and sockets do not. */
+static int run_loop(struct vtep *v, const struct conf *cf)
+{
+	struct run ru = { .v = v, .cf = cf };
+	struct vnet_loop_timer *sweep;
+	struct vnet_loop *l;
+	char label[2][160];
+	int r = -ENOMEM;
+
+	if (!(l = vnet_loop_new()))
+		goto out;
+	snprintf(label[0], sizeof(label[0]), "inner %s", cf->inner);
+	snprintf(label[1], sizeof(label[1]), "outer %s", cf->outer);
+	if ((r = vnet_loop_add_port(l, v->inner,
+				    VNET_LOOP_READ | VNET_LOOP_WRITE,
+				    label[0], on_inner, &ru)) < 0)
+		goto out;
+	if (v->outer)
+		r = vnet_loop_add_port(l, v->outer,
+				       VNET_LOOP_READ | VNET_LOOP_WRITE,
+				       label[1], on_outer, &ru);
+	else
+		r = vnet_loop_add_fd(l, vtep_outer_fd(v), POLLIN, on_udp,
+				     &ru);
+	if (r < 0)
+		goto out;
+	r = -ENOMEM;
+	if (!(sweep = vnet_loop_timer_add(l, 0, on_sweep, &ru)))
+		goto out;
+	vnet_loop_timer_set(sweep, 1000000000ULL); /* as if swept at 0 */
+	vnet_loop_on_signal(l, on_signal, &ru);
+	r = vnet_loop_run(l);
+	vnet_log_loop(l, r);
+	vnet_loop_free(l);
+	return r;
+out:
+	vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
+	vnet_loop_free(l);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vtep vt; /* large: transmit queue and header slots */
@@ -330,10 +449,8 @@ int main(int argc, char **argv)
 	};
 	struct vnet_port_spec isp, osp;
 	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
-	struct vnet_frame f[VTEP_BATCH];
-	int n, r, ret = 1, more = 0, oneway;
+	int r, ret = 1, oneway;
 	unsigned tapmtu;
-	uint64_t now, last_sweep = 0;
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 	size_t i;
@@ -469,95 +586,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	for (;;) {
-		int in_more = more & 1, out_more = more & 2, sig;
-		struct pollfd pfd[2] = {
-			{ .fd = vnet_port_rfd(v->inner), .events = POLLIN },
-			{ .fd = vtep_outer_fd(v), .events = POLLIN },
-		};
-
-		more = 0;
-		if (vnet_sig_poll(pfd, 2, in_more || out_more ? 0 : 1000) < 0) {
-			vnet_log(VNET_LOG_ERR, "poll: %s", strerror(errno));
-			goto out;
-		}
-		sig = vnet_sig_take();
-		if (sig & VNET_SIG_HUP)
-			reload(&cf, v);
-		if (sig & VNET_SIG_USR1) {
-			print_counters(v);
-			dump_fdb(&cf, v);
-		}
-		if (sig & VNET_SIG_STOP)
-			break;
-
-		/* inner -> outer */
-		if (pfd[0].revents || in_more) {
-			n = vnet_port_recv(v->inner, f, VTEP_BATCH);
-			if (n < 0) {
-				vnet_log_err(vnet_port_err(v->inner), "inner %s",
-					     cf.inner);
-				goto out;
-			}
-			more |= n == VTEP_BATCH ? 1 : 0;
-			r = vtep_encap(v, f, (unsigned)n);
-			if (r >= 0)
-				r = vtep_flush_outer(v);
-			if (r == -EPIPE)
-				break;
-			if (r < 0) {
-				vnet_log(VNET_LOG_ERR, "outer %s: %s", cf.outer,
-					 strerror(-r));
-				goto out;
-			}
-		}
-
-		/* outer -> inner */
-		if (pfd[1].revents || out_more) {
-			if (v->outer) {
-				n = vnet_port_recv(v->outer, f, VTEP_BATCH);
-				if (n >= 0)
-					r = vtep_decap_frames(v, f, (unsigned)n);
-			} else {
-				n = r = vtep_recv_udp(v);
-			}
-			if (n < 0 && v->outer) {
-				vnet_log_err(vnet_port_err(v->outer), "outer %s",
-					     cf.outer);
-				goto out;
-			}
-			if (n < 0) {
-				vnet_log(VNET_LOG_ERR, "outer %s: %s", cf.outer,
-					 strerror(-n));
-				goto out;
-			}
-			more |= n == VTEP_BATCH ? 2 : 0;
-			if (r >= 0)
-				r = vnet_port_flush(v->inner);
-			if (r >= 0 && v->outer)
-				r = vnet_port_flush(v->outer); /* ARP replies */
-			if (r == -EPIPE)
-				break;
-			if (r < 0) {
-				vnet_log(VNET_LOG_ERR, "inner %s: %s", cf.inner,
-					 strerror(-r));
-				goto out;
-			}
-		}
-		/* Streams end; taps and sockets do not.  Stop when every
-		 * stream input has ended (a replayed capture, a closed pipe). */
-		if (all_streams_ended(v))
-			break;
-		/* A little ageing on every pass, and a whole sweep once a
-		 * second by the one clock, so an idle VTEP still forgets. */
-		now = vnet_clock_now();
-		if (now - last_sweep >= 1000000000ULL) {
-			vnet_fdb_age(v->fdb, now, 0);
-			last_sweep = now;
-		} else {
-			vnet_fdb_age(v->fdb, now, 256);
-		}
-	}
+	if (run_loop(v, &cf) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (v->inner)

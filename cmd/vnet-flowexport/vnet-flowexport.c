@@ -13,6 +13,7 @@
 #include "vnet-flowexport/flow.h"
 #include "vnet-flowexport/ipfix.h"
 #include "vnet/log.h"
+#include "vnet/loop.h"
 #include "vnet/mid.h"
 #include "vnet/opt.h"
 #include "vnet/sig.h"
@@ -336,41 +337,101 @@ static void on_tick(void *arg, struct vnet_mid *m, uint64_t now)
 	meter_tick(arg, now);
 }
 
-/* -I INTERFACE: the read loop of a live capture. */
+/* TCP progress toward the collector (connecting, retrying, writing the
+ * queue) four times a second by the wall clock, also when the packet
+ * clock stands still on an idle input. */
+#define IPFIX_POLL_NS 250000000ULL
+
+static int on_ipfix_poll(void *arg, struct vnet_loop_timer *t, uint64_t now)
+{
+	struct meter *mt = arg;
+
+	vnet_ipfix_poll(mt->ipfix);
+	vnet_loop_timer_set(t, now + IPFIX_POLL_NS);
+	return 0;
+}
+
+/* The timers of the meter that the mid's tick does not cover. */
+static int add_timers(struct meter *mt, struct vnet_loop *l)
+{
+	struct vnet_loop_timer *t;
+
+	if (!mt->ipfix)
+		return 0;
+	if (!(t = vnet_loop_timer_add(l, VNET_LOOP_WALL, on_ipfix_poll, mt)))
+		return -errno;
+	vnet_loop_timer_set(t, vnet_clock_wall() + IPFIX_POLL_NS);
+	return 0;
+}
+
+/* -I INTERFACE: the capture handle on the loop. */
+struct capture_run {
+	struct meter *mt;
+	struct vnet_loop_timer *tick;
+};
+
+static int capture_tick(struct capture_run *cr, uint64_t now)
+{
+	vnet_loop_timer_set(cr->tick, now + 1000000000ULL);
+	return meter_tick(cr->mt, now);
+}
+
+static int on_capture_tick(void *arg, struct vnet_loop_timer *t,
+			   uint64_t now)
+{
+	(void)t;
+	return capture_tick(arg, now);
+}
+
+static int on_capture(void *arg, int fd, short revents)
+{
+	struct capture_run *cr = arg;
+	struct vnet_frame f[VNET_CAPTURE_BATCH];
+	int n, r;
+
+	(void)fd;
+	(void)revents;
+	n = vnet_capture_read(cr->mt->cap, f, VNET_CAPTURE_BATCH);
+	if (n < 0) {
+		vnet_log_err(vnet_capture_err(cr->mt->cap), "capture");
+		return n;
+	}
+	if (n && (r = meter_frames(cr->mt, VNET_EGRESS, f, (unsigned)n)) < 0)
+		return r;
+	if (n == VNET_CAPTURE_BATCH)
+		return 1;
+	/* Nothing more ready: the timers catch up now. */
+	return capture_tick(cr, vnet_clock_now());
+}
+
+static void on_capture_signal(void *arg, int sig)
+{
+	on_signal(arg, NULL, sig);
+}
+
 static int run_capture(struct meter *mt)
 {
-	struct vnet_frame f[VNET_CAPTURE_BATCH];
-	uint64_t last_tick = vnet_clock_now(), now;
-	int more = 0, n, r, sig;
+	struct capture_run cr = { .mt = mt };
+	struct vnet_loop *l;
+	int r = -ENOMEM;
 
-	for (;;) {
-		struct pollfd pfd = { .fd = vnet_capture_fd(mt->cap),
-				      .events = POLLIN };
-
-		if (vnet_sig_poll(&pfd, 1, more ? 0 : 250) < 0) {
-			vnet_log(VNET_LOG_ERR, "poll: %s", strerror(errno));
-			return -errno;
-		}
-		sig = vnet_sig_take();
-		if (sig & VNET_SIG_USR1)
-			print_counters(mt);
-		if (sig & VNET_SIG_STOP)
-			return 0;
-		n = vnet_capture_read(mt->cap, f, VNET_CAPTURE_BATCH);
-		if (n < 0) {
-			vnet_log_err(vnet_capture_err(mt->cap), "capture");
-			return n;
-		}
-		more = n == VNET_CAPTURE_BATCH;
-		if (n && (r = meter_frames(mt, VNET_EGRESS, f, (unsigned)n)) < 0)
-			return r;
-		now = vnet_clock_now();
-		if (!more || now - last_tick >= 1000000000ULL) {
-			if ((r = meter_tick(mt, now)) < 0)
-				return r;
-			last_tick = now;
-		}
-	}
+	if (!(l = vnet_loop_new()) ||
+	    !(cr.tick = vnet_loop_timer_add(l, 0, on_capture_tick, &cr)))
+		goto fail;
+	if ((r = vnet_loop_add_fd(l, vnet_capture_fd(mt->cap), POLLIN,
+				  on_capture, &cr)) < 0 ||
+	    (r = add_timers(mt, l)) < 0)
+		goto fail;
+	vnet_loop_timer_set(cr.tick, vnet_clock_now() + 1000000000ULL);
+	vnet_loop_on_signal(l, on_capture_signal, mt);
+	r = vnet_loop_run(l);
+	vnet_log_loop(l, r);
+	vnet_loop_free(l);
+	return r;
+fail:
+	vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
+	vnet_loop_free(l);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -489,9 +550,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		mt.mid = mid;
-		r = vnet_mid_run(mid, &ops, &mt);
-		if (r < 0 && vnet_err_isset(vnet_mid_err(mid)))
-			vnet_log_err(vnet_mid_err(mid), NULL);
+		if ((r = add_timers(&mt, vnet_mid_loop(mid))) < 0)
+			vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
+		else
+			r = vnet_mid_run(mid, &ops, &mt);
+		vnet_log_loop(vnet_mid_loop(mid), r);
 	}
 	if (r == -EPIPE && mt.json_err == EPIPE)
 		r = 0; /* the reader of the JSON lines went away */

@@ -9,6 +9,7 @@
 #include "vnet/clock.h"
 #include "vnet/counter.h"
 #include "vnet/log.h"
+#include "vnet/loop.h"
 #include "vnet/opt.h"
 #include "vnet/port.h"
 #include "vnet/sig.h"
@@ -89,8 +90,6 @@ static const struct vnet_opt_prog prog = {
 		 "tap.\n",
 };
 
-#define BATCH 64
-
 static void sync_counters(const struct vnet_port *tap,
 			  const struct vnet_port *in)
 {
@@ -112,19 +111,122 @@ static void sync_counters(const struct vnet_port *tap,
 	ctr[C_STREAM_TRAILING].value = s->trailing_bytes;
 }
 
+/* The frame loop (lib/loop.c) and what its callbacks share. */
+struct run {
+	struct vnet_port *tap, *io;
+	struct vnet_loop *l;
+	uint64_t count, written;
+};
+
+/* tap -> stream */
+static int on_tap(void *arg, struct vnet_port *p, struct vnet_frame *f,
+		  unsigned n)
+{
+	struct run *ru = arg;
+	unsigned i;
+	int r = 0;
+
+	(void)p;
+	for (i = 0; i < n; i++) {
+		struct iovec iov = { (void *)f[i].data, f[i].len };
+
+		ctr[C_TAP_RX_FRAMES].value++;
+		ctr[C_TAP_RX_BYTES].value += f[i].len;
+		r = vnet_port_send(ru->io, f[i].ts_ns, &iov, 1);
+		if (r == -EMSGSIZE) {
+			ctr[C_OUT_OVERSIZE].value++;
+			r = 0;
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (ru->count && ++ru->written >= ru->count) {
+			vnet_loop_stop(ru->l);
+			break;
+		}
+	}
+	if (r < 0 && r != -EPIPE && r != -ECANCELED)
+		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
+	return r;
+}
+
+/* stream -> tap: errors of the tap are counted, not fatal */
+static int on_stream(void *arg, struct vnet_port *p, struct vnet_frame *f,
+		     unsigned n)
+{
+	struct run *ru = arg;
+	unsigned i;
+
+	(void)p;
+	for (i = 0; i < n; i++) {
+		struct iovec iov = { (void *)f[i].data, f[i].len };
+
+		vnet_clock_observe(f[i].ts_ns);
+		if (vnet_port_send(ru->tap, f[i].ts_ns, &iov, 1) < 0) {
+			ctr[C_TAP_TX_ERRORS].value++;
+			continue;
+		}
+		ctr[C_TAP_TX_FRAMES].value++;
+		ctr[C_TAP_TX_BYTES].value += f[i].len;
+	}
+	if (vnet_port_flush(ru->tap) < 0)
+		ctr[C_TAP_TX_ERRORS].value++;
+	return 0;
+}
+
+static void on_signal(void *arg, int sig)
+{
+	struct run *ru = arg;
+
+	if (sig & VNET_SIG_USR1) {
+		sync_counters(ru->tap, ru->io);
+		vnet_counters_print(stderr, NULL, ctr, C_MAX);
+	}
+}
+
+/* Forward until stdin ends, --count frames were written, a stop signal
+ * or an error: 0 or -errno (logged).  The tap never ends. */
+static int run_loop(struct vnet_port *tap, struct vnet_port *io,
+		    const char *ifname, uint64_t count)
+{
+	struct run ru = { .tap = tap, .io = io, .count = count };
+	char label[64];
+	int r = -ENOMEM;
+
+	if (!(ru.l = vnet_loop_new()))
+		goto out;
+	snprintf(label, sizeof(label), "read tap %s", ifname);
+	/* stdio twice: read as stdin, flushed as stdout, each named so. */
+	if ((r = vnet_loop_add_port(ru.l, tap, VNET_LOOP_READ, label, on_tap,
+				    &ru)) < 0 ||
+	    (r = vnet_loop_add_port(ru.l, io, VNET_LOOP_READ, "stdin",
+				    on_stream, &ru)) < 0 ||
+	    (r = vnet_loop_add_port(ru.l, io, VNET_LOOP_WRITE, "stdout", NULL,
+				    NULL)) < 0)
+		goto out;
+	vnet_loop_on_signal(ru.l, on_signal, &ru);
+	r = vnet_loop_run(ru.l);
+	vnet_log_loop(ru.l, r);
+	vnet_loop_free(ru.l);
+	return r;
+out:
+	vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
+	vnet_loop_free(ru.l);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct vnet_port_spec tapspec, iospec = { .kind = VNET_PORT_STDIO };
 	struct vnet_port *tap = NULL, *io = NULL;
 	enum vnet_stream_fmt fmt = VNET_FMT_PCAP;
 	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
-	struct vnet_frame f[BATCH];
 	struct vnet_opt_common o;
 	unsigned mtu = 0;
 	int stats = 0, capture = 0, inject = 0;
 	int no_offload = 0;
-	int has_mac = 0, more = 0, c, i, n, r = 0, ret = 1;
-	uint64_t count = 0, written = 0;
+	int has_mac = 0, c, r = 0, ret = 1;
+	uint64_t count = 0;
 	const char *user = NULL, *arg;
 	char tapbuf[64], buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
@@ -212,94 +314,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	for (;;) {
-		int tap_more = more & 1, io_more = more & 2;
-		struct pollfd pfd[2] = {
-			{ .fd = vnet_port_rfd(tap), .events = POLLIN },
-			{ .fd = vnet_port_rfd(io), .events = POLLIN },
-		};
-		int sig;
-
-		more = 0;
-		if (vnet_sig_poll(pfd, 2, tap_more || io_more ? 0 : -1) < 0) {
-			vnet_log(VNET_LOG_ERR, "poll: %s", strerror(errno));
-			goto out;
-		}
-		sig = vnet_sig_take();
-		if (sig & VNET_SIG_USR1) {
-			sync_counters(tap, io);
-			vnet_counters_print(stderr, NULL, ctr, C_MAX);
-		}
-		if (sig & VNET_SIG_STOP)
-			break;
-
-		/* tap -> stream */
-		if (pfd[0].revents || tap_more) {
-			n = vnet_port_recv(tap, f, BATCH);
-			if (n < 0) {
-				vnet_log(VNET_LOG_ERR, "read tap %s: %s",
-					 tapspec.ifname, strerror(-n));
-				goto out;
-			}
-			more |= n == BATCH ? 1 : 0;
-			for (i = 0; i < n; i++) {
-				struct iovec iov = { (void *)f[i].data, f[i].len };
-
-				ctr[C_TAP_RX_FRAMES].value++;
-				ctr[C_TAP_RX_BYTES].value += f[i].len;
-				r = vnet_port_send(io, f[i].ts_ns, &iov, 1);
-				if (r == -EMSGSIZE) {
-					ctr[C_OUT_OVERSIZE].value++;
-					continue;
-				}
-				if (r < 0)
-					break;
-				if (count && ++written >= count)
-					break;
-			}
-			if (r >= 0)
-				r = vnet_port_flush(io);
-			if (r == -EPIPE) {
-				vnet_log(VNET_LOG_INFO, "stdout closed");
-				break;
-			}
-			if (r < 0) {
-				vnet_log(VNET_LOG_ERR, "write stdout: %s",
-					 strerror(-r));
-				goto out;
-			}
-			if (count && written >= count)
-				break;
-		}
-
-		/* stream -> tap */
-		if (pfd[1].revents || io_more) {
-			n = vnet_port_recv(io, f, BATCH);
-			if (n < 0) {
-				vnet_log_err(vnet_port_err(io), "stdin");
-				goto out;
-			}
-			more |= n == BATCH ? 2 : 0;
-			for (i = 0; i < n; i++) {
-				struct iovec iov = { (void *)f[i].data, f[i].len };
-
-				vnet_clock_observe(f[i].ts_ns);
-				if (vnet_port_send(tap, f[i].ts_ns, &iov, 1) < 0) {
-					ctr[C_TAP_TX_ERRORS].value++;
-					continue;
-				}
-				ctr[C_TAP_TX_FRAMES].value++;
-				ctr[C_TAP_TX_BYTES].value += f[i].len;
-			}
-			if (vnet_port_flush(tap) < 0)
-				ctr[C_TAP_TX_ERRORS].value++;
-			if (vnet_port_eof(io))
-				break;
-		}
-	}
+	if (run_loop(tap, io, tapspec.ifname, count) < 0)
+		goto out;
 	ret = 0;
 out:
-	if (io && (r = vnet_port_flush(io)) < 0 && r != -EPIPE && !ret) {
+	if (io && (r = vnet_port_flush(io)) < 0 && r != -EPIPE &&
+	    r != -ECANCELED && !ret) {
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
 		ret = 1;
 	}

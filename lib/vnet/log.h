@@ -27,6 +27,11 @@ void vnet_log(int level, const char *fmt, ...)
  * Operation not permitted". */
 void vnet_log_err(const struct vnet_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* How run r of loop l ended, once: its note (an output closed by its
+ * reader, info; frames left unwritten at a stop, warning) and, when r < 0,
+ * the loop's error (loop.h).  A callback's error is not repeated. */
+struct vnet_loop;
+void vnet_log_loop(const struct vnet_loop *l, int r);
 
 /* A token bucket for messages that input can trigger (drops, bad frames):
  * at most `burst` lines at once and `per_sec` a second after that.  The

@@ -14,14 +14,19 @@
  * right; VNET_INGRESS came from the right and goes left.  In a one-way
  * filter every frame has the configured direction.
  *
- * The loop polls both inputs with the signals of sig.h unblocked, hands
- * each batch to the frames callback, flushes the outputs once per batch,
- * and calls the signal callback for SIGHUP/SIGUSR1 and the tick callback
- * at least once a second (by the one clock, clock.h) so that timers run
- * on an idle link.  It returns when every stream input has ended (taps
- * never end), on SIGTERM/SIGINT, or when an output is closed (EPIPE):
- * all of these return 0.  Errors return -errno, with vnet_mid_err()
- * saying what failed; nothing here prints.
+ * The frames go through the one event loop (loop.h): each batch read
+ * from a side goes to the frames callback and the outputs are flushed
+ * once per batch; SIGHUP/SIGUSR1 go to the signal callback; the tick
+ * callback runs after a batch that left its input with nothing more
+ * ready, and at least once a second by the one clock (clock.h: with
+ * --clock pcap, a second of packet time), so that timers run on an idle
+ * link.  vnet_mid_run() returns when every stream input has ended (taps
+ * never end and are not waited for), on SIGTERM/SIGINT, or when an
+ * output is closed (EPIPE), also one the frames callback reports: all of
+ * these return 0, after the outputs are flushed (how the run ended, e.g.
+ * a flush that a stop gave up on, is the loop's note: loop.h).  Errors
+ * return -errno, with vnet_mid_err() saying what failed; nothing here
+ * prints.
  */
 #ifndef VNET_MID_H
 #define VNET_MID_H
@@ -30,6 +35,7 @@
 #include <sys/uio.h>
 
 #include "vnet/err.h"
+#include "vnet/loop.h"
 #include "vnet/stream.h"
 
 enum vnet_dir { VNET_EGRESS = 0, VNET_INGRESS = 1 };
@@ -73,6 +79,9 @@ struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 			       struct vnet_err *e);
 /* Flushes and closes both sides; takes NULL. */
 void vnet_mid_close(struct vnet_mid *m);
+/* The loop the sides are on, to add timers or descriptors of the
+ * program's own before vnet_mid_run(); owned by m. */
+struct vnet_loop *vnet_mid_loop(struct vnet_mid *m);
 int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 		 void *arg);
 /* Why vnet_mid_run() returned -errno, naming the side: "left -:

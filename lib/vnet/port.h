@@ -102,7 +102,14 @@ const struct vnet_err *vnet_port_err(const struct vnet_port *p);
  * until vnet_port_flush().  0 or -errno (-EMSGSIZE, -EPIPE, ...). */
 int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
 		   const struct iovec *iov, int iovcnt);
+/* Write out what is buffered (a stream's frames, a tap's coalesced
+ * super-frame).  A stream waits while its pipe is full (stream.h): 0, or
+ * -errno (-EPIPE: the reader went away; -ECANCELED: a stop signal ended
+ * the wait on a reader that stopped reading). */
 int vnet_port_flush(struct vnet_port *p);
+/* Stream output bytes buffered and not written yet, and in *frames the
+ * frames they hold (0 for taps and ports not written). */
+size_t vnet_port_pending(const struct vnet_port *p, size_t *frames);
 /* Stream input statistics (NULL for taps). */
 const struct vnet_sr_stats *vnet_port_rstats(const struct vnet_port *p);
 /* The port in spec form: "-" (fds 0/1), "fd:3,4" (the right-hand fds of

@@ -10,7 +10,9 @@
  *
  * Writer: classic pcap (microsecond or nanosecond magic, LINKTYPE_ETHERNET)
  * or VDE framing.  Frames are buffered; vnet_sw_flush() writes them out and
- * waits with poll(2) while a non-blocking pipe is full (pipes block).  The
+ * waits while a non-blocking pipe is full (pipes block), with the signals
+ * of sig.h unblocked: after SIGTERM/SIGINT it gives up on a reader that
+ * stopped reading (vnet_sig_wait_fd()) and returns -ECANCELED.  The
  * pcap file header is written by vnet_sw_new(), so an empty stream is still
  * a valid capture.
  *
@@ -108,10 +110,14 @@ void vnet_sw_free(struct vnet_sw *w);	/* does not flush or close */
  * -EMSGSIZE if the frame is larger than the format allows (VDE: 9234). */
 int vnet_sw_put(struct vnet_sw *w, uint64_t ts_ns, const struct iovec *iov,
 		int iovcnt);
-/* Write everything buffered; waits (poll POLLOUT) on EAGAIN.  0 or -errno
- * (-EPIPE when the reader went away). */
+/* Write everything buffered; waits (vnet_sig_wait_fd POLLOUT) on EAGAIN.
+ * 0 or -errno (-EPIPE when the reader went away, -ECANCELED when a stop
+ * signal ended the wait: what was not written stays pending). */
 int vnet_sw_flush(struct vnet_sw *w);
+/* Bytes buffered and not written yet, and the frames they hold (a frame
+ * partly written counts). */
 size_t vnet_sw_pending(const struct vnet_sw *w);
+size_t vnet_sw_pending_frames(const struct vnet_sw *w);
 int vnet_sw_fd(const struct vnet_sw *w);
 
 #endif
