@@ -104,13 +104,10 @@ static const struct vnet_opt_prog prog = {
 #define PCAP_SEED 0x766e65742d61636cULL /* "vnet-acl" */
 
 struct conf {
-	const char *policy, *left, *right, *ct_dump, *pidfile, *user;
+	struct vnet_opt_common o; /* the shared options, o.mode the mode */
+	const char *policy, *left, *right, *ct_dump;
 	const char *reload, *file;
-	unsigned mode;
-	enum vnet_dir dir;
-	enum vnet_stream_fmt fmt;
-	enum vnet_clock_mode clk;
-	int clk_given, stats, log, no_offload, json;
+	int log, json;
 	uint64_t ct_max, ct_reserve, ct_quota;
 	int has_reserve, has_quota, has_seg_quota;
 	uint32_t seg_quota[VNET_CT_SEGMENTS];
@@ -183,11 +180,10 @@ static void parse_timeout(struct conf *cf, const char *arg)
 
 static void parse_args(struct conf *cf, int argc, char **argv)
 {
-	struct vnet_opt_common o;
 	const char *arg;
 	int c;
 
-	vnet_opt_begin(&prog, &o, argc, argv);
+	vnet_opt_begin(&prog, &cf->o, argc, argv);
 	while ((c = vnet_opt_next(&arg)) != -1) {
 		switch (c) {
 		case OPT_POLICY:
@@ -228,25 +224,16 @@ static void parse_args(struct conf *cf, int argc, char **argv)
 			break;
 		}
 	}
-	cf->mode = o.mode;
-	cf->dir = o.dir;
-	cf->pidfile = o.pidfile;
-	cf->fmt = o.fmt;
-	cf->clk = o.clk;
-	cf->clk_given = o.clk_given;
-	cf->stats = o.stats;
-	cf->no_offload = o.no_offload;
-	cf->user = o.user;
-	if (cf->mode == M_EXPLAIN && argc - optind > 1)
+	if (cf->o.mode == M_EXPLAIN && argc - optind > 1)
 		vnet_usage_error("one FILE expected");
-	if (cf->mode != M_EXPLAIN && argc - optind > 0)
+	if (cf->o.mode != M_EXPLAIN && argc - optind > 0)
 		vnet_usage_error("unexpected argument '%s'", argv[optind]);
-	if (cf->mode == M_EXPLAIN && optind < argc)
+	if (cf->o.mode == M_EXPLAIN && optind < argc)
 		cf->file = argv[optind];
-	if (!cf->policy && cf->mode != M_RELOAD)
+	if (!cf->policy && cf->o.mode != M_RELOAD)
 		vnet_usage_error("no policy given (-p POLICY)");
-	if (cf->mode == M_EXPLAIN && !cf->clk_given)
-		cf->clk = VNET_CLOCK_PCAP;
+	if (cf->o.mode == M_EXPLAIN && !cf->o.clk_given)
+		cf->o.clk = VNET_CLOCK_PCAP;
 }
 
 /* --log: the engine's drop log, 10 lines a second after a burst of 20. */
@@ -289,7 +276,7 @@ static void acl_config(const struct conf *cf, struct vnet_acl_config *ac)
 	ac->log = cf->log;
 	ac->log_line = log_line;
 	ac->log_arg = &drop_rl;
-	ac->explain = cf->mode == M_EXPLAIN;
+	ac->explain = cf->o.mode == M_EXPLAIN;
 }
 
 /* ---- --check and --reload ---- */
@@ -505,10 +492,10 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 	struct vnet_mid_config mc = {
 		.left = cf->left,
 		.right = cf->right,
-		.dir = cf->dir,
-		.fmt = cf->fmt,
-		.no_offload = cf->no_offload,
-		.user = cf->user,
+		.dir = cf->o.dir,
+		.fmt = cf->o.fmt,
+		.no_offload = cf->o.no_offload,
+		.user = cf->o.user,
 	};
 	struct state *st;
 	struct vnet_err err;
@@ -527,7 +514,7 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 	}
 	/* Written before the ports are opened and privileges dropped (it
 	 * may live in a root-owned /run); signals are already caught. */
-	if (cf->pidfile && write_pidfile(cf->pidfile) < 0)
+	if (cf->o.pidfile && write_pidfile(cf->o.pidfile) < 0)
 		goto out;
 	if (!(st->m = vnet_mid_open(&mc, &err))) {
 		vnet_log_err(&err, NULL);
@@ -541,13 +528,13 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 out:
 	if (st->m) {
 		sync_stream_stats(st);
-		if (cf->stats)
+		if (cf->o.stats)
 			vnet_acl_print_counters(a, stderr);
 		dump_ct(st);
 	}
 	vnet_mid_close(st->m);
-	if (cf->pidfile && unlink(cf->pidfile) && errno != ENOENT)
-		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->pidfile,
+	if (cf->o.pidfile && unlink(cf->o.pidfile) && errno != ENOENT)
+		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->o.pidfile,
 			 strerror(errno));
 	free(st);
 	return ret;
@@ -555,7 +542,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	static struct conf cf = { .fmt = VNET_FMT_PCAP };
+	static struct conf cf; /* vnet_opt_begin() sets the shared defaults */
 	struct vnet_acl_config ac;
 	struct vnet_policy *p;
 	struct vnet_acl *a;
@@ -564,23 +551,23 @@ int main(int argc, char **argv)
 
 	parse_args(&cf, argc, argv);
 
-	if (cf.mode == M_CHECK)
+	if (cf.o.mode == M_CHECK)
 		return do_check(&cf);
-	if (cf.mode == M_RELOAD)
+	if (cf.o.mode == M_RELOAD)
 		return do_reload(&cf);
 
 	acl_config(&cf, &ac);
-	vnet_clock_set_mode(cf.clk);
+	vnet_clock_set_mode(cf.o.clk);
 	p = load_or_exit(cf.policy);
 	if (!(a = vnet_acl_new(p, &ac)))
 		vnet_config_error("connection table of %u entries: %s",
 				  ac.ct.max, strerror(errno));
-	if (cf.clk == VNET_CLOCK_PCAP)
+	if (cf.o.clk == VNET_CLOCK_PCAP)
 		vnet_acl_set_seed(a, PCAP_SEED);
 
-	if (cf.mode == M_EXPLAIN) {
-		ret = acl_explain(a, cf.file, cf.dir, cf.json);
-		if (cf.stats)
+	if (cf.o.mode == M_EXPLAIN) {
+		ret = acl_explain(a, cf.file, cf.o.dir, cf.json);
+		if (cf.o.stats)
 			vnet_acl_print_counters(a, stderr);
 		st.cf = &cf;
 		st.a = a;

@@ -110,6 +110,10 @@ struct conf {
 	int stats, has_local, has_local_mac, no_offload;
 	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
 	enum vnet_stream_fmt fmt;
+	enum vnet_clock_mode clk;
+	/* derived by validate() */
+	struct vnet_port_spec isp, osp;
+	int oneway; /* both sides on fds 0/1: a one-way filter */
 };
 
 static int map_cmp(const void *a, const void *b)
@@ -213,8 +217,7 @@ static void print_counters(struct vtep *v)
 }
 
 /* The command line into cf and v (whose defaults main sets). */
-static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v,
-		       enum vnet_clock_mode *clk)
+static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 {
 	struct vnet_opt_common o;
 	const char *arg;
@@ -302,7 +305,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v,
 	if (optind != argc)
 		vnet_usage_error("unexpected argument '%s'", argv[optind]);
 	cf->fmt = o.fmt;
-	*clk = o.clk;
+	cf->clk = o.clk;
 	cf->stats = o.stats;
 	cf->no_offload = o.no_offload;
 	cf->ingress = o.dir == VNET_INGRESS;
@@ -436,41 +439,28 @@ out:
 	return r;
 }
 
-int main(int argc, char **argv)
+/* Check what the options say together and derive the rest: the port
+ * specs, the VNI maps, the underlay family, the MTU, the outer MAC.  A
+ * usage or configuration error exits 2. */
+static void validate(struct conf *cf, struct vtep *v)
 {
-	static struct vtep vt; /* large: transmit queue and header slots */
-	struct vtep *v = &vt;
-	struct conf cf = {
-		.inner = "-",
-		.outer = "-",
-		.fdb_max = 65536,
-		.ageing_ns = 300 * 1000000000ULL,
-		.fmt = VNET_FMT_PCAP,
-	};
-	struct vnet_port_spec isp, osp;
-	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
-	int r, ret = 1, oneway;
-	unsigned tapmtu;
+	struct vnet_port_spec *isp = &cf->isp, *osp = &cf->osp;
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 	size_t i;
 
-	vtep_init(v, VTEP_VXLAN);
-	parse_args(argc, argv, &cf, v, &clk);
-
-	/* Validate. */
-	if (vnet_port_parse(cf.inner, &isp, &err))
+	if (vnet_port_parse(cf->inner, isp, &err))
 		vnet_usage_error("--inner %s", vnet_err_str(&err, buf,
 							     sizeof(buf)));
-	if (isp.kind == VNET_PORT_UDP)
+	if (isp->kind == VNET_PORT_UDP)
 		vnet_usage_error("--inner '%s': the inner side carries frames "
-				 "(a stream or a tap), not UDP", cf.inner);
-	if (vnet_port_parse(cf.outer, &osp, &err))
+				 "(a stream or a tap), not UDP", cf->inner);
+	if (vnet_port_parse(cf->outer, osp, &err))
 		vnet_usage_error("--outer %s", vnet_err_str(&err, buf,
 							     sizeof(buf)));
-	if (osp.kind == VNET_PORT_TAP)
+	if (osp->kind == VNET_PORT_TAP)
 		vnet_usage_error("--outer '%s': use udp:ADDR for the underlay, "
-				 "or a stream of outer frames", cf.outer);
+				 "or a stream of outer frames", cf->outer);
 	if (v->conf.vni == VTEP_NO_VNI && !v->conf.nmaps)
 		vnet_usage_error("no VNI: give --vni N and/or --map VLAN:VNI");
 	if (v->conf.nmaps) /* qsort(NULL, 0, ...) is undefined */
@@ -481,128 +471,161 @@ int main(int argc, char **argv)
 		    v->conf.maps[i].vni == v->conf.vni)
 			vnet_usage_error("VNI %u is mapped twice (--vni/--map)",
 					 v->conf.maps[i].vni);
-	if (osp.kind == VNET_PORT_UDP) {
-		if (!osp.port)
-			osp.port = v->conf.dstport;
-		if (!cf.has_local)
-			v->conf.local = osp.addr;
+	if (osp->kind == VNET_PORT_UDP) {
+		if (!osp->port)
+			osp->port = v->conf.dstport;
+		if (!cf->has_local)
+			v->conf.local = osp->addr;
 		if (v->conf.local.family == AF_INET6 ||
-		    osp.addr.family == AF_INET6)
+		    osp->addr.family == AF_INET6)
 			vnet_config_error("--outer '%s': an IPv6 underlay is not "
-					  "supported yet", cf.outer);
-	} else if (!cf.has_local) {
+					  "supported yet", cf->outer);
+	} else if (!cf->has_local) {
 		vnet_usage_error("--local ADDR is needed when the outer side is "
 				 "a frame stream");
 	}
 	if (v->conf.local.family == AF_INET6)
 		vnet_config_error("--local: an IPv6 underlay is not supported "
 				  "yet");
-	for (i = 0; i < cf.nremotes; i++)
-		if (cf.remotes[i].family != AF_INET)
+	for (i = 0; i < cf->nremotes; i++)
+		if (cf->remotes[i].family != AF_INET)
 			vnet_config_error("--remote: an IPv6 underlay is not "
 					  "supported yet");
 	if (v->conf.mtu < vtep_overhead(v) + 68)
 		vnet_usage_error("--mtu %u leaves no room for an inner frame",
 				 v->conf.mtu);
-	if (!cf.has_local_mac) {
+	if (!cf->has_local_mac) {
 		/* Locally administered, derived from the outer address. */
 		v->conf.local_mac[0] = 0x02;
 		memcpy(v->conf.local_mac + 2, v->conf.local.b, 4);
 	}
-	vnet_clock_set_mode(clk);
-	if (!(v->fdb = vnet_fdb_new(cf.fdb_max, cf.ageing_ns)))
-		vnet_config_error("FDB of %u entries: %s", cf.fdb_max,
-				  strerror(errno));
-	/* Replays must decide the same way every time: a fixed hash seed
-	 * makes budgeted ageing visit entries in the same order. */
-	if (clk == VNET_CLOCK_PCAP)
-		vnet_fdb_set_seed(v->fdb, 0x766e6574u);
-	if (load_static(&cf, v->fdb, &err) < 0)
-		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
-	if ((r = vnet_sig_init()) < 0) {
-		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
-		return 1;
-	}
-
-	/* Acquire: underlay, inner side, then drop privileges. */
-	if (osp.kind == VNET_PORT_UDP) {
-		v->conf.gso = !cf.no_offload;
-		if (vtep_open_udp(v, &osp.addr, osp.port, &err) < 0) {
-			vnet_log_err(&err, "open outer");
-			goto out;
-		}
-	}
-	if (isp.kind == VNET_PORT_TAP && !isp.mtu) {
+	if (isp->kind == VNET_PORT_TAP && !isp->mtu)
 		/* The inner MTU is what the underlay leaves: the outer
 		 * headers and the inner Ethernet header (VXLAN over IPv4:
 		 * 36 + 14 bytes). */
-		tapmtu = v->conf.mtu - (vtep_overhead(v) + VNET_ETH_HLEN);
-		isp.mtu = tapmtu;
-	}
+		isp->mtu = v->conf.mtu - (vtep_overhead(v) + VNET_ETH_HLEN);
 	/* Both sides on stdio and no right-hand fds: a one-way filter
 	 * (DESIGN.md 2).  Egress reads inner frames on stdin and writes
 	 * outer frames to stdout; ingress the other way round. */
-	oneway = isp.kind == VNET_PORT_STDIO && osp.kind == VNET_PORT_STDIO &&
-		 !vnet_port_right_open();
-	if (oneway) {
-		memset(&osp, 0, sizeof(osp));
-		osp.kind = VNET_PORT_FD;
-		osp.rfd = 0;
-		osp.wfd = 1;
+	cf->oneway = isp->kind == VNET_PORT_STDIO &&
+		     osp->kind == VNET_PORT_STDIO && !vnet_port_right_open();
+	if (cf->oneway) {
+		memset(osp, 0, sizeof(*osp));
+		osp->kind = VNET_PORT_FD;
+		osp->rfd = 0;
+		osp->wfd = 1;
 	}
-	if (!(v->inner = vnet_port_open(&isp,
-					(cf.no_offload ? VNET_PORT_NO_OFFLOAD : 0) |
-					(oneway ? (cf.ingress ? VNET_PORT_NO_READ
-							      : VNET_PORT_NO_WRITE)
-						: 0),
-					cf.fmt, &err))) {
+}
+
+/* The FDB with its static entries and flood list; a bad --fdb file exits
+ * 2 naming FILE:LINE. */
+static void load_tables(const struct conf *cf, struct vtep *v)
+{
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
+
+	vnet_clock_set_mode(cf->clk);
+	if (!(v->fdb = vnet_fdb_new(cf->fdb_max, cf->ageing_ns)))
+		vnet_config_error("FDB of %u entries: %s", cf->fdb_max,
+				  strerror(errno));
+	/* Replays must decide the same way every time: a fixed hash seed
+	 * makes budgeted ageing visit entries in the same order. */
+	if (cf->clk == VNET_CLOCK_PCAP)
+		vnet_fdb_set_seed(v->fdb, 0x766e6574u);
+	if (load_static(cf, v->fdb, &err) < 0)
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
+}
+
+/* Signals, the underlay, the inner side, the outer stream, their stream
+ * headers, then the privileges go: 0, or -1 after logging what failed. */
+static int acquire(const struct conf *cf, struct vtep *v)
+{
+	struct vnet_port_spec isp = cf->isp, osp = cf->osp;
+	struct vnet_err err;
+	int r, fl;
+
+	if ((r = vnet_sig_init()) < 0) {
+		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
+		return -1;
+	}
+	if (osp.kind == VNET_PORT_UDP) {
+		v->conf.gso = !cf->no_offload;
+		if (vtep_open_udp(v, &osp.addr, osp.port, &err) < 0) {
+			vnet_log_err(&err, "open outer");
+			return -1;
+		}
+	}
+	fl = cf->no_offload ? VNET_PORT_NO_OFFLOAD : 0;
+	if (cf->oneway)
+		fl |= cf->ingress ? VNET_PORT_NO_READ : VNET_PORT_NO_WRITE;
+	if (!(v->inner = vnet_port_open(&isp, fl, cf->fmt, &err))) {
 		vnet_log_err(&err, "open inner");
-		goto out;
+		return -1;
 	}
 	if (osp.kind != VNET_PORT_UDP) {
 		/* Both sides on stdio: the outer one is the right-hand side
 		 * of a middle program (fds 3/4). */
-		int fl = isp.kind == VNET_PORT_STDIO &&
-					 osp.kind == VNET_PORT_STDIO
-				 ? VNET_PORT_RIGHT
-				 : 0;
-
-		if (oneway)
-			fl = cf.ingress ? VNET_PORT_NO_WRITE : VNET_PORT_NO_READ;
-
-		if (!(v->outer = vnet_port_open(&osp, fl, cf.fmt, &err))) {
+		fl = isp.kind == VNET_PORT_STDIO && osp.kind == VNET_PORT_STDIO
+			     ? VNET_PORT_RIGHT
+			     : 0;
+		if (cf->oneway)
+			fl = cf->ingress ? VNET_PORT_NO_WRITE
+					 : VNET_PORT_NO_READ;
+		if (!(v->outer = vnet_port_open(&osp, fl, cf->fmt, &err))) {
 			vnet_log_err(&err, "open outer");
-			goto out;
+			return -1;
 		}
 	}
 	if ((r = vnet_port_flush(v->inner)) < 0 ||
 	    (v->outer && (r = vnet_port_flush(v->outer)) < 0)) {
 		vnet_log(VNET_LOG_ERR, "write stream header: %s", strerror(-r));
-		goto out;
+		return -1;
 	}
-	if (cf.user && (r = vnet_drop_privileges(cf.user)) < 0) {
-		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf.user,
+	if (cf->user && (r = vnet_drop_privileges(cf->user)) < 0) {
+		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->user,
 			 strerror(-r));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	if (run_loop(v, &cf) < 0)
-		goto out;
-	ret = 0;
-out:
+/* Flush what is left, age the FDB, print counters and the FDB dump if
+ * asked, close everything (whatever was acquired). */
+static void cleanup(const struct conf *cf, struct vtep *v)
+{
 	if (v->inner)
 		vnet_port_flush(v->inner);
 	if (v->outer)
 		vtep_flush_outer(v);
 	if (v->fdb)
 		vnet_fdb_age(v->fdb, vnet_clock_now(), 0);
-	if (cf.stats)
+	if (cf->stats)
 		print_counters(v);
-	dump_fdb(&cf, v);
+	dump_fdb(cf, v);
 	vnet_port_close(v->inner);
 	vnet_port_close(v->outer);
 	vtep_close_udp(v);
 	free(v->conf.maps);
 	vnet_fdb_free(v->fdb);
+}
+
+int main(int argc, char **argv)
+{
+	static struct vtep vt; /* large: transmit queue and header slots */
+	struct conf cf = {
+		.inner = "-",
+		.outer = "-",
+		.fdb_max = 65536,
+		.ageing_ns = 300 * 1000000000ULL,
+	};
+	int ret = 1;
+
+	vtep_init(&vt, VTEP_VXLAN);
+	parse_args(argc, argv, &cf, &vt);
+	validate(&cf, &vt);
+	load_tables(&cf, &vt);
+	if (acquire(&cf, &vt) == 0 && run_loop(&vt, &cf) == 0)
+		ret = 0;
+	cleanup(&cf, &vt);
 	return ret;
 }

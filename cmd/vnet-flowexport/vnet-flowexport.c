@@ -120,16 +120,13 @@ static const struct vnet_opt_prog prog = {
 #define CONNECT_MS 2000
 
 struct conf {
+	struct vnet_opt_common o; /* the shared options (o.clk: as decided) */
 	const char *collector, *json, *left, *right, *iface, *bpf, *file;
-	const char *user;
 	struct vnet_ipfix_collector coll;
 	struct vnet_ipfix_config ic;
 	struct vnet_flow_config fcfg;
 	unsigned mtu;
-	int sink, stats, no_offload, decap, has_clock;
-	enum vnet_dir dir;
-	enum vnet_stream_fmt fmt;
-	enum vnet_clock_mode clk;
+	int sink, decap;
 };
 
 static void parse_map(struct vnet_flow_classify *cls, const char *arg)
@@ -172,13 +169,12 @@ static int is_stdio(const char *spec)
 static void parse_args(int argc, char **argv, struct conf *cf,
 		       struct meter *mt)
 {
-	struct vnet_opt_common o;
 	struct vnet_err e;
 	char eb[VNET_ERR_STRLEN];
 	const char *arg;
 	int c, sources;
 
-	vnet_opt_begin(&prog, &o, argc, argv);
+	vnet_opt_begin(&prog, &cf->o, argc, argv);
 	while ((c = vnet_opt_next(&arg)) != -1) {
 		switch (c) {
 		case OPT_COLLECTOR:
@@ -260,13 +256,6 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 			break;
 		}
 	}
-	cf->dir = o.dir;
-	cf->fmt = o.fmt;
-	cf->clk = o.clk;
-	cf->has_clock = o.clk_given;
-	cf->stats = o.stats;
-	cf->no_offload = o.no_offload;
-	cf->user = o.user;
 	if (argc - optind > 1)
 		vnet_usage_error("one FILE at most ('%s' is one too many)",
 				 argv[optind + 1]);
@@ -303,8 +292,8 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 
 		cf->ic.msg_max = cf->mtu - hdrs;
 	}
-	if (!cf->has_clock)
-		cf->clk = cf->file ? VNET_CLOCK_PCAP : VNET_CLOCK_LIVE;
+	if (!cf->o.clk_given)
+		cf->o.clk = cf->file ? VNET_CLOCK_PCAP : VNET_CLOCK_LIVE;
 }
 
 static int on_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
@@ -434,6 +423,181 @@ fail:
 	return r;
 }
 
+/* The clock, the counters, the flow cache and the IPFIX exporter as
+ * configured; a configuration they refuse exits 2. */
+static void setup_meter(struct conf *cf, struct meter *mt)
+{
+	vnet_clock_set_mode(cf->o.clk);
+	meter_init_counters(mt);
+	mt->pcap_clock = cf->o.clk == VNET_CLOCK_PCAP;
+	mt->sink = cf->sink || cf->file || cf->iface;
+
+	cf->fcfg.expired = meter_export;
+	cf->fcfg.arg = mt;
+	cf->ic.sample_n = cf->fcfg.sample_n;
+	if (!(mt->fc = vnet_flow_new(&cf->fcfg)))
+		vnet_config_error("flow cache of %u flows: %s",
+				  cf->fcfg.max_flows, strerror(errno));
+	vnet_log(VNET_LOG_INFO, "flow cache: %u flows of %zu bytes, %s clock",
+		 cf->fcfg.max_flows, vnet_flow_entry_size(),
+		 mt->pcap_clock ? "pcap" : "live");
+	/* Replays decide the same way every time (the expiry order does not
+	 * depend on the seed, but the probe lengths do). */
+	if (mt->pcap_clock)
+		vnet_flow_set_seed(mt->fc, 0x766e6574u);
+	if (cf->collector && !(mt->ipfix = vnet_ipfix_new(&cf->ic)))
+		vnet_config_error("--mtu %u: messages of %zu bytes are too "
+				  "small for the templates", cf->mtu,
+				  cf->ic.msg_max);
+}
+
+/* Signals and the outputs: the JSON file, the collector (a collector
+ * that does not answer yet is a warning).  0, or -1 after logging. */
+static int open_outputs(const struct conf *cf, struct meter *mt)
+{
+	char cbuf[96];
+	int r;
+
+	if ((r = vnet_sig_init()) < 0) {
+		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
+		return -1;
+	}
+	if (cf->json) {
+		mt->json_name = strcmp(cf->json, "-") ? cf->json : "stdout";
+		mt->json = strcmp(cf->json, "-") ? fopen(cf->json, "w") : stdout;
+		if (!mt->json) {
+			vnet_log(VNET_LOG_ERR, "open --json %s: %s", cf->json,
+				 strerror(errno));
+			return -1;
+		}
+		setvbuf(mt->json, NULL, _IOFBF, 1 << 16);
+	}
+	if (!mt->ipfix)
+		return 0;
+	vnet_ipfix_collector_fmt(&cf->coll, cbuf, sizeof(cbuf));
+	r = vnet_ipfix_connect(mt->ipfix, &cf->coll, CONNECT_MS);
+	if (r < 0) {
+		vnet_log(VNET_LOG_ERR, "collector %s: %s", cbuf, strerror(-r));
+		return -1;
+	}
+	if (r > 0 || vnet_ipfix_error(mt->ipfix))
+		vnet_log(VNET_LOG_WARN, "collector %s: %s (%s)", cbuf,
+			 strerror(vnet_ipfix_error(mt->ipfix)
+					  ? vnet_ipfix_error(mt->ipfix)
+					  : EINPROGRESS),
+			 cf->coll.proto == VNET_IPFIX_TCP
+				 ? "retrying; records are dropped until it "
+				   "answers"
+				 : "sending on; failures are counted");
+	return 0;
+}
+
+/* -I INTERFACE: open the capture, drop privileges, meter until stopped.
+ * 0, or -errno (logged). */
+static int run_interface(const struct conf *cf, struct meter *mt)
+{
+	struct vnet_err err;
+	int r;
+
+	if (!(mt->cap = vnet_capture_open(cf->iface, cf->bpf, &err))) {
+		vnet_log_err(&err, "capture on");
+		return -1;
+	}
+	if (cf->o.user && (r = vnet_drop_privileges(cf->o.user)) < 0) {
+		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->o.user,
+			 strerror(-r));
+		return r;
+	}
+	return run_capture(mt);
+}
+
+/* A pass-through stage, --sink or FILE: the middle program's sides (which
+ * drop privileges once open), metered until the input ends or a stop.
+ * 0, or -errno (logged). */
+static int run_stream(const struct conf *cf, struct meter *mt)
+{
+	static const struct vnet_mid_ops ops = {
+		.frames = on_frames, .signal = on_signal, .tick = on_tick,
+	};
+	struct vnet_mid_config mc = {
+		.left = cf->left,
+		.right = cf->right,
+		.dir = cf->o.dir,
+		.fmt = cf->o.fmt,
+		.no_offload = cf->o.no_offload,
+		.user = cf->o.user,
+		.sink = cf->sink || cf->file,
+	};
+	char *filespec = NULL;
+	struct vnet_err err;
+	int r = -ENOMEM;
+
+	if (cf->file) {
+		if (!(filespec = malloc(strlen(cf->file) + 6)))
+			goto out;
+		sprintf(filespec, "pcap:%s", cf->file);
+		mc.left = filespec;
+		mc.dir = VNET_EGRESS;
+	} else if (cf->sink) {
+		mc.left = "-";
+		mc.dir = VNET_EGRESS;
+	}
+	if (!(mt->mid = vnet_mid_open(&mc, &err))) {
+		r = errno ? -errno : -EIO;
+		vnet_log_err(&err, NULL);
+		goto out;
+	}
+	if ((r = add_timers(mt, vnet_mid_loop(mt->mid))) < 0)
+		vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
+	else
+		r = vnet_mid_run(mt->mid, &ops, mt);
+	vnet_log_loop(vnet_mid_loop(mt->mid), r);
+out:
+	free(filespec);
+	return r;
+}
+
+/* After the run r: the JSON reader's fate, the last records.  The exit
+ * status. */
+static int finish(struct meter *mt, int r)
+{
+	if (r == -EPIPE && mt->json_err == EPIPE)
+		r = 0; /* the reader of the JSON lines went away */
+	else if (r < 0 && mt->json_err)
+		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt->json_name,
+			 strerror(mt->json_err));
+	if (r < 0)
+		return 1;
+	if (vnet_sig_stop_signo())
+		vnet_log(VNET_LOG_INFO, "stopped by signal %d",
+			 vnet_sig_stop_signo());
+	if ((r = meter_finish(mt)) < 0 && r != -EPIPE) {
+		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt->json_name,
+			 strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+/* Counters if asked, then everything closed; ret, or 1 when the JSON
+ * file could not be written to the end. */
+static int cleanup(const struct conf *cf, struct meter *mt, int ret)
+{
+	if (mt->fc && cf->o.stats)
+		print_counters(mt);
+	vnet_mid_close(mt->mid);
+	vnet_capture_close(mt->cap);
+	vnet_ipfix_free(mt->ipfix);
+	vnet_flow_free(mt->fc);
+	if (mt->json && mt->json != stdout && fclose(mt->json) == EOF &&
+	    !ret) {
+		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt->json_name,
+			 strerror(errno));
+		ret = 1;
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static struct meter mt;
@@ -446,144 +610,14 @@ int main(int argc, char **argv)
 			  .idle_ns = DEFAULT_IDLE_NS,
 			  .sample_n = 1 },
 		.mtu = DEFAULT_MTU,
-		.fmt = VNET_FMT_PCAP,
 	};
-	const struct vnet_mid_ops ops = {
-		.frames = on_frames, .signal = on_signal, .tick = on_tick,
-	};
-	struct vnet_mid_config mc;
-	struct vnet_mid *mid = NULL;
-	char cbuf[96], *filespec = NULL;
-	struct vnet_err err;
-	int r, ret = 1;
+	int ret = 1;
 
 	vnet_flow_classify_init(&mt.cls);
 	parse_args(argc, argv, &cf, &mt);
-	vnet_clock_set_mode(cf.clk);
-	meter_init_counters(&mt);
-	mt.pcap_clock = cf.clk == VNET_CLOCK_PCAP;
-	mt.sink = cf.sink || cf.file || cf.iface;
-
-	cf.fcfg.expired = meter_export;
-	cf.fcfg.arg = &mt;
-	cf.ic.sample_n = cf.fcfg.sample_n;
-	if (!(mt.fc = vnet_flow_new(&cf.fcfg)))
-		vnet_config_error("flow cache of %u flows: %s",
-				  cf.fcfg.max_flows, strerror(errno));
-	vnet_log(VNET_LOG_INFO, "flow cache: %u flows of %zu bytes, %s clock",
-		 cf.fcfg.max_flows, vnet_flow_entry_size(),
-		 mt.pcap_clock ? "pcap" : "live");
-	/* Replays decide the same way every time (the expiry order does not
-	 * depend on the seed, but the probe lengths do). */
-	if (mt.pcap_clock)
-		vnet_flow_set_seed(mt.fc, 0x766e6574u);
-	if (cf.collector && !(mt.ipfix = vnet_ipfix_new(&cf.ic)))
-		vnet_config_error("--mtu %u: messages of %zu bytes are too "
-				  "small for the templates", cf.mtu,
-				  cf.ic.msg_max);
-	if ((r = vnet_sig_init()) < 0) {
-		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
-		goto out;
-	}
-
-	/* Acquire: outputs, then the source (which may drop privileges). */
-	if (cf.json) {
-		mt.json_name = strcmp(cf.json, "-") ? cf.json : "stdout";
-		mt.json = strcmp(cf.json, "-") ? fopen(cf.json, "w") : stdout;
-		if (!mt.json) {
-			vnet_log(VNET_LOG_ERR, "open --json %s: %s", cf.json,
-				 strerror(errno));
-			goto out;
-		}
-		setvbuf(mt.json, NULL, _IOFBF, 1 << 16);
-	}
-	if (mt.ipfix) {
-		vnet_ipfix_collector_fmt(&cf.coll, cbuf, sizeof(cbuf));
-		r = vnet_ipfix_connect(mt.ipfix, &cf.coll, CONNECT_MS);
-		if (r < 0) {
-			vnet_log(VNET_LOG_ERR, "collector %s: %s", cbuf,
-				 strerror(-r));
-			goto out;
-		}
-		if (r > 0 || vnet_ipfix_error(mt.ipfix))
-			vnet_log(VNET_LOG_WARN, "collector %s: %s (%s)", cbuf,
-				 strerror(vnet_ipfix_error(mt.ipfix)
-						  ? vnet_ipfix_error(mt.ipfix)
-						  : EINPROGRESS),
-				 cf.coll.proto == VNET_IPFIX_TCP
-					 ? "retrying; records are dropped "
-					   "until it answers"
-					 : "sending on; failures are counted");
-	}
-	if (cf.iface) {
-		if (!(mt.cap = vnet_capture_open(cf.iface, cf.bpf, &err))) {
-			vnet_log_err(&err, "capture on");
-			goto out;
-		}
-		if (cf.user && (r = vnet_drop_privileges(cf.user)) < 0) {
-			vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s",
-				 cf.user, strerror(-r));
-			goto out;
-		}
-		r = run_capture(&mt);
-	} else {
-		memset(&mc, 0, sizeof(mc));
-		mc.left = cf.left;
-		mc.right = cf.right;
-		mc.dir = cf.dir;
-		mc.fmt = cf.fmt;
-		mc.no_offload = cf.no_offload;
-		mc.user = cf.user;
-		mc.sink = cf.sink || cf.file;
-		if (cf.file) {
-			if (!(filespec = malloc(strlen(cf.file) + 6)))
-				goto out;
-			sprintf(filespec, "pcap:%s", cf.file);
-			mc.left = filespec;
-			mc.dir = VNET_EGRESS;
-		} else if (cf.sink) {
-			mc.left = "-";
-			mc.dir = VNET_EGRESS;
-		}
-		if (!(mid = vnet_mid_open(&mc, &err))) {
-			vnet_log_err(&err, NULL);
-			goto out;
-		}
-		mt.mid = mid;
-		if ((r = add_timers(&mt, vnet_mid_loop(mid))) < 0)
-			vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
-		else
-			r = vnet_mid_run(mid, &ops, &mt);
-		vnet_log_loop(vnet_mid_loop(mid), r);
-	}
-	if (r == -EPIPE && mt.json_err == EPIPE)
-		r = 0; /* the reader of the JSON lines went away */
-	else if (r < 0 && mt.json_err)
-		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt.json_name,
-			 strerror(mt.json_err));
-	if (r < 0)
-		goto out;
-	if (vnet_sig_stop_signo())
-		vnet_log(VNET_LOG_INFO, "stopped by signal %d",
-			 vnet_sig_stop_signo());
-	if ((r = meter_finish(&mt)) < 0 && r != -EPIPE) {
-		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt.json_name,
-			 strerror(-r));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (mt.fc && cf.stats)
-		print_counters(&mt);
-	vnet_mid_close(mid);
-	vnet_capture_close(mt.cap);
-	vnet_ipfix_free(mt.ipfix);
-	vnet_flow_free(mt.fc);
-	if (mt.json && mt.json != stdout && fclose(mt.json) == EOF && !ret) {
-		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt.json_name,
-			 strerror(errno));
-		ret = 1;
-	}
-	free(filespec);
-	return ret;
+	setup_meter(&cf, &mt);
+	if (open_outputs(&cf, &mt) == 0)
+		ret = finish(&mt, cf.iface ? run_interface(&cf, &mt)
+					   : run_stream(&cf, &mt));
+	return cleanup(&cf, &mt, ret);
 }

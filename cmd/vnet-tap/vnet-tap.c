@@ -215,24 +215,26 @@ out:
 	return r;
 }
 
-int main(int argc, char **argv)
-{
-	struct vnet_port_spec tapspec, iospec = { .kind = VNET_PORT_STDIO };
-	struct vnet_port *tap = NULL, *io = NULL;
-	enum vnet_stream_fmt fmt = VNET_FMT_PCAP;
-	enum vnet_clock_mode clk = VNET_CLOCK_LIVE;
-	struct vnet_opt_common o;
-	unsigned mtu = 0;
-	int stats = 0, capture = 0, inject = 0;
-	int no_offload = 0;
-	int has_mac = 0, c, r = 0, ret = 1;
-	uint64_t count = 0;
-	const char *user = NULL, *arg;
-	char tapbuf[64], buf[VNET_ERR_STRLEN];
-	struct vnet_err err;
-	uint8_t mac[6];
+/* What the command line says. */
+struct conf {
+	struct vnet_opt_common o; /* the shared options */
+	struct vnet_port_spec tap;
+	int capture, inject;
+	uint64_t count;
+};
 
-	vnet_opt_begin(&prog, &o, argc, argv);
+/* The command line into cf: the options, then the one TAP operand, with
+ * --mtu and --mac applied to it.  A usage error exits 2. */
+static void parse_args(int argc, char **argv, struct conf *cf)
+{
+	char tapbuf[64], buf[VNET_ERR_STRLEN];
+	const char *arg, *spec;
+	struct vnet_err err;
+	unsigned mtu = 0;
+	uint8_t mac[6];
+	int c, has_mac = 0;
+
+	vnet_opt_begin(&prog, &cf->o, argc, argv);
 	while ((c = vnet_opt_next(&arg)) != -1) {
 		switch (c) {
 		case OPT_MTU:
@@ -247,86 +249,108 @@ int main(int argc, char **argv)
 			has_mac = 1;
 			break;
 		case OPT_CAPTURE:
-			capture = 1;
+			cf->capture = 1;
 			break;
 		case OPT_INJECT:
-			inject = 1;
+			cf->inject = 1;
 			break;
 		case OPT_COUNT:
-			count = vnet_opt_u64("--count", arg, 1, UINT64_MAX);
+			cf->count = vnet_opt_u64("--count", arg, 1, UINT64_MAX);
 			break;
 		}
 	}
-	fmt = o.fmt;
-	clk = o.clk;
-	stats = o.stats;
-	no_offload = o.no_offload;
-	user = o.user;
 	if (argc - optind != 1)
 		vnet_usage_error(argc - optind ? "one TAP expected"
 					       : "no TAP given");
-
 	/* A bare NAME means tap:NAME. */
-	if (!strchr(argv[optind], ':')) {
-		snprintf(tapbuf, sizeof(tapbuf), "tap:%s", argv[optind]);
-		r = vnet_port_parse(tapbuf, &tapspec, &err);
-	} else {
-		r = vnet_port_parse(argv[optind], &tapspec, &err);
+	spec = argv[optind];
+	if (!strchr(spec, ':')) {
+		snprintf(tapbuf, sizeof(tapbuf), "tap:%s", spec);
+		spec = tapbuf;
 	}
-	if (r)
+	if (vnet_port_parse(spec, &cf->tap, &err))
 		vnet_usage_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
-	if (tapspec.kind != VNET_PORT_TAP)
+	if (cf->tap.kind != VNET_PORT_TAP)
 		vnet_usage_error("%s: not a tap port (tap:NAME)", argv[optind]);
 	if (mtu)
-		tapspec.mtu = mtu;
+		cf->tap.mtu = mtu;
 	if (has_mac) {
-		memcpy(tapspec.mac, mac, 6);
-		tapspec.has_mac = 1;
+		memcpy(cf->tap.mac, mac, 6);
+		cf->tap.has_mac = 1;
 	}
-	vnet_clock_set_mode(clk);
+}
+
+/* Signals, the tap (privileged), then the stream and its header, then
+ * the privileges go: 0, or -1 after logging what failed. */
+static int acquire(const struct conf *cf, struct vnet_port **tap,
+		   struct vnet_port **io)
+{
+	const struct vnet_port_spec iospec = { .kind = VNET_PORT_STDIO };
+	struct vnet_err err;
+	int r;
+
+	vnet_clock_set_mode(cf->o.clk);
 	if ((r = vnet_sig_init()) < 0) {
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
-		return 1;
+		return -1;
 	}
-
-	/* Acquire: the tap (privileged), then the stream. */
-	if (!(tap = vnet_port_open(&tapspec,
-				   (inject ? VNET_PORT_NO_READ : 0) |
-				   (no_offload ? VNET_PORT_NO_OFFLOAD : 0),
-				   fmt, &err))) {
+	if (!(*tap = vnet_port_open(&cf->tap,
+				    (cf->inject ? VNET_PORT_NO_READ : 0) |
+				    (cf->o.no_offload ? VNET_PORT_NO_OFFLOAD
+						      : 0),
+				    cf->o.fmt, &err))) {
 		vnet_log_err(&err, "open");
-		goto out;
+		return -1;
 	}
-	if (!(io = vnet_port_open(&iospec,
-				  capture ? VNET_PORT_NO_READ
-					  : inject ? VNET_PORT_NO_WRITE : 0,
-				  fmt, &err))) {
+	if (!(*io = vnet_port_open(&iospec,
+				   cf->capture  ? VNET_PORT_NO_READ
+				   : cf->inject ? VNET_PORT_NO_WRITE
+						: 0,
+				   cf->o.fmt, &err))) {
 		vnet_log_err(&err, "open stream");
-		goto out;
+		return -1;
 	}
-	if ((r = vnet_port_flush(io)) < 0) {
+	if ((r = vnet_port_flush(*io)) < 0) {
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
-		goto out;
+		return -1;
 	}
-	if (user && (r = vnet_drop_privileges(user)) < 0) {
-		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", user,
+	if (cf->o.user && (r = vnet_drop_privileges(cf->o.user)) < 0) {
+		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->o.user,
 			 strerror(-r));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	if (run_loop(tap, io, tapspec.ifname, count) < 0)
-		goto out;
-	ret = 0;
-out:
+/* Flush the stream (an error turns ret into 1), print the counters if
+ * asked, close both ports; the exit status. */
+static int cleanup(const struct conf *cf, struct vnet_port *tap,
+		   struct vnet_port *io, int ret)
+{
+	int r;
+
 	if (io && (r = vnet_port_flush(io)) < 0 && r != -EPIPE &&
 	    r != -ECANCELED && !ret) {
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
 		ret = 1;
 	}
 	sync_counters(tap, io);
-	if (stats)
+	if (cf->o.stats)
 		vnet_counters_print(stderr, NULL, ctr, C_MAX);
 	vnet_port_close(io);
 	vnet_port_close(tap);
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct vnet_port *tap = NULL, *io = NULL;
+	struct conf cf = { 0 };
+	int ret = 1;
+
+	parse_args(argc, argv, &cf);
+	if (acquire(&cf, &tap, &io) == 0 &&
+	    run_loop(tap, io, cf.tap.ifname, cf.count) == 0)
+		ret = 0;
+	return cleanup(&cf, tap, io, ret);
 }
