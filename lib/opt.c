@@ -448,3 +448,12 @@ void vnet_opt_begin(const struct vnet_opt_prog *prog,
 		vnet_tool_set_usage(usage_buf);
 	}
 }
+
+void vnet_opt_mid_config(const struct vnet_opt_common *com,
+			 struct vnet_mid_config *mc)
+{
+	mc->dir = com->dir;
+	mc->fmt = com->fmt;
+	mc->no_offload = com->no_offload;
+	mc->user = com->user;
+}

@@ -492,15 +492,12 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 	struct vnet_mid_config mc = {
 		.left = cf->left,
 		.right = cf->right,
-		.dir = cf->o.dir,
-		.fmt = cf->o.fmt,
-		.no_offload = cf->o.no_offload,
-		.user = cf->o.user,
 	};
 	struct state *st;
 	struct vnet_err err;
 	int r, ret = 1;
 
+	vnet_opt_mid_config(&cf->o, &mc);
 	if (!(st = calloc(1, sizeof(*st)))) {
 		vnet_log(VNET_LOG_ERR, "out of memory");
 		return 1;

@@ -522,15 +522,13 @@ static int run_stream(const struct conf *cf, struct meter *mt)
 	struct vnet_mid_config mc = {
 		.left = cf->left,
 		.right = cf->right,
-		.dir = cf->o.dir,
-		.fmt = cf->o.fmt,
-		.no_offload = cf->o.no_offload,
-		.user = cf->o.user,
 		.sink = cf->sink || cf->file,
 	};
 	char *filespec = NULL;
 	struct vnet_err err;
 	int r = -ENOMEM;
+
+	vnet_opt_mid_config(&cf->o, &mc);
 
 	if (cf->file) {
 		if (!(filespec = malloc(strlen(cf->file) + 6)))

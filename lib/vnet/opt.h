@@ -109,6 +109,11 @@ void vnet_opt_begin(const struct vnet_opt_prog *prog,
  * com->verbose and returns -1; optind is then the first operand. */
 int vnet_opt_next(const char **arg);
 
+/* The sides' shared settings of a middle program (mid.h) from the shared
+ * options: direction, stream format, offloads, the user to become. */
+void vnet_opt_mid_config(const struct vnet_opt_common *com,
+			 struct vnet_mid_config *mc);
+
 /* The usage lines and the notes, as printed after a usage error. */
 void vnet_opt_usage(FILE *f);
 /* The usage, then one line per option: what -h/--help prints. */

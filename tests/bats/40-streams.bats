@@ -28,14 +28,6 @@ teardown() {
 	vnet_teardown
 }
 
-# exited NAME: true once the background NAME has exited (it stays a
-# zombie until reaped, so kill -0 alone would still succeed).
-exited() {
-	local s
-	read -r _ _ s _ <"/proc/$(pid_of "$1")/stat" 2>/dev/null || return 0
-	[ "$s" = Z ]
-}
-
 # reap NAME: wait up to 10 s for NAME to end by itself; its status in $rc.
 reap() {
 	wait_for 100 exited "$1" || return 1

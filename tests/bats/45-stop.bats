@@ -26,14 +26,6 @@ teardown() {
 	vnet_teardown
 }
 
-# exited NAME: true once the background NAME has exited (it stays a
-# zombie until reaped, so kill -0 alone would still succeed).
-exited() {
-	local s
-	read -r _ _ s _ <"/proc/$(pid_of "$1")/stat" 2>/dev/null || return 0
-	[ "$s" = Z ]
-}
-
 # stalled NAME IN CMD...: CMD in the background as NAME, standard input
 # from IN, standard output into a pipe whose reader never reads, fds 3/4
 # closed (bats holds 3: a middle program would not be one-way).

@@ -52,13 +52,6 @@ ctr() {
 # outer frames go to standard output.
 ENCAP=(vnet-encap --vni 7 --local 198.18.0.1 -r 198.18.0.2 --stats)
 
-# exited NAME: true once the background NAME has exited.
-exited() {
-	local s
-	read -r _ _ s _ <"/proc/$(pid_of "$1")/stat" 2>/dev/null || return 0
-	[ "$s" = Z ]
-}
-
 # Reproducible binary garbage, and printable garbage.  The first byte is
 # fixed so that the start is not a plausible VDE length either.
 garbage() {

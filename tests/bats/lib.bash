@@ -79,6 +79,14 @@ pid_of() {
 	echo "${!v}"
 }
 
+# exited NAME: true once the background NAME has exited (it stays a
+# zombie until reaped, so kill -0 alone would still succeed).
+exited() {
+	local s
+	read -r _ _ s _ <"/proc/$(pid_of "$1")/stat" 2>/dev/null || return 0
+	[ "$s" = Z ]
+}
+
 log_of() {
 	echo "$BATS_TEST_TMPDIR/$1.log"
 }
