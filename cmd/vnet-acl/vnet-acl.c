@@ -40,9 +40,7 @@ enum {
 };
 
 static const struct vnet_opt opts[] = {
-	{ .shared = VNET_OPT_HELP },
-	{ .shared = VNET_OPT_VERSION },
-	{ .shared = VNET_OPT_VERBOSE },
+	VNET_OPT_ROWS_BASIC,
 	{ .name = "policy", .letter = 'p', .arg = "POLICY", .key = OPT_POLICY,
 	  .required = M_RUN | M_CHECK | M_EXPLAIN,
 	  .help = "the policy file, vnet-acl.policy(5)" },

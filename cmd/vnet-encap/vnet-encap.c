@@ -41,9 +41,7 @@ enum {
 };
 
 static const struct vnet_opt opts[] = {
-	{ .shared = VNET_OPT_HELP },
-	{ .shared = VNET_OPT_VERSION },
-	{ .shared = VNET_OPT_VERBOSE },
+	VNET_OPT_ROWS_BASIC,
 	{ .name = "inner", .letter = 'i', .arg = "INNER", .key = OPT_INNER,
 	  .help = "the inner side: a stream or a tap (default -)" },
 	{ .name = "outer", .letter = 'o', .arg = "OUTER", .key = OPT_OUTER,
@@ -81,11 +79,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "write the FDB to FILE on SIGUSR1 and at exit" },
 	{ .name = "strict", .flags = VNET_OPT_REPEAT, .key = OPT_STRICT,
 	  .help = "drop VXLAN packets with reserved bits set" },
-	{ .shared = VNET_OPT_FORMAT },
-	{ .shared = VNET_OPT_CLOCK },
-	{ .shared = VNET_OPT_STATS },
-	{ .shared = VNET_OPT_NO_OFFLOAD },
-	{ .shared = VNET_OPT_USER },
+	VNET_OPT_ROWS_FRAMES,
 	{ .shared = VNET_OPT_DIR },
 	{ 0 },
 };

@@ -45,9 +45,7 @@ enum {
 };
 
 static const struct vnet_opt opts[] = {
-	{ .shared = VNET_OPT_HELP },
-	{ .shared = VNET_OPT_VERSION },
-	{ .shared = VNET_OPT_VERBOSE },
+	VNET_OPT_ROWS_BASIC,
 	{ .name = "collector", .letter = 'C', .arg = "COLLECTOR",
 	  .key = OPT_COLLECTOR, .help = "the IPFIX collector to export to" },
 	{ .name = "json", .arg = "FILE|-", .key = OPT_JSON,
@@ -89,11 +87,7 @@ static const struct vnet_opt opts[] = {
 	  .key = OPT_IFACE, .help = "meter a live interface" },
 	{ .name = "bpf", .arg = "EXPRESSION", .key = OPT_BPF,
 	  .help = "with -I: the capture filter" },
-	{ .shared = VNET_OPT_FORMAT },
-	{ .shared = VNET_OPT_CLOCK },
-	{ .shared = VNET_OPT_STATS },
-	{ .shared = VNET_OPT_NO_OFFLOAD },
-	{ .shared = VNET_OPT_USER },
+	VNET_OPT_ROWS_FRAMES,
 	{ 0 },
 };
 

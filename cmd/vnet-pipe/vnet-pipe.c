@@ -28,9 +28,7 @@
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 
 static const struct vnet_opt opts[] = {
-	{ .shared = VNET_OPT_HELP },
-	{ .shared = VNET_OPT_VERSION },
-	{ .shared = VNET_OPT_VERBOSE },
+	VNET_OPT_ROWS_BASIC,
 	{ 0 },
 };
 

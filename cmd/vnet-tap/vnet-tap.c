@@ -59,10 +59,7 @@ enum {
 };
 
 static const struct vnet_opt opts[] = {
-	{ .shared = VNET_OPT_HELP },
-	{ .shared = VNET_OPT_VERSION },
-	{ .shared = VNET_OPT_VERBOSE },
-	{ .shared = VNET_OPT_FORMAT },
+	VNET_OPT_ROWS_BASIC,
 	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
 	  .help = "set the MTU of the tap" },
 	{ .name = "mac", .arg = "MAC", .key = OPT_MAC,
@@ -73,10 +70,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "only copy frames from stdin to the tap" },
 	{ .name = "count", .letter = 'c', .arg = "COUNT", .key = OPT_COUNT,
 	  .help = "exit after COUNT frames written to stdout" },
-	{ .shared = VNET_OPT_CLOCK },
-	{ .shared = VNET_OPT_STATS },
-	{ .shared = VNET_OPT_NO_OFFLOAD },
-	{ .shared = VNET_OPT_USER },
+	VNET_OPT_ROWS_FRAMES,
 	{ 0 },
 };
 

@@ -81,6 +81,18 @@ struct vnet_opt_prog {
 	int in_order;		     /* options end at the first operand */
 };
 
+/* Rows of shared options that programs take together, in this order:
+ * every program's first three, and those of a program that moves frames
+ * (their usage text follows the order, so do the SYNOPSIS lines). */
+#define VNET_OPT_ROWS_BASIC                                        \
+	{ .shared = VNET_OPT_HELP }, { .shared = VNET_OPT_VERSION }, \
+		{ .shared = VNET_OPT_VERBOSE }
+#define VNET_OPT_ROWS_FRAMES                                        \
+	{ .shared = VNET_OPT_FORMAT }, { .shared = VNET_OPT_CLOCK },  \
+		{ .shared = VNET_OPT_STATS },                         \
+		{ .shared = VNET_OPT_NO_OFFLOAD },                    \
+		{ .shared = VNET_OPT_USER }
+
 /* The shared options' values; vnet_opt_begin() sets the defaults. */
 struct vnet_opt_common {
 	int verbose;		  /* VNET_LOG_WARN, one more per -v */
