@@ -39,7 +39,7 @@ static const struct vnet_opt shared[VNET_OPT_NSHARED] = {
 			   .help = "direction of a one-way filter "
 				   "(default egress)" },
 	[VNET_OPT_PIDFILE] = { .name = "pidfile", .arg = "FILE",
-			       .help = "write the process ID to FILE" },
+			       .help = "write the process ID to FILE, locked" },
 };
 
 /* The parse in progress (one a process, as getopt's). */

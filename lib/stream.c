@@ -646,9 +646,10 @@ static int vde_record(struct vnet_sr *r, struct vnet_frame *f)
 			    "exceeds %d: the stream is not VDE framing or "
 			    "lost bytes", (unsigned long long)r->off, l,
 			    hex(h, sizeof(h), p, 2), VNET_VDE_FRAME_MAX);
-	if (l && l < VNET_ETH_HLEN)
-		r->st.runt++;
 	if (l < VNET_ETH_HLEN) {
+		/* Length 0 too: a record with no frame is a runt like any
+		 * other, not skipped unseen. */
+		r->st.runt++;
 		consume(r, VDE_HDR_LEN + l);
 		return AGAIN;
 	}

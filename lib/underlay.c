@@ -118,7 +118,8 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 			  0);
 	if (u->rx_fd < 0)
 		goto fail;
-	setsockopt(u->rx_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* No SO_REUSEADDR: a second socket on ADDR:PORT would take over
+	 * the datagrams of the one that holds it, with nothing said. */
 	set_buf(u->rx_fd, SO_RCVBUFFORCE, SO_RCVBUF, BUF);
 	/* Runs of datagrams of one flow arrive as one, up to 64 KiB, with
 	 * their segment size in a cmsg (Linux 5.0; without it, one by one). */
@@ -161,7 +162,11 @@ fail:
 out:
 	vnet_underlay_close(u);
 	if (!ret) {
-		if (step)
+		if (step && err == EADDRINUSE)
+			vnet_err_set(e, name, 0, "%s: %s (another VTEP or "
+				     "process holds it; ss -ulpn)", step,
+				     strerror(err));
+		else if (step)
 			vnet_err_set(e, name, 0, "%s: %s", step, strerror(err));
 		else
 			vnet_err_set(e, name, 0,

@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include "vnet-acl/acl.h"
+#include "vnet/afile.h"
 #include "vnet/clock.h"
 #include "vnet-acl/ct.h"
 #include "vnet/log.h"
 #include "vnet/mid.h"
 #include "vnet/num.h"
 #include "vnet/opt.h"
+#include "vnet/pidfile.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "acl-tool.h"
@@ -176,6 +178,21 @@ static void parse_timeout(struct conf *cf, const char *arg)
 	cf->timeout[i] = ns;
 }
 
+/* Files written later: a wrong path fails now (exit 2), not at the first
+ * dump. */
+static void check_paths(const struct conf *cf)
+{
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
+
+	if (cf->ct_dump && vnet_afile_check(cf->ct_dump, &err))
+		vnet_config_error("--ct-dump %s",
+				  vnet_err_str(&err, buf, sizeof(buf)));
+	if (cf->o.pidfile && vnet_afile_check(cf->o.pidfile, &err))
+		vnet_config_error("--pidfile %s",
+				  vnet_err_str(&err, buf, sizeof(buf)));
+}
+
 static void parse_args(struct conf *cf, int argc, char **argv)
 {
 	const char *arg;
@@ -232,6 +249,7 @@ static void parse_args(struct conf *cf, int argc, char **argv)
 		vnet_usage_error("no policy given (-p POLICY)");
 	if (cf->o.mode == M_EXPLAIN && !cf->o.clk_given)
 		cf->o.clk = VNET_CLOCK_PCAP;
+	check_paths(cf);
 }
 
 /* --log: the engine's drop log, 10 lines a second after a burst of 20. */
@@ -297,25 +315,16 @@ static int do_check(const struct conf *cf)
 
 static int do_reload(const struct conf *cf)
 {
-	char buf[64], path[64], comm[64];
-	uint64_t pid;
-	size_t n;
+	char path[64], comm[64];
+	struct vnet_err err;
+	int held;
+	pid_t pid;
 	FILE *f;
 
 	if (cf->policy)
 		vnet_policy_free(load_or_exit(cf->policy));
-	if (!(f = fopen(cf->reload, "r"))) {
-		vnet_log(VNET_LOG_ERR, "%s: %s", cf->reload, strerror(errno));
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ' ||
-		     buf[n - 1] == '\t' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (vnet_parse_u64(buf, 1, INT_MAX, &pid)) {
-		vnet_log(VNET_LOG_ERR, "%s: no pid in the file", cf->reload);
+	if (vnet_pidfile_read(cf->reload, &pid, &held, &err) < 0) {
+		vnet_log_err(&err, NULL);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "/proc/%llu/comm",
@@ -331,6 +340,15 @@ static int do_reload(const struct conf *cf)
 		vnet_log(VNET_LOG_ERR, "%s: pid %llu is not vnet-acl%s",
 			 cf->reload, (unsigned long long)pid,
 			 comm[0] ? "" : " (no such process)");
+		return 1;
+	}
+	/* A vnet-acl, but the one that wrote the file?  A stale file (its
+	 * lock gone with its process) may name a pid another vnet-acl has
+	 * now. */
+	if (!held) {
+		vnet_log(VNET_LOG_ERR, "%s: stale: no process holds it (pid %llu "
+			 "is a vnet-acl that did not write it)", cf->reload,
+			 (unsigned long long)pid);
 		return 1;
 	}
 	if (kill((pid_t)pid, SIGHUP)) {
@@ -353,28 +371,28 @@ static void sync_stream_stats(struct state *st)
 	vnet_acl_set_stream_stats(st->a, s, 2);
 }
 
-/* The connection table to --ct-dump, under a temporary name and renamed,
- * so a reader never sees half a table. */
+static int write_ct(void *arg, FILE *f)
+{
+	const struct state *st = arg;
+
+	return vnet_acl_dump_ct(st->a, f, vnet_clock_now());
+}
+
+/* The connection table to --ct-dump whole or not at all (lib/afile.c):
+ * a reader never sees half a table, and a dump that fails (a full disk)
+ * leaves the last one as it was, is logged, and the filter goes on. */
 static void dump_ct(const struct state *st)
 {
-	const char *path = st->cf->ct_dump;
-	char tmp[4200];
-	FILE *f;
-	int r;
+	static struct vnet_ratelimit rl = VNET_RATELIMIT_INIT(1, 3);
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
 
-	if (!path)
+	if (!st->cf->ct_dump)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if (!(f = fopen(tmp, "w"))) {
-		vnet_log(VNET_LOG_ERR, "ct dump %s: %s", tmp, strerror(errno));
-		return;
-	}
-	r = vnet_acl_dump_ct(st->a, f, vnet_clock_now());
-	if (fclose(f) || r < 0 || rename(tmp, path)) {
-		vnet_log(VNET_LOG_ERR, "ct dump %s: %s", path,
-			 strerror(r < 0 ? -r : errno));
-		unlink(tmp);
-	}
+	if (vnet_afile_write(st->cf->ct_dump, write_ct, (void *)st, &err) < 0)
+		vnet_log_rl(&rl, vnet_clock_wall(), VNET_LOG_ERR,
+			    "ct dump %s (the file is left as it was)",
+			    vnet_err_str(&err, buf, sizeof(buf)));
 }
 
 static void reload(struct state *st)
@@ -463,23 +481,6 @@ static void on_tick(void *arg, struct vnet_mid *m, uint64_t now)
 	vnet_acl_tick(st->a, now);
 }
 
-static int write_pidfile(const char *path)
-{
-	FILE *f;
-
-	if (!(f = fopen(path, "w"))) {
-		vnet_log(VNET_LOG_ERR, "pidfile %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f)) {
-		vnet_log(VNET_LOG_ERR, "pidfile %s: %s", path, strerror(errno));
-		unlink(path);
-		return -1;
-	}
-	return 0;
-}
-
 static int do_run(const struct conf *cf, struct vnet_acl *a)
 {
 	static const struct vnet_mid_ops ops = {
@@ -491,6 +492,8 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 		.left = cf->left,
 		.right = cf->right,
 	};
+	struct vnet_pidfile *pf = NULL;
+	char buf[VNET_ERR_STRLEN];
 	struct state *st;
 	struct vnet_err err;
 	int r, ret = 1;
@@ -507,14 +510,20 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
 		goto out;
 	}
-	/* Written before the ports are opened and privileges dropped (it
-	 * may live in a root-owned /run); signals are already caught. */
-	if (cf->o.pidfile && write_pidfile(cf->o.pidfile) < 0)
+	/* Taken before the ports are opened and privileges dropped (it
+	 * may live in a root-owned /run), and first, so that a second
+	 * instance stops here; signals are already caught. */
+	if (cf->o.pidfile && !(pf = vnet_pidfile_open(cf->o.pidfile, &err))) {
+		vnet_log_err(&err, "pidfile");
 		goto out;
+	}
 	if (!(st->m = vnet_mid_open(&mc, &err))) {
 		vnet_log_err(&err, NULL);
 		goto out;
 	}
+	if (cf->o.user && cf->ct_dump && vnet_afile_check(cf->ct_dump, &err))
+		vnet_log(VNET_LOG_WARN, "--ct-dump %s as %s: dumps will fail",
+			 vnet_err_str(&err, buf, sizeof(buf)), cf->o.user);
 	r = vnet_mid_run(st->m, &ops, st);
 	vnet_log_loop(vnet_mid_loop(st->m), r);
 	if (r < 0 && r != -EPIPE)
@@ -528,9 +537,9 @@ out:
 		dump_ct(st);
 	}
 	vnet_mid_close(st->m);
-	if (cf->o.pidfile && unlink(cf->o.pidfile) && errno != ENOENT)
+	if ((r = vnet_pidfile_remove(pf)) < 0)
 		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->o.pidfile,
-			 strerror(errno));
+			 strerror(-r));
 	free(st);
 	return ret;
 }

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vnet/afile.h"
 #include "vnet/clock.h"
 #include "vnet/log.h"
 #include "vnet/loop.h"
 #include "vnet/num.h"
 #include "vnet/opt.h"
+#include "vnet/pidfile.h"
 #include "vnet/pkt.h"
 #include "vnet/port.h"
 #include "vnet/sig.h"
@@ -77,6 +79,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "do not learn MAC addresses" },
 	{ .name = "fdb-dump", .arg = "FILE", .key = OPT_FDB_DUMP,
 	  .help = "write the FDB to FILE on SIGUSR1 and at exit" },
+	{ .shared = VNET_OPT_PIDFILE },
 	{ .name = "strict", .flags = VNET_OPT_REPEAT, .key = OPT_STRICT,
 	  .help = "drop VXLAN packets with reserved bits set" },
 	VNET_OPT_ROWS_FRAMES,
@@ -96,7 +99,7 @@ static const struct vnet_opt_prog prog = {
 #define MAX_REMOTES 64
 
 struct conf {
-	const char *inner, *outer, *fdb_file, *fdb_dump, *user;
+	const char *inner, *outer, *fdb_file, *fdb_dump, *user, *pidfile;
 	struct vnet_addr remotes[MAX_REMOTES];
 	unsigned nremotes;
 	uint32_t fdb_max;
@@ -183,25 +186,28 @@ static void reload(const struct conf *cf, struct vtep *v)
 	vnet_fdb_free(fresh);
 }
 
-/* Write the FDB to path atomically: a reader never sees half a table. */
+static int write_fdb(void *arg, FILE *f)
+{
+	const struct vtep *v = arg;
+
+	return vnet_fdb_dump(v->fdb, f, vnet_clock_now());
+}
+
+/* Write the FDB to --fdb-dump whole or not at all (lib/afile.c): a
+ * reader never sees half a table, and a dump that fails (a full disk)
+ * leaves the last one as it was, is logged, and the VTEP goes on. */
 static void dump_fdb(const struct conf *cf, struct vtep *v)
 {
-	char tmp[4096];
-	FILE *f;
+	static struct vnet_ratelimit rl = VNET_RATELIMIT_INIT(1, 3);
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
 
-	if (!cf->fdb_dump)
+	if (!cf->fdb_dump || !v->fdb)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", cf->fdb_dump, (long)getpid());
-	if (!(f = fopen(tmp, "w"))) {
-		vnet_log(VNET_LOG_ERR, "fdb dump %s: %s", tmp, strerror(errno));
-		return;
-	}
-	vnet_fdb_dump(v->fdb, f, vnet_clock_now());
-	if (fclose(f) || rename(tmp, cf->fdb_dump)) {
-		vnet_log(VNET_LOG_ERR, "fdb dump %s: %s", cf->fdb_dump,
-			 strerror(errno));
-		unlink(tmp);
-	}
+	if (vnet_afile_write(cf->fdb_dump, write_fdb, v, &err) < 0)
+		vnet_log_rl(&rl, vnet_clock_wall(), VNET_LOG_ERR,
+			    "fdb dump %s (the file is left as it was)",
+			    vnet_err_str(&err, buf, sizeof(buf)));
 }
 
 static void print_counters(struct vtep *v)
@@ -304,6 +310,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	cf->no_offload = o.no_offload;
 	cf->ingress = o.dir == VNET_INGRESS;
 	cf->user = o.user;
+	cf->pidfile = o.pidfile;
 }
 
 /* The frame loop (lib/loop.c): its sources and what they need. */
@@ -443,6 +450,15 @@ static void validate(struct conf *cf, struct vtep *v)
 	struct vnet_err err;
 	size_t i;
 
+	/* Files written later: a wrong path fails now, not at the first
+	 * dump. */
+	if (cf->fdb_dump && vnet_afile_check(cf->fdb_dump, &err))
+		vnet_config_error("--fdb-dump %s",
+				  vnet_err_str(&err, buf, sizeof(buf)));
+	if (cf->pidfile && vnet_afile_check(cf->pidfile, &err))
+		vnet_config_error("--pidfile %s",
+				  vnet_err_str(&err, buf, sizeof(buf)));
+
 	if (vnet_port_parse(cf->inner, isp, &err))
 		vnet_usage_error("--inner %s", vnet_err_str(&err, buf,
 							     sizeof(buf)));
@@ -530,16 +546,24 @@ static void load_tables(const struct conf *cf, struct vtep *v)
 		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 }
 
-/* Signals, the underlay, the inner side, the outer stream, their stream
- * headers, then the privileges go: 0, or -1 after logging what failed. */
-static int acquire(const struct conf *cf, struct vtep *v)
+/* Signals, the pid file, the underlay, the inner side, the outer stream,
+ * their stream headers, then the privileges go: 0, or -1 after logging
+ * what failed. */
+static int acquire(const struct conf *cf, struct vtep *v,
+		   struct vnet_pidfile **pf)
 {
 	struct vnet_port_spec isp = cf->isp, osp = cf->osp;
+	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 	int r, fl;
 
 	if ((r = vnet_sig_init()) < 0) {
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
+		return -1;
+	}
+	/* First: a second instance stops here, before it takes a port. */
+	if (cf->pidfile && !(*pf = vnet_pidfile_open(cf->pidfile, &err))) {
+		vnet_log_err(&err, "pidfile");
 		return -1;
 	}
 	if (osp.kind == VNET_PORT_UDP) {
@@ -580,13 +604,21 @@ static int acquire(const struct conf *cf, struct vtep *v)
 			 strerror(-r));
 		return -1;
 	}
+	if (cf->user && cf->fdb_dump && vnet_afile_check(cf->fdb_dump, &err))
+		vnet_log(VNET_LOG_WARN, "--fdb-dump %s as %s: dumps will fail",
+			 vnet_err_str(&err, buf, sizeof(buf)), cf->user);
 	return 0;
 }
 
-/* Flush what is left, age the FDB, print counters and the FDB dump if
- * asked, close everything (whatever was acquired). */
-static void cleanup(const struct conf *cf, struct vtep *v)
+/* Flush what is left, age the FDB, print counters and, after a run
+ * (ran), the FDB dump if asked; close everything (whatever was
+ * acquired), the pid file last.  An instance that did not get its pid
+ * file or its port never writes the dump of the one that has them. */
+static void cleanup(const struct conf *cf, struct vtep *v,
+		    struct vnet_pidfile *pf, int ran)
 {
+	int r;
+
 	if (v->inner)
 		vnet_port_flush(v->inner);
 	if (v->outer)
@@ -595,12 +627,16 @@ static void cleanup(const struct conf *cf, struct vtep *v)
 		vnet_fdb_age(v->fdb, vnet_clock_now(), 0);
 	if (cf->stats)
 		print_counters(v);
-	dump_fdb(cf, v);
+	if (ran)
+		dump_fdb(cf, v);
 	vnet_port_close(v->inner);
 	vnet_port_close(v->outer);
 	vtep_close_udp(v);
 	free(v->conf.maps);
 	vnet_fdb_free(v->fdb);
+	if ((r = vnet_pidfile_remove(pf)) < 0)
+		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->pidfile,
+			 strerror(-r));
 }
 
 int main(int argc, char **argv)
@@ -612,14 +648,16 @@ int main(int argc, char **argv)
 		.fdb_max = 65536,
 		.ageing_ns = 300 * 1000000000ULL,
 	};
-	int ret = 1;
+	struct vnet_pidfile *pf = NULL;
+	int ret = 1, ran;
 
 	vtep_init(&vt, VTEP_VXLAN);
 	parse_args(argc, argv, &cf, &vt);
 	validate(&cf, &vt);
 	load_tables(&cf, &vt);
-	if (acquire(&cf, &vt) == 0 && run_loop(&vt, &cf) == 0)
+	ran = acquire(&cf, &vt, &pf) == 0;
+	if (ran && run_loop(&vt, &cf) == 0)
 		ret = 0;
-	cleanup(&cf, &vt);
+	cleanup(&cf, &vt, pf, ran);
 	return ret;
 }

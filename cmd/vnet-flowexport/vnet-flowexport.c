@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "vnet/afile.h"
 #include "vnet/capture.h"
 #include "vnet/clock.h"
 #include "vnet/counter.h"
@@ -16,6 +17,7 @@
 #include "vnet/loop.h"
 #include "vnet/mid.h"
 #include "vnet/opt.h"
+#include "vnet/pidfile.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "vnet/vxlan.h"
@@ -87,6 +89,7 @@ static const struct vnet_opt opts[] = {
 	  .key = OPT_IFACE, .help = "meter a live interface" },
 	{ .name = "bpf", .arg = "EXPRESSION", .key = OPT_BPF,
 	  .help = "with -I: the capture filter" },
+	{ .shared = VNET_OPT_PIDFILE },
 	VNET_OPT_ROWS_FRAMES,
 	{ 0 },
 };
@@ -288,6 +291,9 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 	}
 	if (!cf->o.clk_given)
 		cf->o.clk = cf->file ? VNET_CLOCK_PCAP : VNET_CLOCK_LIVE;
+	if (cf->o.pidfile && vnet_afile_check(cf->o.pidfile, &e))
+		vnet_config_error("--pidfile %s",
+				  vnet_err_str(&e, eb, sizeof(eb)));
 }
 
 static int on_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
@@ -445,15 +451,23 @@ static void setup_meter(struct conf *cf, struct meter *mt)
 				  cf->ic.msg_max);
 }
 
-/* Signals and the outputs: the JSON file, the collector (a collector
- * that does not answer yet is a warning).  0, or -1 after logging. */
-static int open_outputs(const struct conf *cf, struct meter *mt)
+/* Signals, the pid file and the outputs: the JSON file, the collector
+ * (a collector that does not answer yet is a warning).  0, or -1 after
+ * logging. */
+static int open_outputs(const struct conf *cf, struct meter *mt,
+			struct vnet_pidfile **pf)
 {
+	struct vnet_err err;
 	char cbuf[96];
 	int r;
 
 	if ((r = vnet_sig_init()) < 0) {
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
+		return -1;
+	}
+	/* First: a second instance stops here, before it opens anything. */
+	if (cf->o.pidfile && !(*pf = vnet_pidfile_open(cf->o.pidfile, &err))) {
+		vnet_log_err(&err, "pidfile");
 		return -1;
 	}
 	if (cf->json) {
@@ -571,10 +585,13 @@ static int finish(struct meter *mt, int r)
 	return 0;
 }
 
-/* Counters if asked, then everything closed; ret, or 1 when the JSON
- * file could not be written to the end. */
-static int cleanup(const struct conf *cf, struct meter *mt, int ret)
+/* Counters if asked, then everything closed, the pid file removed; ret,
+ * or 1 when the JSON file could not be written to the end. */
+static int cleanup(const struct conf *cf, struct meter *mt,
+		   struct vnet_pidfile *pf, int ret)
 {
+	int r;
+
 	if (mt->fc && cf->o.stats)
 		print_counters(mt);
 	vnet_mid_close(mt->mid);
@@ -587,6 +604,9 @@ static int cleanup(const struct conf *cf, struct meter *mt, int ret)
 			 strerror(errno));
 		ret = 1;
 	}
+	if ((r = vnet_pidfile_remove(pf)) < 0)
+		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->o.pidfile,
+			 strerror(-r));
 	return ret;
 }
 
@@ -603,13 +623,14 @@ int main(int argc, char **argv)
 			  .sample_n = 1 },
 		.mtu = DEFAULT_MTU,
 	};
+	struct vnet_pidfile *pf = NULL;
 	int ret = 1;
 
 	vnet_flow_classify_init(&mt.cls);
 	parse_args(argc, argv, &cf, &mt);
 	setup_meter(&cf, &mt);
-	if (open_outputs(&cf, &mt) == 0)
+	if (open_outputs(&cf, &mt, &pf) == 0)
 		ret = finish(&mt, cf.iface ? run_interface(&cf, &mt)
 					   : run_stream(&cf, &mt));
-	return cleanup(&cf, &mt, ret);
+	return cleanup(&cf, &mt, pf, ret);
 }

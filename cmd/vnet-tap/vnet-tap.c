@@ -6,11 +6,13 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "vnet/afile.h"
 #include "vnet/clock.h"
 #include "vnet/counter.h"
 #include "vnet/log.h"
 #include "vnet/loop.h"
 #include "vnet/opt.h"
+#include "vnet/pidfile.h"
 #include "vnet/port.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
@@ -70,6 +72,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "only copy frames from stdin to the tap" },
 	{ .name = "count", .letter = 'c', .arg = "COUNT", .key = OPT_COUNT,
 	  .help = "exit after COUNT frames written to stdout" },
+	{ .shared = VNET_OPT_PIDFILE },
 	VNET_OPT_ROWS_FRAMES,
 	{ 0 },
 };
@@ -272,12 +275,15 @@ static void parse_args(int argc, char **argv, struct conf *cf)
 		memcpy(cf->tap.mac, mac, 6);
 		cf->tap.has_mac = 1;
 	}
+	if (cf->o.pidfile && vnet_afile_check(cf->o.pidfile, &err))
+		vnet_config_error("--pidfile %s",
+				  vnet_err_str(&err, buf, sizeof(buf)));
 }
 
-/* Signals, the tap (privileged), then the stream and its header, then
- * the privileges go: 0, or -1 after logging what failed. */
-static int acquire(const struct conf *cf, struct vnet_port **tap,
-		   struct vnet_port **io)
+/* Signals, the pid file, the tap (privileged), then the stream and its
+ * header, then the privileges go: 0, or -1 after logging what failed. */
+static int acquire(const struct conf *cf, struct vnet_pidfile **pf,
+		   struct vnet_port **tap, struct vnet_port **io)
 {
 	const struct vnet_port_spec iospec = { .kind = VNET_PORT_STDIO };
 	struct vnet_err err;
@@ -286,6 +292,11 @@ static int acquire(const struct conf *cf, struct vnet_port **tap,
 	vnet_clock_set_mode(cf->o.clk);
 	if ((r = vnet_sig_init()) < 0) {
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
+		return -1;
+	}
+	/* First: a second instance stops here, before it takes the tap. */
+	if (cf->o.pidfile && !(*pf = vnet_pidfile_open(cf->o.pidfile, &err))) {
+		vnet_log_err(&err, "pidfile");
 		return -1;
 	}
 	if (!(*tap = vnet_port_open(&cf->tap,
@@ -317,9 +328,9 @@ static int acquire(const struct conf *cf, struct vnet_port **tap,
 }
 
 /* Flush the stream (an error turns ret into 1), print the counters if
- * asked, close both ports; the exit status. */
-static int cleanup(const struct conf *cf, struct vnet_port *tap,
-		   struct vnet_port *io, int ret)
+ * asked, close both ports, remove the pid file; the exit status. */
+static int cleanup(const struct conf *cf, struct vnet_pidfile *pf,
+		   struct vnet_port *tap, struct vnet_port *io, int ret)
 {
 	int r;
 
@@ -333,18 +344,22 @@ static int cleanup(const struct conf *cf, struct vnet_port *tap,
 		vnet_counters_print(stderr, NULL, ctr, C_MAX);
 	vnet_port_close(io);
 	vnet_port_close(tap);
+	if ((r = vnet_pidfile_remove(pf)) < 0)
+		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->o.pidfile,
+			 strerror(-r));
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct vnet_port *tap = NULL, *io = NULL;
+	struct vnet_pidfile *pf = NULL;
 	struct conf cf = { 0 };
 	int ret = 1;
 
 	parse_args(argc, argv, &cf);
-	if (acquire(&cf, &tap, &io) == 0 &&
+	if (acquire(&cf, &pf, &tap, &io) == 0 &&
 	    run_loop(tap, io, cf.tap.ifname, cf.count) == 0)
 		ret = 0;
-	return cleanup(&cf, tap, io, ret);
+	return cleanup(&cf, pf, tap, io, ret);
 }

@@ -99,11 +99,15 @@ struct vnet_underlay_dgram {
 };
 
 /* Open an underlay: the receiving socket (non-blocking, 8 MiB buffer,
- * SO_REUSEADDR, UDP_GRO if c->gso), the raw sending socket and the buffers
- * (batch x 64 KiB).  Returns it, or NULL with errno set (EAFNOSUPPORT for
- * an IPv6 address, EPERM without CAP_NET_RAW, EADDRINUSE, ENOMEM, ...) and
+ * UDP_GRO if c->gso), the raw sending socket and the buffers (batch x 64
+ * KiB).  The receiving socket is bound without SO_REUSEADDR, so an
+ * ADDR:PORT that another socket holds is refused (EADDRINUSE) rather
+ * than shared, which would let the newer socket take the older one's
+ * datagrams.  Returns it, or NULL with errno set (EAFNOSUPPORT for an
+ * IPv6 address, EPERM without CAP_NET_RAW, EADDRINUSE, ENOMEM, ...) and
  * e (may be NULL) filled: obj "udp:ADDR:PORT", msg the step that failed
- * and why ("bind: Address already in use"). */
+ * and why ("bind: Address already in use (another VTEP or process holds
+ * it; ss -ulpn)"). */
 struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 					 struct vnet_err *e);
 /* Close every socket (the pool's too) and free u.  Queued datagrams that

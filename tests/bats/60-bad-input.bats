@@ -196,6 +196,33 @@ sys.stdout.buffer.write(b"\xde" + bytes(r.randrange(256) for _ in range(4095)))'
 	[ "$(ctr stream_trailing_bytes)" -eq 66 ]
 }
 
+@test "a VDE record of length 0 is counted as a runt like any other" {
+	mkns ns n
+	# 00 00, a 14-byte frame, 00 00 twice, a 60-byte frame, a 5-byte
+	# runt, 00 00 at the end: 4 empty records and 1 short one.
+	python3 -c 'import sys
+def rec(n, b): return n.to_bytes(2, "big") + bytes([b]) * n
+f = b"\x02" + bytes(5) + b"\x02\x00\xc6\x13\x00\x01\x88\xb5"
+sys.stdout.buffer.write(rec(0, 0) + (14).to_bytes(2, "big") + f
+    + rec(0, 0) + rec(0, 0) + (60).to_bytes(2, "big") + f + bytes(46)
+    + rec(5, 7) + rec(0, 0))' >"$T/empty.vde"
+	try ip netns exec "$ns" vnet-tap --inject --stats vm1 <"$T/empty.vde"
+	[ "$rc" -eq 0 ]
+	[ "$(ctr stream_runt)" -eq 5 ]
+	[ "$(ctr tap_tx_frames)" -eq 2 ]
+	[ "$(ctr stream_trailing_bytes)" -eq 0 ]
+	try "${ENCAP[@]}" -i "pcap:$T/empty.vde" </dev/null
+	[ "$rc" -eq 0 ]
+	[ "$(ctr stream_runt)" -eq 5 ]
+	[ "$(ctr inner_rx_frames)" -eq 2 ]
+	# A stream of nothing but one empty record: one runt, no frame.
+	printf '\x00\x00' >"$T/one.vde"
+	try ip netns exec "$ns" vnet-tap --inject --stats vm1 <"$T/one.vde"
+	[ "$rc" -eq 0 ]
+	[ "$(ctr stream_runt)" -eq 1 ]
+	[ "$(ctr tap_tx_frames)" -eq 0 ]
+}
+
 @test "a pcap whose link type is not Ethernet is refused, naming the link type" {
 	need_cmd tcpdump editcap mergecap
 	mkns ns n

@@ -731,9 +731,9 @@ static void test_vde(void)
 	int n;
 
 	b_reset(1);
-	vde_rec(0, 0);
+	vde_rec(0, 0);		/* runt: no frame at all */
 	vde_rec(60, 1);
-	vde_rec(0, 0);
+	vde_rec(0, 0);		/* runt */
 	vde_rec(9234, 2);
 	vde_rec(5, 0);		/* runt */
 	vde_rec(14, 3);
@@ -762,7 +762,8 @@ static void test_vde(void)
 		T_EQ(vnet_sr_next(r, &f), 0);
 		T_ASSERT(vnet_sr_eof(r));
 		st = vnet_sr_stats(r);
-		T_EQ(st->runt, 1);
+		/* Length 0 counts like any other runt. */
+		T_EQ(st->runt, 3);
 		T_EQ(st->frames, 3);
 		T_EQ(st->trailing_bytes, 0);
 		vnet_sr_free(r);
@@ -786,6 +787,28 @@ static void test_vde(void)
 	T_EQ(vnet_sr_next(r, &f), 0);
 	T_EQ(vnet_sr_format(r), VNET_FMT_VDE);
 	T_ASSERT(vnet_sr_eof(r));
+	T_EQ(vnet_sr_stats(r)->trailing_bytes, 0);
+	T_EQ(vnet_sr_stats(r)->runt, 1);
+	T_EQ(vnet_sr_stats(r)->frames, 0);
+	vnet_sr_free(r);
+
+	/* Zero-length records between frames and at the end: each one is
+	 * a runt, the frames around them pass. */
+	b_reset(1);
+	vde_rec(14, 1);
+	vde_rec(0, 0);
+	vde_rec(0, 0);
+	vde_rec(60, 2);
+	vde_rec(0, 0);
+	r = push_all(B.b, B.n, 1);
+	T_EQ(vnet_sr_next(r, &f), 1);
+	T_ASSERT(frame_ok(&f, 14, 1));
+	T_EQ(vnet_sr_next(r, &f), 1);
+	T_ASSERT(frame_ok(&f, 60, 2));
+	T_EQ(vnet_sr_next(r, &f), 0);
+	T_ASSERT(vnet_sr_eof(r));
+	T_EQ(vnet_sr_stats(r)->runt, 3);
+	T_EQ(vnet_sr_stats(r)->frames, 2);
 	T_EQ(vnet_sr_stats(r)->trailing_bytes, 0);
 	vnet_sr_free(r);
 

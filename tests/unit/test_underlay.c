@@ -149,6 +149,54 @@ static void test_open_refuses(void)
 	vnet_underlay_close(NULL);
 }
 
+/* An ADDR:PORT that a socket holds is refused, not shared: a second VTEP
+ * would take the first one's datagrams (SO_REUSEADDR on both lets the
+ * newer bind win them).  A socket that set SO_REUSEADDR itself does not
+ * open the door either; once the holder is gone the port is free. */
+static void test_open_in_use(void)
+{
+	struct vnet_underlay_conf c = { .bind = ip("127.0.0.1") };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct vnet_underlay *u, *v;
+	char buf[VNET_ERR_STRLEN], want[160];
+	struct vnet_err e = { .line = 0 };
+	int fd, one = 1;
+
+	c.port = free_port();
+	u = vnet_underlay_open(&c, &e);
+	T_ASSERT(u);
+	errno = 0;
+	v = vnet_underlay_open(&c, &e);
+	T_ASSERT(!v);
+	T_EQ(errno, EADDRINUSE);
+	T_EQ(e.errnum, EADDRINUSE);
+	snprintf(want, sizeof(want), "udp:127.0.0.1:%u: bind: %s (another "
+		 "VTEP or process holds it; ss -ulpn)", c.port,
+		 strerror(EADDRINUSE));
+	T_STREQ(vnet_err_str(&e, buf, sizeof(buf)), want);
+	/* The wildcard address overlaps it as well. */
+	c.bind = ip("0.0.0.0");
+	T_ASSERT(!vnet_underlay_open(&c, NULL));
+	T_EQ(errno, EADDRINUSE);
+	vnet_underlay_close(v);
+	vnet_underlay_close(u);
+
+	c.bind = ip("127.0.0.1");
+	c.port = free_port();
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(c.port);
+	T_EQ(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	T_EQ(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	errno = 0;
+	T_ASSERT(!vnet_underlay_open(&c, NULL));
+	T_EQ(errno, EADDRINUSE);
+	close(fd);
+	u = vnet_underlay_open(&c, &e);
+	T_ASSERT(u);
+	vnet_underlay_close(u);
+}
+
 /* The raw path: every queued datagram arrives from its own source port,
  * header then payload pieces, in order; more than a queue's worth makes
  * the queue flush itself; a refused datagram is counted and the rest go. */
@@ -559,6 +607,7 @@ int main(void)
 		return skip(why);
 	}
 	T_RUN(test_open_refuses);
+	T_RUN(test_open_in_use);
 	T_RUN(test_queue_flush);
 	T_RUN(test_queue_refuses);
 	T_RUN(test_gso_to_gro);
