@@ -122,7 +122,7 @@ two_vteps() {
 # gone_from_dump: B's MAC is no longer in A's fresh FDB dump.
 gone_from_dump() {
 	fdb_dump vnetA "$T/fdbA.tsv" || return 1
-	! grep -qi "	$MAC_B	" "$T/fdbA.tsv"
+	fails grep -qi "	$MAC_B	" "$T/fdbA.tsv"
 }
 
 @test "ages learned entries out after the ageing time" {
@@ -182,7 +182,7 @@ gone_from_dump() {
 	cat "$T/stats" "$T/dump.tsv"
 	[ "$(counter "$T/stats" decap_frames)" -eq 4 ]
 	learned_line "$T/dump.tsv" 5 02:00:c6:13:00:07 198.18.0.3
-	! grep -q '198\.18\.0\.2' "$T/dump.tsv"
+	fails grep -q '198\.18\.0\.2' "$T/dump.tsv"
 	[ "$(counter "$T/stats" fdb_moved)" -eq 1 ]
 	[ "$(counter "$T/stats" fdb_learned)" -eq 1 ]
 	[ "$(counter "$T/stats" fdb_entries)" -eq 1 ]

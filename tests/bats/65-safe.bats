@@ -57,12 +57,6 @@ err_has() {
 	grep -qF -- "$1" "$T/err"
 }
 
-# fails CMD...: CMD fails.  (A bare "! CMD" inside a test never fails it:
-# set -e ignores a negated command.)
-fails() {
-	! "$@"
-}
-
 # bg_in NAME IN CMD...: bg NAME CMD with standard input from IN (a
 # background command's own would be /dev/null), standard output to
 # /dev/null, and no descriptors 3 and 4 (a middle program would take

@@ -109,3 +109,19 @@ test_commands() {
 	done
 	[ -z "$missing" ] || { echo "not in doc/HACKING:$missing"; return 1; }
 }
+
+@test "no test asserts with a bare '! CMD' that cannot fail it" {
+	# set -e ignores a negated command, so "! grep ..." in the middle of
+	# a test asserts nothing; only as the last command of a function or
+	# test does its status count.  Use fails (lib.bash) instead.
+	local bad
+	bad=$(awk '
+		FNR == 1 { prev = "" }
+		prev != "" && $0 !~ /^[ \t]*$/ {
+			if ($0 !~ /^[ \t]*}/) print prev
+			prev = ""
+		}
+		/^[ \t]+! / { prev = FILENAME ":" FNR ": " $0 }
+		' "$top"/tests/bats/*.bats "$top"/tests/bats/*.bash)
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}

@@ -74,6 +74,12 @@ bg() {
 	eval "PID_${name//[^a-zA-Z0-9_]/_}=$!"
 }
 
+# fails CMD...: CMD fails.  (A bare "! CMD" inside a test never fails it:
+# set -e ignores a negated command.)
+fails() {
+	! "$@"
+}
+
 pid_of() {
 	local v="PID_${1//[^a-zA-Z0-9_]/_}"
 	echo "${!v}"
