@@ -59,7 +59,7 @@ struct vnet_capture *vnet_capture_open(const char *ifname, const char *bpf,
 	if (r < 0) {
 		set_err(err, ifname, "pcap_activate", pcap_geterr(c->p));
 		if (r == PCAP_ERROR_PERM_DENIED)
-			e = EPERM;
+			e = vnet_err_cap(err, EPERM, "CAP_NET_RAW");
 		else if (r == PCAP_ERROR_NO_SUCH_DEVICE)
 			e = ENODEV;
 		goto fail;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* err.c -- the one error type of parsers and constructors (see err.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +69,29 @@ void vnet_err_prefix(struct vnet_err *e, const char *fmt, ...)
 	else if (snprintf(obj, sizeof(obj), "%s %s", pre, e->obj) < 0)
 		return;
 	memcpy(e->obj, obj, sizeof(e->obj));
+}
+
+void vnet_err_hint(struct vnet_err *e, const char *fmt, ...)
+{
+	char hint[VNET_ERR_MSG], msg[VNET_ERR_MSG];
+	va_list ap;
+
+	if (!vnet_err_isset(e))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(hint, sizeof(hint), fmt, ap);
+	va_end(ap);
+	if (snprintf(msg, sizeof(msg), "%s: %s", e->msg, hint) < 0)
+		return;
+	memcpy(e->msg, msg, sizeof(e->msg));
+}
+
+int vnet_err_cap(struct vnet_err *e, int errnum, const char *cap)
+{
+	if (errnum == EPERM || errnum == -EPERM)
+		vnet_err_hint(e, "needs %s (run as root or grant the "
+			      "capability)", cap);
+	return errnum;
 }
 
 int vnet_err_isset(const struct vnet_err *e)

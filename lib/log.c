@@ -69,14 +69,10 @@ void vnet_log_err(const struct vnet_err *e, const char *fmt, ...)
 	vnet_log(VNET_LOG_ERR, "%s", vnet_err_str(&c, buf, sizeof(buf)));
 }
 
-void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
-		 const char *fmt, ...)
+/* Whether rl lets a line through now (a token taken), counting the
+ * ones it holds back. */
+static int rl_take(struct vnet_ratelimit *rl, uint64_t now_ns)
 {
-	va_list ap;
-	uint64_t held;
-
-	if (level > log_level)
-		return;
 	if (rl->last_ns && now_ns > rl->last_ns) {
 		rl->tokens += (double)(now_ns - rl->last_ns) * rl->per_sec / 1e9;
 		if (rl->tokens > rl->burst)
@@ -85,9 +81,43 @@ void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
 	rl->last_ns = now_ns;
 	if (rl->tokens < 1.0) {
 		rl->suppressed++;
-		return;
+		return 0;
 	}
 	rl->tokens -= 1.0;
+	return 1;
+}
+
+void vnet_log_first(struct vnet_ratelimit *rl, uint8_t *said,
+		    uint64_t now_ns, const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t held = 0;
+
+	if (!*said) {
+		*said = 1;
+		if (VNET_LOG_WARN > log_level)
+			return;
+	} else {
+		if (VNET_LOG_INFO > log_level || !rl_take(rl, now_ns))
+			return;
+		held = rl->suppressed;
+		rl->suppressed = 0;
+	}
+	va_start(ap, fmt);
+	vlog(fmt, ap, held);
+	va_end(ap);
+}
+
+void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t held;
+
+	if (level > log_level)
+		return;
+	if (!rl_take(rl, now_ns))
+		return;
 	held = rl->suppressed;
 	rl->suppressed = 0;
 	va_start(ap, fmt);

@@ -26,6 +26,7 @@ struct mid_side {
  * frames of direction d are read from in(d) and written to out(d). */
 struct vnet_mid {
 	struct vnet_port *side[2];
+	char label[2][VNET_ERR_OBJ]; /* each side in the user's terms */
 	int oneway, sink;
 	enum vnet_dir dir;
 	struct vnet_loop *loop;
@@ -70,25 +71,70 @@ static int is_stdio(const char *spec)
 	return !spec || !strcmp(spec, "-");
 }
 
+/* Parse the spec of a side (NULL: "-"); a udp: port is refused.  0, or
+ * -EINVAL with e naming the option: "--left 'bogus:x': unknown port
+ * type (...)". */
+static int parse_side(const char *spec, int right,
+		      struct vnet_port_spec *sp, struct vnet_err *e)
+{
+	const char *opt = right ? "--right" : "--left";
+
+	if (vnet_port_parse(spec ? spec : "-", sp, e) < 0) {
+		vnet_err_prefix(e, "%s", opt);
+		return -EINVAL;
+	}
+	if (sp->kind == VNET_PORT_UDP) {
+		vnet_err_set(e, NULL, 0, "a middle program takes a stream, "
+			     "fd:, pcap: or tap: port, not udp:");
+		vnet_err_prefix(e, "%s '%s'", opt, spec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Whether c makes a one-way filter (stdin to stdout): both sides "-"
+ * and no right-hand fds. */
+static int is_oneway(const struct vnet_mid_config *c)
+{
+	return !c->sink && is_stdio(c->left) && is_stdio(c->right) &&
+	       !vnet_port_right_open();
+}
+
+int vnet_mid_check(const struct vnet_mid_config *c, struct vnet_err *e)
+{
+	struct vnet_port_spec sp;
+	int i, r, oneway = is_oneway(c);
+
+	for (i = 0; i < (c->sink ? 1 : 2); i++) {
+		if ((r = parse_side(i ? c->right : c->left, i, &sp, e)) < 0)
+			return r;
+		if (c->force || c->sink || oneway)
+			continue;
+		if ((r = vnet_port_check_tty(&sp, i ? VNET_PORT_RIGHT : 0,
+					     e)) < 0)
+			return r;
+	}
+	if (oneway && !c->force) {
+		memset(&sp, 0, sizeof(sp));
+		sp.kind = VNET_PORT_STDIO;
+		if ((r = vnet_port_check_tty(&sp, 0, e)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Open a side from spec with flags (VNET_PORT_RIGHT: the right side); on
- * failure e names the side and what went wrong. */
+ * failure e names the side: as label (a one-way filter's "stdin"), or
+ * as "left"/"right" and the port. */
 static struct vnet_port *open_side(const char *spec, int flags,
 				   const struct vnet_mid_config *c,
-				   struct vnet_err *e)
+				   const char *label, struct vnet_err *e)
 {
 	struct vnet_port_spec sp;
 	const char *name = flags & VNET_PORT_RIGHT ? "right" : "left";
 	struct vnet_port *p;
 
-	if (vnet_port_parse(spec ? spec : "-", &sp, e) < 0) {
-		vnet_err_prefix(e, "%s port", name);
-		errno = EINVAL;
-		return NULL;
-	}
-	if (sp.kind == VNET_PORT_UDP) {
-		vnet_err_set(e, NULL, 0, "a middle program takes a stream, "
-			     "fd:, pcap: or tap: port, not udp:");
-		vnet_err_prefix(e, "%s port '%s'", name, spec);
+	if (parse_side(spec, !!(flags & VNET_PORT_RIGHT), &sp, e) < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -96,9 +142,16 @@ static struct vnet_port *open_side(const char *spec, int flags,
 		flags &= ~VNET_PORT_RIGHT;
 	if (c->no_offload)
 		flags |= VNET_PORT_NO_OFFLOAD;
-	if (!(p = vnet_port_open(&sp, flags, c->fmt, e)))
+	if ((p = vnet_port_open(&sp, flags, c->fmt, e)))
+		return p;
+	if (label) {
+		if (e)
+			snprintf(e->obj, sizeof(e->obj), "%s", label);
+		vnet_err_prefix(e, "open");
+	} else {
 		vnet_err_prefix(e, "open %s", name);
-	return p;
+	}
+	return NULL;
 }
 
 struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
@@ -113,35 +166,58 @@ struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 	}
 	m->dir = c->dir;
 	m->sink = c->sink;
+	if ((r = vnet_mid_check(c, e)) < 0) {
+		errno = -r;
+		goto fail;
+	}
+	/* The sides in the user's terms: a one-way filter reads stdin and
+	 * writes stdout, a sink reads stdin or its file; a two-way program
+	 * has a left and a right side (labelled below, once open). */
+	if (c->sink && (c->left_name || is_stdio(c->left))) {
+		snprintf(m->label[m->dir], sizeof(m->label[0]), "%s",
+			 c->left_name ? c->left_name : "stdin");
+	} else if (!c->sink && is_oneway(c)) {
+		snprintf(m->label[m->dir], sizeof(m->label[0]), "stdin");
+		snprintf(m->label[!m->dir], sizeof(m->label[0]), "stdout");
+	}
 	if (c->sink) {
 		/* Read one side (the left spec), write nothing. */
 		m->oneway = 1;
-		if (!(m->side[m->dir] = open_side(c->left, VNET_PORT_NO_WRITE,
-						  c, e)))
+		if (!(m->side[m->dir] =
+			      open_side(c->left, VNET_PORT_NO_WRITE, c,
+					m->label[m->dir][0] ? m->label[m->dir]
+							    : NULL,
+					e)))
 			goto fail;
-	} else if (is_stdio(c->left) && is_stdio(c->right) &&
-		   !vnet_port_right_open()) {
+		if (!m->label[m->dir][0])
+			snprintf(m->label[m->dir], sizeof(m->label[0]),
+				 "left %s", vnet_port_name(m->side[m->dir]));
+	} else if (is_oneway(c)) {
 		/* A one-way filter: stdin -> stdout in direction dir.  Both
 		 * ports wrap fds 0/1, each used one way. */
 		m->oneway = 1;
 		if (!(m->side[m->dir] = open_side("fd:0,1", VNET_PORT_NO_WRITE,
-						  c, e)) ||
+						  c, m->label[m->dir], e)) ||
 		    !(m->side[!m->dir] = open_side("-", VNET_PORT_NO_READ, c,
-						   e)))
+						   m->label[!m->dir], e)))
 			goto fail;
 	} else {
-		if (!(m->side[0] = open_side(c->left, 0, c, e)) ||
-		    !(m->side[1] = open_side(c->right, VNET_PORT_RIGHT, c, e)))
+		if (!(m->side[0] = open_side(c->left, 0, c, NULL, e)) ||
+		    !(m->side[1] = open_side(c->right, VNET_PORT_RIGHT, c,
+					     NULL, e)))
 			goto fail;
+		for (int i = 0; i < 2; i++)
+			snprintf(m->label[i], sizeof(m->label[i]), "%s %s",
+				 i ? "right" : "left",
+				 vnet_port_name(m->side[i]));
 	}
 	/* Write the stream headers now, so a reader downstream sees a
 	 * valid (empty) stream even if no frame ever passes. */
 	for (int i = 0; i < 2; i++) {
 		if (m->side[i] && (r = vnet_port_flush(m->side[i])) < 0) {
 			errno = -vnet_err_sys(e, NULL, r);
-			vnet_err_prefix(e, "write stream header to %s %s",
-					i ? "right" : "left",
-					vnet_port_name(m->side[i]));
+			vnet_err_prefix(e, "write stream header to %s",
+					m->label[i]);
 			goto fail;
 		}
 	}
@@ -156,17 +232,14 @@ struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 		goto fail;
 	}
 	for (int i = 0; i < 2; i++) {
-		char label[96];
-
 		if (!m->side[i])
 			continue;
 		m->cb[i].m = m;
 		m->cb[i].dir = (enum vnet_dir)i;
-		snprintf(label, sizeof(label), "%s %s", i ? "right" : "left",
-			 vnet_port_name(m->side[i]));
 		if ((r = vnet_loop_add_port(m->loop, m->side[i],
 					    VNET_LOOP_READ | VNET_LOOP_WRITE,
-					    label, on_batch, &m->cb[i])) < 0) {
+					    m->label[i], on_batch,
+					    &m->cb[i])) < 0) {
 			errno = -vnet_err_sys(e, NULL, r);
 			goto fail;
 		}

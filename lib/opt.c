@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* opt.c -- the command line of every program, from one table of options. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "vnet/log.h"
 #include "vnet/opt.h"
+#include "vnet/sig.h"
 #include "vnet/tool.h"
 
 #define WIDTH 80      /* of the usage lines */
@@ -25,6 +27,8 @@ static const struct vnet_opt shared[VNET_OPT_NSHARED] = {
 			       .help = "log more (may repeat)" },
 	[VNET_OPT_FORMAT] = { .name = "format", .letter = 'F', .arg = "FORMAT",
 			      .help = "streams written: pcap, pcap-ns or vde" },
+	[VNET_OPT_FORCE] = { .name = "force", .flags = VNET_OPT_REPEAT,
+			     .help = "write binary streams to a terminal too" },
 	[VNET_OPT_CLOCK] = { .name = "clock", .arg = "live|pcap",
 			     .help = "timers: wall clock or frame timestamps" },
 	[VNET_OPT_STATS] = { .name = "stats", .flags = VNET_OPT_REPEAT,
@@ -250,11 +254,12 @@ static void __attribute__((noreturn)) bad_option(int c)
 	vnet_usage_error("-%c needs an argument", optopt);
 }
 
-static void shared_opt(const struct vnet_opt *r, const char *arg)
+static void shared_opt(const struct vnet_opt *row, const char *arg)
 {
 	struct vnet_opt_common *c = st.com;
+	int r;
 
-	switch (r->shared) {
+	switch (row->shared) {
 	case VNET_OPT_HELP:
 		vnet_opt_help(stdout);
 		exit(0);
@@ -281,7 +286,16 @@ static void shared_opt(const struct vnet_opt *r, const char *arg)
 	case VNET_OPT_NO_OFFLOAD:
 		c->no_offload = 1;
 		break;
+	case VNET_OPT_FORCE:
+		c->force = 1;
+		break;
 	case VNET_OPT_USER:
+		/* Known now, before anything privileged is made. */
+		if ((r = vnet_user_check(arg)) == -ENOENT)
+			vnet_config_error("-u/--user: no user '%s'", arg);
+		else if (r < 0)
+			vnet_config_error("-u/--user %s: %s", arg,
+					  strerror(-r));
 		c->user = arg;
 		break;
 	case VNET_OPT_DIR:
@@ -456,4 +470,5 @@ void vnet_opt_mid_config(const struct vnet_opt_common *com,
 	mc->fmt = com->fmt;
 	mc->no_offload = com->no_offload;
 	mc->user = com->user;
+	mc->force = com->force;
 }

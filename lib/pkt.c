@@ -27,9 +27,11 @@
 #define IPPROTO_AH_	  51
 #define IPPROTO_ICMPV6_	  58
 #define IPPROTO_DSTOPTS_  60
+#define IPPROTO_SCTP_	  132
 
 #define IP6_MAX_EXTHDRS 8
 #define ICMP_HLEN	8 /* type, code, checksum and the 4-byte rest */
+#define SCTP_HLEN	12 /* ports, verification tag, checksum */
 
 static const char *const err_str[] = {
 	[VNET_PKT_OK] = "ok",
@@ -49,7 +51,7 @@ const char *vnet_pkt_err_str(int err)
 	return err_str[err];
 }
 
-/* UDP, TCP or ICMP at l4_off; end is the end of the IP packet. */
+/* UDP, TCP, SCTP or ICMP at l4_off; end is the end of the IP packet. */
 static void parse_l4(struct vnet_pkt *p, size_t end)
 {
 	const uint8_t *h = p->data + p->l4_off;
@@ -90,6 +92,18 @@ static void parse_l4(struct vnet_pkt *p, size_t end)
 		p->dport = vnet_get16(h + 2);
 		p->tcp_flags = h[13];
 		p->layers |= VNET_L_TCP;
+		break;
+	case IPPROTO_SCTP_:
+		/* The common header: the ports where UDP has them.  The
+		 * chunks are not looked at (nor the CRC32c). */
+		if (avail < SCTP_HLEN) {
+			p->err = VNET_PKT_ERR_L4_SHORT;
+			return;
+		}
+		p->sport = vnet_get16(h);
+		p->dport = vnet_get16(h + 2);
+		p->layers |= VNET_L_SCTP;
+		hlen = SCTP_HLEN;
 		break;
 	case IPPROTO_ICMP_:
 	case IPPROTO_ICMPV6_:

@@ -116,7 +116,7 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 {
 	char a[VNET_ADDRSTRLEN];
 	struct vnet_port *p;
-	int r = -EINVAL;
+	int r = -EINVAL, tap_open = 0;
 
 	if (!(p = calloc(1, sizeof(*p)))) {
 		vnet_err_sys(e, NULL, errno);
@@ -171,8 +171,10 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 		snprintf(p->name, sizeof(p->name), "tap:%s", sp->ifname);
 		p->offload = !(flags & VNET_PORT_NO_OFFLOAD);
 		if ((r = vnet_tap_open_flags(sp->ifname, p->offload
-						 ? VNET_TAP_OFFLOAD : 0)) < 0)
+						 ? VNET_TAP_OFFLOAD : 0)) < 0) {
+			tap_open = 1;
 			break;
+		}
 		p->rfd = p->wfd = r;
 		p->close_rfd = 1;
 		r = vnet_link_setup(sp->ifname, sp->mtu,
@@ -207,8 +209,12 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 				     "member of vnet-pipe)", strerror(EBADF));
 			if (e)
 				e->errnum = EBADF;
+		} else if (tap_open) {
+			vnet_tap_err(e, p->name, sp->ifname, r);
 		} else {
 			vnet_err_sys(e, p->name, r);
+			if (sp->kind == VNET_PORT_TAP)
+				vnet_err_cap(e, r, "CAP_NET_ADMIN");
 		}
 		vnet_port_close(p);
 		errno = -r;
@@ -413,6 +419,28 @@ int vnet_port_right_open(void)
 {
 	return fd_is_open(env_fd("ALTERNATE_STDIN", 3)) &&
 	       fd_is_open(env_fd("ALTERNATE_STDOUT", 4));
+}
+
+int vnet_port_check_tty(const struct vnet_port_spec *sp, int flags,
+			struct vnet_err *e)
+{
+	int fd = -1;
+
+	if (flags & VNET_PORT_NO_WRITE)
+		return 0;
+	if (sp->kind == VNET_PORT_STDIO)
+		fd = flags & VNET_PORT_RIGHT ? env_fd("ALTERNATE_STDOUT", 4) : 1;
+	else if (sp->kind == VNET_PORT_FD)
+		fd = sp->wfd;
+	if (fd < 0 || !isatty(fd))
+		return 0;
+	if (fd == 1)
+		vnet_err_set(e, NULL, 0, "stdout is a terminal: redirect it "
+			     "(| tcpdump -r -) or give --force");
+	else
+		vnet_err_set(e, NULL, 0, "fd %d is a terminal: redirect it "
+			     "(%d>FILE) or give --force", fd, fd);
+	return -ENOTTY;
 }
 
 const struct vnet_err *vnet_port_err(const struct vnet_port *p)

@@ -142,6 +142,14 @@ int vnet_sig_wait_fd(int fd, short events)
 	}
 }
 
+int vnet_user_check(const char *name)
+{
+	errno = 0;
+	if (getpwnam(name))
+		return 0;
+	return errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
+}
+
 int vnet_drop_privileges(const char *name)
 {
 	struct passwd *pw;

@@ -60,6 +60,32 @@ fail:
 	return ret;
 }
 
+int vnet_tap_err(struct vnet_err *e, const char *obj, const char *name,
+		 int r)
+{
+	/* TUNSETIFF on a name that a link has: EINVAL unless that link is
+	 * a tap (drivers/net/tun.c), EBUSY when the tap is taken. */
+	if ((r == -EINVAL || r == -EBUSY) && name &&
+	    vnet_tap_name_valid(name, strnlen(name, VNET_IFNAMSIZ)) &&
+	    if_nametoindex(name)) {
+		vnet_err_set(e, obj, 0,
+			     r == -EINVAL ? "%s exists and is not a tap"
+					  : "%s is a tap that another program "
+					    "holds",
+			     name);
+		if (e)
+			e->errnum = -r;
+		return r;
+	}
+	vnet_err_sys(e, obj, r);
+	vnet_err_cap(e, r, "CAP_NET_ADMIN");
+	/* Where /dev/net/tun is not open to everyone (mode 0600). */
+	if (r == -EACCES)
+		vnet_err_hint(e, "needs access to /dev/net/tun and "
+			      "CAP_NET_ADMIN (run as root)");
+	return r;
+}
+
 /* Start a request for link ifname, addressed by IFLA_IFNAME so that no
  * separate name-to-index lookup can race with a rename. */
 static struct ifinfomsg *link_msg(void *buf, uint16_t type, const char *ifname)

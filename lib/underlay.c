@@ -132,7 +132,7 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 
 	/* IPPROTO_RAW implies IP_HDRINCL; the kernel fills the IP ID and a
 	 * zero source address. */
-	step = "raw socket (CAP_NET_RAW is needed)";
+	step = "raw socket";
 	u->tx_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (u->tx_fd < 0)
 		goto fail;
@@ -162,15 +162,17 @@ fail:
 out:
 	vnet_underlay_close(u);
 	if (!ret) {
-		if (step && err == EADDRINUSE)
+		if (step && err == EADDRINUSE) {
 			vnet_err_set(e, name, 0, "%s: %s (another VTEP or "
 				     "process holds it; ss -ulpn)", step,
 				     strerror(err));
-		else if (step)
+		} else if (step) {
 			vnet_err_set(e, name, 0, "%s: %s", step, strerror(err));
-		else
+			vnet_err_cap(e, err, "CAP_NET_RAW");
+		} else {
 			vnet_err_set(e, name, 0,
 				     "an IPv6 underlay is not supported yet");
+		}
 		if (e)
 			e->errnum = err;
 		errno = err;

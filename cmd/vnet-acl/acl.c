@@ -19,6 +19,7 @@
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 #define IPPROTO_ICMPV6_ 58
+#define IPPROTO_SCTP_	132
 
 /* Rejects answered: 100 a second after a burst of 200. */
 #define REJECT_RATE  100
@@ -58,6 +59,7 @@ struct vnet_acl {
 	uint64_t rej_last;
 	uint32_t frag_seed;
 	struct frag_ent frag[FRAG_SLOTS];
+	uint8_t said[VNET_CT_SEGMENTS]; /* default drop said, per segment */
 };
 
 static const char *const ctr_name[VNET_ACL_CTR_MAX] = {
@@ -219,7 +221,7 @@ static void fill_query(struct vnet_policy_query *q, const struct vnet_pkt *p,
 	q->saddr = p->saddr;
 	q->daddr = p->daddr;
 	q->proto = p->ip_proto;
-	if (p->layers & (VNET_L_TCP | VNET_L_UDP)) {
+	if (p->layers & (VNET_L_TCP | VNET_L_UDP | VNET_L_SCTP)) {
 		q->sport = p->sport;
 		q->dport = p->dport;
 	} else if (p->layers & VNET_L_ICMP) {
@@ -607,6 +609,25 @@ static void log_frame(struct vnet_acl *a, int act, enum vnet_dir dir,
 	a->cfg.log_line(a->cfg.log_arg, now, line);
 }
 
+/* A default denied or rejected the frame: say so (the program decides
+ * how often, with a->said[seg]). */
+static void warn_default(struct vnet_acl *a, int act, enum vnet_dir dir,
+			 uint16_t seg, const uint8_t *data, size_t len,
+			 const struct vnet_rule *r, uint64_t now)
+{
+	char sum[256], at[300] = "", line[700];
+
+	if (r->line)
+		snprintf(at, sizeof(at), " (%s:%u)", r->file, r->line);
+	vnet_acl_summary(data, len, sum, sizeof(sum));
+	snprintf(line, sizeof(line),
+		 "drop_default: segment %u: default %s%s dropped %s %s; add "
+		 "a rule or `default allow`",
+		 seg, vnet_policy_act_name((enum vnet_act)act), at,
+		 vnet_dir_name(dir), sum);
+	a->cfg.warn(a->cfg.warn_arg, now, &a->said[seg], line);
+}
+
 /* The counter of a frame that has no segment. */
 static const enum vnet_acl_ctr seg_drop[VNET_SEG_KIND_MAX] = {
 	[VNET_SEG_STACKED] = VNET_ACL_DROP_STACKED_TAG,
@@ -666,6 +687,10 @@ done:
 		if (!olen)
 			a->ctr[VNET_ACL_REJECT_UNSENDABLE]++;
 	}
+	if (a->cfg.warn && !a->cfg.explain && r &&
+	    (r->flags & VNET_RULE_DEFAULT) && act != VNET_ACT_ALLOW &&
+	    !strcmp(w, "default") && (!a->said[seg] || a->cfg.warn_all))
+		warn_default(a, act, dir, seg, data, len, r, now);
 	if (a->cfg.log && a->cfg.log_line &&
 	    (act != VNET_ACT_ALLOW ||
 	     (r && (r->flags & VNET_RULE_LOG) && !strcmp(w, "new"))))
@@ -703,7 +728,8 @@ static int recheck_entry(void *arg, struct vnet_ct_entry *e)
 	q.saddr = e->saddr;
 	q.daddr = e->daddr;
 	q.proto = e->proto;
-	if ((e->proto == IPPROTO_TCP_ || e->proto == IPPROTO_UDP_) &&
+	if ((e->proto == IPPROTO_TCP_ || e->proto == IPPROTO_UDP_ ||
+	     e->proto == IPPROTO_SCTP_) &&
 	    !e->noports) {
 		q.sport = e->sport;
 		q.dport = e->dport;
@@ -739,6 +765,7 @@ unsigned vnet_acl_replace_policy(struct vnet_acl *a, struct vnet_policy *p)
 	}
 	vnet_ct_walk(a->ct, recheck_entry, &rc);
 	memset(a->frag, 0, sizeof(a->frag));
+	memset(a->said, 0, sizeof(a->said)); /* new defaults, said anew */
 	vnet_policy_free(old);
 	a->ctr[VNET_ACL_RELOADS]++;
 	a->ctr[VNET_ACL_CT_REVOKED] += rc.removed;
@@ -955,8 +982,10 @@ static void summary_ip(struct sbuf *s, const struct vnet_pkt *p)
 
 	vnet_addr_fmt(&p->saddr, sa);
 	vnet_addr_fmt(&p->daddr, da);
-	if (p->layers & (VNET_L_TCP | VNET_L_UDP)) {
-		sadd(s, "%s ", p->layers & VNET_L_TCP ? "tcp" : "udp");
+	if (p->layers & (VNET_L_TCP | VNET_L_UDP | VNET_L_SCTP)) {
+		sadd(s, "%s ", p->layers & VNET_L_TCP	 ? "tcp"
+			       : p->layers & VNET_L_UDP ? "udp"
+							 : "sctp");
 		sadd_ep(s, &p->saddr, p->sport);
 		sadd(s, " > ");
 		sadd_ep(s, &p->daddr, p->dport);

@@ -60,6 +60,16 @@ struct vnet_acl_config {
 	 * prints it (rate-limited).  NULL: no log. */
 	void (*log_line)(void *arg, uint64_t now, const char *line);
 	void *log_arg;
+	/* A frame that a default denied or rejected, the likely sign of a
+	 * missing rule: called for the first of each segment (*said is 0)
+	 * with "drop_default: segment 0: default deny dropped egress tcp
+	 * A:P > B:Q [S]; add a rule or `default allow`", and with
+	 * warn_all for every later one too; the program says it once and
+	 * then rate-limited (log.h's vnet_log_first, which sets *said).
+	 * Not in explain mode.  NULL: nothing is said. */
+	void (*warn)(void *arg, uint64_t now, uint8_t *said, const char *line);
+	void *warn_arg;
+	int warn_all;
 };
 
 /* The counters, in the order vnet_acl_print_counters() writes them. */

@@ -38,6 +38,7 @@
 #define PROTO_TCP    6
 #define PROTO_UDP    17
 #define PROTO_ICMPV6 58
+#define PROTO_SCTP   132
 
 enum { K_PORTS, K_ECHO, K_ICMP, K_PROTO };	 /* key kinds */
 enum { L_AGE, L_UR, L_SEG, L_N };		 /* links of a node */
@@ -343,7 +344,9 @@ static int classify(const struct vnet_pkt *p, uint16_t seg, struct key *k)
 		k->pa = p->sport;
 		k->pb = p->dport;
 		r = P_TCP;
-	} else if (p->layers & VNET_L_UDP) {
+	} else if (p->layers & (VNET_L_UDP | VNET_L_SCTP)) {
+		/* SCTP is tracked as UDP is: by its ports, new until the
+		 * first reply (its own state machine is not followed). */
 		k->kind = K_PORTS;
 		k->pa = p->sport;
 		k->pb = p->dport;
@@ -434,7 +437,7 @@ static int quoted_key(const struct vnet_pkt *p, uint16_t seg, struct key *k)
 	k->proto = nh;
 	if (frag) {
 		k->kind = K_PROTO;
-	} else if (nh == PROTO_TCP || nh == PROTO_UDP) {
+	} else if (nh == PROTO_TCP || nh == PROTO_UDP || nh == PROTO_SCTP) {
 		if (end - off < 8)
 			return -1;
 		k->kind = K_PORTS;
@@ -1002,7 +1005,8 @@ int vnet_ct_create(struct vnet_ct *ct, const struct vnet_pkt *p, uint16_t seg,
 	}
 	n->e.noports = k.kind == K_PROTO &&
 		       (k.proto == PROTO_TCP || k.proto == PROTO_UDP ||
-			k.proto == PROTO_ICMP || k.proto == PROTO_ICMPV6);
+			k.proto == PROTO_SCTP || k.proto == PROTO_ICMP ||
+			k.proto == PROTO_ICMPV6);
 	memcpy(n->e.smac, p->src, 6);
 	memcpy(n->e.dmac, p->dst, 6);
 	n->e.created = n->e.last_seen = now;
@@ -1031,6 +1035,8 @@ static const char *proto_name(uint8_t proto, char *buf, size_t len)
 		return "tcp";
 	case PROTO_UDP:
 		return "udp";
+	case PROTO_SCTP:
+		return "sctp";
 	case PROTO_ICMP:
 		return "icmp";
 	case PROTO_ICMPV6:

@@ -44,6 +44,8 @@ static void json_fields(FILE *f, const struct vnet_pkt *p, int parsed)
 		proto = "tcp";
 	else if (p->layers & VNET_L_UDP)
 		proto = "udp";
+	else if (p->layers & VNET_L_SCTP)
+		proto = "sctp";
 	else if (p->layers & VNET_L_ICMP)
 		proto = p->layers & VNET_L_IPV4 ? "icmp" : "icmp6";
 	else if (ip) {
@@ -68,7 +70,7 @@ static void json_fields(FILE *f, const struct vnet_pkt *p, int parsed)
 	json_str(f, sa);
 	fputs(",\"dst\":", f);
 	json_str(f, da);
-	if (parsed && (p->layers & (VNET_L_TCP | VNET_L_UDP)))
+	if (parsed && (p->layers & (VNET_L_TCP | VNET_L_UDP | VNET_L_SCTP)))
 		fprintf(f, ",\"sport\":%u,\"dport\":%u", p->sport, p->dport);
 	else
 		fputs(",\"sport\":null,\"dport\":null", f);

@@ -444,11 +444,14 @@ struct sel {
 
 struct gline {
 	uint32_t gid;
-	uint32_t off, n; /* selectors */
+	uint32_t off, n;  /* selectors */
+	const char *file; /* where it is written (vnet_policy_lint) */
+	unsigned line;
 };
 
 struct workload {
 	uint32_t lab_off, lab_n; /* sorted label ids */
+	int addressed;		 /* has a MAC or an IP: an endpoint can be it */
 };
 
 struct r16 {
@@ -458,6 +461,15 @@ struct r16 {
 struct prule {
 	struct vnet_rule pub;
 	uint32_t sport_off, sport_n; /* source port ranges, 0: any */
+	/* What it matches, for vnet_policy_lint (the index has the rest):
+	 * groups, protocol (PROTO_ANY), direction (DIR_BOTH), and the
+	 * destination ports (ICMP: type << 8 | code) and segments as
+	 * ranges in ranges[], sorted and merged like the source ports (0:
+	 * any). */
+	uint32_t from, to;
+	uint16_t proto;
+	uint8_t dir;
+	uint32_t port_off, port_n, seg_off, seg_n;
 };
 
 struct lst {
@@ -498,6 +510,9 @@ struct vnet_policy {
 	uint32_t ngroups; /* with any (id 0) */
 	uint32_t nworkloads, nglines;
 	struct gline *glines;
+	const char **gnames; /* group id - 1 -> name (in the arena) */
+	const char **lnames; /* label id -> "key=value" */
+	const char **wnames; /* workload id -> name */
 	struct sel *sels;
 	struct workload *wls;
 	uint32_t *wl_labels;
@@ -828,7 +843,7 @@ static int st_workload(struct parser *ps, char **tok, unsigned n)
 {
 	struct vnet_policy *p = ps->p;
 	uint32_t wid, v, *labs, nl = 0, i, j;
-	int added, has_mac = 0, id;
+	int added, has_mac = 0, has_ip = 0, id;
 	struct hkey k;
 	uint8_t mac[6];
 	struct vnet_addr a;
@@ -884,6 +899,7 @@ static int st_workload(struct parser *ps, char **tok, unsigned n)
 			if (budget(ps, 1))
 				return -1;
 			p->ip_wls = 1;
+			has_ip = 1;
 			k = hk_addr(K_IPWL, &a, 0);
 			if ((added = ht_put(&p->ht, &k, wid, &v)) < 0)
 				return oom(ps);
@@ -914,6 +930,7 @@ static int st_workload(struct parser *ps, char **tok, unsigned n)
 			labs[j++] = labs[i];
 	p->wls[wid].lab_off = ps->nwl_labels;
 	p->wls[wid].lab_n = j;
+	p->wls[wid].addressed = has_mac || has_ip;
 	ps->nwl_labels += j;
 	return budget(ps, j);
 }
@@ -1067,6 +1084,8 @@ static int st_group(struct parser *ps, char **tok, unsigned n)
 	p->glines[line].gid = gid;
 	p->glines[line].off = first;
 	p->glines[line].n = ps->nsels - first;
+	p->glines[line].file = ps->file;
+	p->glines[line].line = ps->line;
 	/* Index the line under each value of its anchor kind. */
 	for (i = first; i < ps->nsels && p->sels[i].kind == p->sels[first].kind;
 	     i++) {
@@ -1316,6 +1335,49 @@ static int rule_opt(struct parser *ps, char **tok, unsigned n, unsigned *i,
 	return 0;
 }
 
+static int r16_cmp(const void *a, const void *b)
+{
+	const struct r16 *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return (x->hi > y->hi) - (x->hi < y->hi);
+}
+
+/* Sort the n ranges at r and merge those that overlap or touch; their
+ * new number. */
+static unsigned ranges_norm(struct r16 *r, unsigned n)
+{
+	unsigned i, k = 0;
+
+	if (n < 2)
+		return n;
+	qsort(r, n, sizeof(*r), r16_cmp);
+	for (i = 1; i < n; i++) {
+		if ((uint32_t)r[i].lo <= (uint32_t)r[k].hi + 1) {
+			if (r[i].hi > r[k].hi)
+				r[k].hi = r[i].hi;
+		} else {
+			r[++k] = r[i];
+		}
+	}
+	return k + 1;
+}
+
+/* Append the n ranges at r to ps->ranges (room made by the caller),
+ * sorted and merged: their offset, their number in *nout. */
+static uint32_t keep_ranges(struct parser *ps, const struct r16 *r,
+			    unsigned n, uint32_t *nout)
+{
+	uint32_t off = ps->nranges;
+
+	if (n)
+		memcpy(ps->ranges + off, r, n * sizeof(*r));
+	*nout = ranges_norm(ps->ranges + off, n);
+	ps->nranges += *nout;
+	return off;
+}
+
 static int add_combo(struct parser *ps, uint32_t pid, unsigned proto,
 		     unsigned dir, unsigned plevel, unsigned slevel)
 {
@@ -1399,18 +1461,18 @@ static int st_rule(struct parser *ps, char **tok, unsigned n)
 		else if (ret)
 			return perr(ps,
 				    "unknown protocol '%s' (expected tcp, udp, "
-				    "icmp, icmp6, any or 0-255)",
+				    "sctp, icmp, icmp6, any or 0-255)",
 				    quote(ps, 0, o.proto));
 	}
 	if (o.port) {
-		if (proto != 6 && proto != 17)
-			return perr(ps, "'port' needs proto tcp or udp");
+		if (proto != 6 && proto != 17 && proto != 132)
+			return perr(ps, "'port' needs proto tcp, udp or sctp");
 		if (parse_ranges(ps, "port", o.port, 65535, port, &nport))
 			return -1;
 	}
 	if (o.sport) {
-		if (proto != 6 && proto != 17)
-			return perr(ps, "'sport' needs proto tcp or udp");
+		if (proto != 6 && proto != 17 && proto != 132)
+			return perr(ps, "'sport' needs proto tcp, udp or sctp");
 		if (parse_ranges(ps, "sport", o.sport, 65535, sport, &nsport))
 			return -1;
 	}
@@ -1435,7 +1497,8 @@ static int st_rule(struct parser *ps, char **tok, unsigned n)
 	/* The rule. */
 	rid = ps->nrules;
 	if (vgrow(&p->rules, &ps->crules, (size_t)rid + 1, sizeof(*p->rules)) ||
-	    vgrow(&ps->ranges, &ps->cranges, (size_t)ps->nranges + nsport,
+	    vgrow(&ps->ranges, &ps->cranges,
+		  (size_t)ps->nranges + nsport + nport + nseg,
 		  sizeof(*ps->ranges)))
 		return oom(ps);
 	r = &p->rules[rid];
@@ -1447,12 +1510,13 @@ static int st_rule(struct parser *ps, char **tok, unsigned n)
 	r->pub.line = ps->line;
 	if (!(r->pub.text = join(ps, tok, n)))
 		return oom(ps);
-	r->sport_off = ps->nranges;
-	r->sport_n = nsport;
-	if (nsport)
-		memcpy(ps->ranges + ps->nranges, sport,
-		       nsport * sizeof(*sport));
-	ps->nranges += nsport;
+	r->from = from;
+	r->to = to;
+	r->proto = (uint16_t)proto;
+	r->dir = (uint8_t)o.dir;
+	r->sport_off = keep_ranges(ps, sport, nsport, &r->sport_n);
+	r->port_off = keep_ranges(ps, port, nport, &r->port_n);
+	r->seg_off = keep_ranges(ps, seg, nseg, &r->seg_n);
 	ps->nrules++;
 
 	/* Its pair. */
@@ -2096,6 +2160,14 @@ parse_top(struct src *s, struct vnet_err *err, struct vnet_policy *p)
 		return NULL;
 	}
 	p->ngroups = ps.groups.n + 1;
+	/* The names stay for vnet_policy_lint (the strings are in the
+	 * arena already). */
+	p->gnames = ps.groups.str;
+	ps.groups.str = NULL;
+	p->lnames = ps.labels.str;
+	ps.labels.str = NULL;
+	p->wnames = ps.wlnames.str;
+	ps.wlnames.str = NULL;
 	parser_free(&ps);
 	return p;
 }
@@ -2197,6 +2269,9 @@ void vnet_policy_free(struct vnet_policy *p)
 	free(p->sels);
 	free(p->wls);
 	free(p->wl_labels);
+	free(p->gnames);
+	free(p->lnames);
+	free(p->wnames);
 	free(p->ht.e);
 	free(p->pairtab.e);
 	free(p->nodetab.e);
@@ -2589,7 +2664,7 @@ const struct vnet_rule *vnet_policy_match(const struct vnet_policy *p,
 	m.best = UINT32_MAX;
 	m.pval = 0;
 	if (q->has_ip) {
-		if (q->proto == 6 || q->proto == 17)
+		if (q->proto == 6 || q->proto == 17 || q->proto == 132)
 			m.pval = q->dport;
 		else if (q->proto == 1 || q->proto == 58)
 			m.pval = (uint32_t)q->icmp_type << 8 | q->icmp_code;
@@ -2661,6 +2736,403 @@ enum vnet_act vnet_policy_nd(const struct vnet_policy *p)
 enum vnet_act vnet_policy_other(const struct vnet_policy *p)
 {
 	return p->other;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lint: what --check warns about.                                     */
+
+/* Comparisons of rule pairs the shadow check makes at most. */
+#define LINT_BUDGET (1u << 27)
+
+struct lint {
+	const struct vnet_policy *p;
+	void (*fn)(void *arg, const struct vnet_err *w);
+	void *arg;
+	unsigned n;
+	uint8_t *live;	     /* per group: can match a workload */
+	uint32_t *goff;	     /* per group: its lines in glist */
+	uint32_t *glist;
+	struct lrule {
+		uint32_t from, to, id;
+	} *byg;		      /* the rules sorted by (from, to, id) */
+	uint32_t *poff, *par; /* per group: the groups that name it in a
+			       * line of group selectors only */
+	uint32_t *stamp, gen; /* per group, for the walks up */
+	uint32_t *up, nup;    /* the groups that hold one */
+};
+
+__attribute__((format(printf, 4, 5))) static void
+lint_warn(struct lint *l, const char *file, unsigned line, const char *fmt,
+	  ...)
+{
+	struct vnet_err w;
+	char msg[VNET_ERR_MSG];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vnet_err_set(&w, file, line, "warning: %s", msg);
+	l->n++;
+	l->fn(l->arg, &w);
+}
+
+static const char *group_name(const struct vnet_policy *p, uint32_t gid)
+{
+	return gid ? p->gnames[gid - 1] : "any";
+}
+
+/* Whether an addressed workload carries label lab. */
+static int label_live(const struct vnet_policy *p, uint32_t lab)
+{
+	uint32_t w, i;
+
+	for (w = 0; w < p->nworkloads; w++) {
+		const struct workload *wl = &p->wls[w];
+
+		if (!wl->addressed)
+			continue;
+		for (i = 0; i < wl->lab_n; i++)
+			if (p->wl_labels[wl->lab_off + i] == lab)
+				return 1;
+	}
+	return 0;
+}
+
+/* Whether group line gl can match a workload: every label, workload
+ * and group kind it has holds one value that can (other kinds match
+ * addresses and segments: they may). *why: the first value that
+ * cannot, of the first kind that decides. */
+static int gline_live(const struct lint *l, const struct gline *gl,
+		      const struct sel **why)
+{
+	const struct vnet_policy *p = l->p;
+	uint32_t i = 0, j;
+
+	while (i < gl->n) {
+		const struct sel *first = &p->sels[gl->off + i];
+		int kind = first->kind, any = 0;
+
+		for (j = i; j < gl->n && p->sels[gl->off + j].kind == kind;
+		     j++) {
+			const struct sel *sl = &p->sels[gl->off + j];
+
+			if (kind == S_LABEL)
+				any |= label_live(p, sl->id);
+			else if (kind == S_WORKLOAD)
+				any |= p->wls[sl->id].addressed;
+			else if (kind == S_GROUP)
+				any |= l->live[sl->id];
+			else
+				any = 1;
+		}
+		if (!any) {
+			*why = first;
+			return 0;
+		}
+		i = j;
+	}
+	return 1;
+}
+
+/* Groups that can match no workload, each once at its first line. */
+static void lint_groups(struct lint *l)
+{
+	const struct vnet_policy *p = l->p;
+	const struct sel *why;
+	uint32_t i, g;
+
+	/* Lines in file order: a line refers only to groups whose lines
+	 * are all before it. */
+	l->live[0] = 1;
+	for (i = 0; i < p->nglines; i++)
+		if (gline_live(l, &p->glines[i], &why))
+			l->live[p->glines[i].gid] = 1;
+	for (g = 1; g < p->ngroups; g++) {
+		const struct gline *gl;
+
+		if (l->live[g] || l->goff[g] == l->goff[g + 1])
+			continue;
+		gl = &p->glines[l->glist[l->goff[g]]];
+		gline_live(l, gl, &why);
+		if (why->kind == S_LABEL)
+			lint_warn(l, gl->file, gl->line,
+				  "group '%s' matches no workload: no "
+				  "workload with a mac or an ip has label %s",
+				  group_name(p, g), p->lnames[why->id]);
+		else if (why->kind == S_WORKLOAD)
+			lint_warn(l, gl->file, gl->line,
+				  "group '%s' matches no workload: workload "
+				  "'%s' has no mac and no ip",
+				  group_name(p, g), p->wnames[why->id]);
+		else
+			lint_warn(l, gl->file, gl->line,
+				  "group '%s' matches no workload: group '%s' "
+				  "matches none",
+				  group_name(p, g), group_name(p, why->id));
+	}
+}
+
+/* Whether the sorted, merged ranges a[0..na) hold all of b[0..nb)
+ * (none: everything). */
+static int ranges_cover(const struct r16 *a, uint32_t na, const struct r16 *b,
+			uint32_t nb)
+{
+	uint32_t i, j = 0;
+
+	if (!na)
+		return 1;
+	if (!nb)
+		return 0;
+	for (i = 0; i < nb; i++) {
+		while (j < na && a[j].hi < b[i].lo)
+			j++;
+		if (j == na || a[j].lo > b[i].lo || a[j].hi < b[i].hi)
+			return 0;
+	}
+	return 1;
+}
+
+static int ranges_eq(const struct r16 *a, uint32_t na, const struct r16 *b,
+		     uint32_t nb)
+{
+	return na == nb && !memcmp(a, b, na * sizeof(*a));
+}
+
+/* Whether every packet rule b matches, rule a (groups aside) matches. */
+static int rule_covers(const struct vnet_policy *p, const struct prule *a,
+		       const struct prule *b)
+{
+	const struct r16 *r = p->ranges;
+
+	return (a->dir == DIR_BOTH || a->dir == b->dir) &&
+	       (a->proto == PROTO_ANY || a->proto == b->proto) &&
+	       ranges_cover(r + a->port_off, a->port_n, r + b->port_off,
+			    b->port_n) &&
+	       ranges_cover(r + a->sport_off, a->sport_n, r + b->sport_off,
+			    b->sport_n) &&
+	       ranges_cover(r + a->seg_off, a->seg_n, r + b->seg_off,
+			    b->seg_n);
+}
+
+static int rule_same(const struct vnet_policy *p, const struct prule *a,
+		     const struct prule *b)
+{
+	const struct r16 *r = p->ranges;
+
+	return a->from == b->from && a->to == b->to && a->dir == b->dir &&
+	       a->proto == b->proto &&
+	       ranges_eq(r + a->port_off, a->port_n, r + b->port_off,
+			 b->port_n) &&
+	       ranges_eq(r + a->sport_off, a->sport_n, r + b->sport_off,
+			 b->sport_n) &&
+	       ranges_eq(r + a->seg_off, a->seg_n, r + b->seg_off, b->seg_n);
+}
+
+/* The groups that hold every member of g, g and any included, into
+ * l->up: a group with a line of group selectors only holds the groups
+ * it names, and what holds it holds them. */
+static void groups_up(struct lint *l, uint32_t g)
+{
+	uint32_t k, e, c;
+
+	l->gen++;
+	l->nup = 0;
+	l->up[l->nup++] = 0;
+	l->stamp[0] = l->gen;
+	if (g) {
+		l->up[l->nup++] = g;
+		l->stamp[g] = l->gen;
+	}
+	for (k = 0; k < l->nup; k++) {
+		c = l->up[k];
+		for (e = l->poff[c]; e < l->poff[c + 1]; e++)
+			if (l->stamp[l->par[e]] != l->gen) {
+				l->stamp[l->par[e]] = l->gen;
+				l->up[l->nup++] = l->par[e];
+			}
+	}
+}
+
+/* Fill l->poff and l->par from the group lines; 0 or -ENOMEM. */
+static int groups_parents(struct lint *l)
+{
+	const struct vnet_policy *p = l->p;
+	uint32_t i, j, pass, *fill = NULL;
+
+	if (!(l->poff = calloc((size_t)p->ngroups + 2, sizeof(*l->poff))))
+		return -ENOMEM;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass) {
+			for (i = 0; i < p->ngroups; i++)
+				l->poff[i + 1] += l->poff[i];
+			l->par = malloc(((size_t)l->poff[p->ngroups] + 1) *
+					sizeof(*l->par));
+			fill = calloc((size_t)p->ngroups + 1, sizeof(*fill));
+			if (!l->par || !fill) {
+				free(fill);
+				return -ENOMEM;
+			}
+		}
+		for (i = 0; i < p->nglines; i++) {
+			const struct gline *gl = &p->glines[i];
+			int only = 1;
+
+			for (j = 0; j < gl->n; j++)
+				if (p->sels[gl->off + j].kind != S_GROUP)
+					only = 0;
+			for (j = 0; only && j < gl->n; j++) {
+				uint32_t d = p->sels[gl->off + j].id;
+
+				if (!pass)
+					l->poff[d + 1]++;
+				else
+					l->par[l->poff[d] + fill[d]++] =
+					    gl->gid;
+			}
+		}
+	}
+	free(fill);
+	return 0;
+}
+
+static int byg_cmp(const void *x, const void *y)
+{
+	const struct lrule *a = x, *b = y;
+
+	if (a->from != b->from)
+		return a->from < b->from ? -1 : 1;
+	if (a->to != b->to)
+		return a->to < b->to ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* The first index of byg whose rule has groups (from, to) or above. */
+static uint32_t byg_find(const struct lint *l, uint32_t from, uint32_t to)
+{
+	uint32_t lo = 0, hi = l->p->nrules;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct lrule *r = &l->byg[mid];
+
+		if (r->from < from || (r->from == from && r->to < to))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Rules that an earlier rule makes unreachable, and repeated rules. */
+static void lint_rules(struct lint *l)
+{
+	const struct vnet_policy *p = l->p;
+	uint32_t b, i, j, k, *fromup, nfrom, cost = 0;
+
+	for (i = 0; i < p->nrules; i++) {
+		l->byg[i].from = p->rules[i].from;
+		l->byg[i].to = p->rules[i].to;
+		l->byg[i].id = i;
+	}
+	if (p->nrules)
+		qsort(l->byg, p->nrules, sizeof(*l->byg), byg_cmp);
+	if (!(fromup = malloc(((size_t)p->ngroups + 1) * sizeof(*fromup))))
+		return;
+	for (b = 0; b < p->nrules && cost < LINT_BUDGET; b++) {
+		const struct prule *rb = &p->rules[b], *best = NULL;
+		int same = 0;
+
+		groups_up(l, rb->from);
+		nfrom = l->nup;
+		memcpy(fromup, l->up, nfrom * sizeof(*fromup));
+		groups_up(l, rb->to);
+		for (i = 0; i < nfrom && !same; i++) {
+			for (j = 0; j < l->nup && !same; j++) {
+				k = byg_find(l, fromup[i], l->up[j]);
+				for (; k < p->nrules; k++) {
+					const struct prule *ra =
+					    &p->rules[l->byg[k].id];
+
+					if (l->byg[k].from != fromup[i] ||
+					    l->byg[k].to != l->up[j] ||
+					    l->byg[k].id >= b)
+						break;
+					cost++;
+					if (best && ra->pub.id > best->pub.id)
+						break;
+					if (!rule_covers(p, ra, rb))
+						continue;
+					best = ra;
+					same = rule_same(p, ra, rb) &&
+					       ra->pub.act == rb->pub.act;
+					break;
+				}
+			}
+		}
+		if (!best)
+			continue;
+		if (same)
+			lint_warn(l, rb->pub.file, rb->pub.line,
+				  "duplicate rule: %s:%u is the same",
+				  best->pub.file, best->pub.line);
+		else
+			lint_warn(l, rb->pub.file, rb->pub.line,
+				  "rule never matches: %s:%u (%s) covers all "
+				  "it matches",
+				  best->pub.file, best->pub.line,
+				  vnet_policy_act_name(best->pub.act));
+	}
+	free(fromup);
+	if (b < p->nrules)
+		lint_warn(l, NULL, 0,
+			  "the check for rules that never match stopped at "
+			  "rule %u of %u (too many to compare)",
+			  b, p->nrules);
+}
+
+unsigned vnet_policy_lint(const struct vnet_policy *p,
+			  void (*fn)(void *arg, const struct vnet_err *w),
+			  void *arg)
+{
+	struct lint l = { .p = p, .fn = fn, .arg = arg };
+	uint32_t i, *fill = NULL;
+
+	l.live = calloc(p->ngroups, 1);
+	l.goff = calloc((size_t)p->ngroups + 1, sizeof(*l.goff));
+	l.glist = malloc(((size_t)p->nglines + 1) * sizeof(*l.glist));
+	l.byg = malloc(((size_t)p->nrules + 1) * sizeof(*l.byg));
+	l.stamp = calloc(p->ngroups, sizeof(*l.stamp));
+	l.up = malloc(((size_t)p->ngroups + 1) * sizeof(*l.up));
+	fill = calloc((size_t)p->ngroups + 1, sizeof(*fill));
+	if (!l.live || !l.goff || !l.glist || !l.byg || !l.stamp || !l.up ||
+	    !fill || groups_parents(&l) < 0) {
+		lint_warn(&l, NULL, 0, "not checked further: out of memory");
+		goto out;
+	}
+	/* Each group's lines, in file order. */
+	for (i = 0; i < p->nglines; i++)
+		l.goff[p->glines[i].gid + 1]++;
+	for (i = 0; i < p->ngroups; i++)
+		l.goff[i + 1] += l.goff[i];
+	for (i = 0; i < p->nglines; i++) {
+		uint32_t g = p->glines[i].gid;
+
+		l.glist[l.goff[g] + fill[g]++] = i;
+	}
+	lint_groups(&l);
+	lint_rules(&l);
+out:
+	free(fill);
+	free(l.live);
+	free(l.goff);
+	free(l.glist);
+	free(l.byg);
+	free(l.stamp);
+	free(l.up);
+	free(l.poff);
+	free(l.par);
+	return l.n;
 }
 
 void vnet_policy_summary(const struct vnet_policy *p, unsigned *groups,

@@ -98,6 +98,25 @@ enum vnet_act vnet_policy_other(const struct vnet_policy *p);
  * groups count distinct names, without the builtin any). */
 void vnet_policy_summary(const struct vnet_policy *p, unsigned *groups,
 			 unsigned *workloads, unsigned *rules);
+/* What --check warns about in a valid policy, each warning handed to fn
+ * once, as an error (err.h) whose obj and line are where it is written
+ * and whose msg starts with "warning: ":
+ *   - a group that can match no workload: each of its lines needs a
+ *     label that no workload with a mac or an ip carries, a workload
+ *     without a mac or an ip, or a group that matches none (selectors of
+ *     addresses, MACs and segments may match endpoints that are not
+ *     workloads, so they never make a group empty);
+ *   - a rule that can never match, because an earlier rule (whatever its
+ *     action) matches every packet it does: the same or a wider
+ *     direction, protocol, ports, source ports, ICMP types and segments,
+ *     between any or the same groups, or groups that hold them (a group
+ *     with a line of group selectors only holds the groups it names);
+ *   - a rule that repeats an earlier one (the same match and action).
+ * The rule check compares at most 2^27 pairs of rules and says so when
+ * it stops early.  Returns the number of warnings. */
+unsigned vnet_policy_lint(const struct vnet_policy *p,
+			  void (*fn)(void *arg, const struct vnet_err *w),
+			  void *arg);
 /* "allow", "deny", "reject". */
 const char *vnet_policy_act_name(enum vnet_act a);
 

@@ -71,6 +71,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "write the connection table on SIGUSR1 and at exit" },
 	{ .shared = VNET_OPT_PIDFILE, .modes = M_RUN },
 	{ .shared = VNET_OPT_FORMAT, .modes = M_RUN },
+	{ .shared = VNET_OPT_FORCE, .modes = M_RUN },
 	{ .shared = VNET_OPT_CLOCK, .modes = M_RUN | M_EXPLAIN },
 	{ .shared = VNET_OPT_STATS, .modes = M_RUN | M_EXPLAIN },
 	{ .shared = VNET_OPT_NO_OFFLOAD, .modes = M_RUN },
@@ -258,10 +259,18 @@ static void log_line(void *arg, uint64_t now, const char *line)
 	vnet_log_rl(arg, now, VNET_LOG_WARN, "%s", line);
 }
 
+/* A default's drop: said once a segment, then with -v rate limited. */
+static void warn_line(void *arg, uint64_t now, uint8_t *said,
+		      const char *line)
+{
+	vnet_log_first(arg, said, now, "%s", line);
+}
+
 /* The engine's configuration from the options. */
 static void acl_config(const struct conf *cf, struct vnet_acl_config *ac)
 {
 	static struct vnet_ratelimit drop_rl = VNET_RATELIMIT_INIT(10, 20);
+	static struct vnet_ratelimit warn_rl = VNET_RATELIMIT_INIT(1, 5);
 	int i;
 
 	memset(ac, 0, sizeof(*ac));
@@ -292,16 +301,31 @@ static void acl_config(const struct conf *cf, struct vnet_acl_config *ac)
 	ac->log = cf->log;
 	ac->log_line = log_line;
 	ac->log_arg = &drop_rl;
+	ac->warn = warn_line;
+	ac->warn_arg = &warn_rl;
+	ac->warn_all = vnet_log_level() >= VNET_LOG_INFO;
 	ac->explain = cf->o.mode == M_EXPLAIN;
 }
 
 /* ---- --check and --reload ---- */
 
+/* A warning of vnet_policy_lint(): "FILE:LINE: warning: ...". */
+static void check_warning(void *arg, const struct vnet_err *w)
+{
+	char buf[VNET_ERR_STRLEN];
+
+	(void)arg;
+	vnet_log(VNET_LOG_WARN, "%s", vnet_err_str(w, buf, sizeof(buf)));
+}
+
+/* The policy is valid (exit 0) or not (exit 2); what is valid but
+ * likely wrong is a warning on stderr. */
 static int do_check(const struct conf *cf)
 {
 	struct vnet_policy *p = load_or_exit(cf->policy);
 	unsigned g, w, r;
 
+	vnet_policy_lint(p, check_warning, NULL);
 	vnet_policy_summary(p, &g, &w, &r);
 	printf("%s: ok: %u groups, %u workloads, %u rules\n", cf->policy, g, w,
 	       r);
@@ -499,6 +523,12 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 	int r, ret = 1;
 
 	vnet_opt_mid_config(&cf->o, &mc);
+	/* A bad side, or a stream for a terminal: exit 2 before anything
+	 * is written. */
+	if ((r = vnet_mid_check(&mc, &err)) == -ENOTTY)
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
+	else if (r < 0)
+		vnet_usage_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 	if (!(st = calloc(1, sizeof(*st)))) {
 		vnet_log(VNET_LOG_ERR, "out of memory");
 		return 1;

@@ -104,7 +104,7 @@ struct conf {
 	unsigned nremotes;
 	uint32_t fdb_max;
 	uint64_t ageing_ns;
-	int stats, has_local, has_local_mac, no_offload;
+	int stats, has_local, has_local_mac, no_offload, force, has_outer;
 	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
 	enum vnet_stream_fmt fmt;
 	enum vnet_clock_mode clk;
@@ -232,6 +232,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 			break;
 		case OPT_OUTER:
 			cf->outer = arg;
+			cf->has_outer = 1;
 			break;
 		case OPT_VNI:
 			v->conf.vni = (uint32_t)vnet_opt_u64("--vni", arg, 0,
@@ -311,6 +312,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	cf->ingress = o.dir == VNET_INGRESS;
 	cf->user = o.user;
 	cf->pidfile = o.pidfile;
+	cf->force = o.force;
 }
 
 /* The frame loop (lib/loop.c): its sources and what they need. */
@@ -490,6 +492,10 @@ static void validate(struct conf *cf, struct vtep *v)
 		    osp->addr.family == AF_INET6)
 			vnet_config_error("--outer '%s': an IPv6 underlay is not "
 					  "supported yet", cf->outer);
+	} else if (!cf->has_local && !cf->has_outer) {
+		vnet_usage_error("%s without -o: give -o udp:ADDR for the "
+				 "underlay, or --local ADDR for a frame stream",
+				 v->conf.vni != VTEP_NO_VNI ? "--vni" : "--map");
 	} else if (!cf->has_local) {
 		vnet_usage_error("--local ADDR is needed when the outer side is "
 				 "a frame stream");
@@ -525,6 +531,19 @@ static void validate(struct conf *cf, struct vtep *v)
 		osp->rfd = 0;
 		osp->wfd = 1;
 	}
+	/* Streams are binary: not for a terminal.  A one-way filter writes
+	 * stdout; else each stream side writes its own descriptor (the
+	 * outer one fds 3/4 when both are on stdio). */
+	if (!cf->force &&
+	    (vnet_port_check_tty(isp, 0, &err) < 0 ||
+	     (!cf->oneway &&
+	      vnet_port_check_tty(osp,
+				  isp->kind == VNET_PORT_STDIO &&
+					  osp->kind == VNET_PORT_STDIO
+				      ? VNET_PORT_RIGHT
+				      : 0,
+				  &err) < 0)))
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 }
 
 /* The FDB with its static entries and flood list; a bad --fdb file exits

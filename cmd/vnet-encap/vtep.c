@@ -134,7 +134,18 @@ _Static_assert(VTEP_HDR_MAX <= VNET_UNDERLAY_HDR_MAX,
 	       "a kind's header fits the underlay's slot");
 
 static struct vnet_ratelimit send_rl = VNET_RATELIMIT_INIT(1, 5);
-static struct vnet_ratelimit vni_rl = VNET_RATELIMIT_INIT(1, 5);
+
+/* Whether a drop of kind k is to be said (the first, or any with -v):
+ * the words are only put together then. */
+static inline int warn_wanted(const struct vtep *v, enum vtep_warn k)
+{
+	return !v->warned[k] || vnet_log_level() >= VNET_LOG_INFO;
+}
+
+/* Say a drop of kind k: the counter, what it means, the likely fix. */
+#define WARN_DROP(v, k, ...)                                      \
+	vnet_log_first(&(v)->warn_rl[k], &(v)->warned[k],          \
+		       vnet_clock_wall(), __VA_ARGS__)
 
 static inline const struct vtep_kind *kind(const struct vtep *v)
 {
@@ -148,6 +159,10 @@ void vtep_init(struct vtep *v, enum vtep_encap encap)
 
 	for (i = 0; i < C_MAX; i++)
 		v->ctr[i].name = ctr_names[i];
+	for (i = 0; i < VTEP_W_MAX; i++) {
+		v->warned[i] = 0;
+		v->warn_rl[i] = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(1, 5);
+	}
 	c->encap = encap;
 	c->vni = VTEP_NO_VNI;
 	for (i = 0; i < 4096; i++)
@@ -382,6 +397,17 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 	if (remote->family != c->local.family) {
 		/* e.g. an IPv6 remote in an --fdb file of an IPv4 VTEP */
 		v->ctr[C_DROP_FAMILY].value++;
+		if (warn_wanted(v, VTEP_W_FAMILY)) {
+			char a[VNET_ADDRSTRLEN], l[VNET_ADDRSTRLEN];
+			int six = remote->family == AF_INET6;
+
+			WARN_DROP(v, VTEP_W_FAMILY,
+				  "drop_family: remote %s is %s, the underlay "
+				  "(--local %s) %s: give %s remotes in --fdb",
+				  vnet_addr_fmt(remote, a), six ? "IPv6" : "IPv4",
+				  vnet_addr_fmt(&c->local, l),
+				  six ? "IPv4" : "IPv6", six ? "IPv4" : "IPv6");
+		}
 		return 0;
 	}
 	if (!v->outer)
@@ -400,6 +426,11 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 	r = vnet_port_send(v->outer, ts, iov, (int)nin + 1);
 	if (r == -EMSGSIZE) {
 		v->ctr[C_DROP_TOO_BIG].value++;
+		WARN_DROP(v, VTEP_W_TOO_BIG,
+			  "drop_too_big: a %zu-byte outer frame is longer "
+			  "than the outer stream's format takes: lower the "
+			  "inner MTU, or write pcap (-F pcap)",
+			  iov[0].iov_len + ilen);
 		return 0;
 	}
 	if (r < 0)
@@ -519,9 +550,19 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 			continue;
 		}
 		if (vni == VTEP_NO_VNI) {
-			v->ctr[seg == VNET_SEG_TAGGED ? C_DROP_UNKNOWN_VLAN
-						     : C_DROP_NO_VNI]
-				.value++;
+			if (seg == VNET_SEG_TAGGED) {
+				v->ctr[C_DROP_UNKNOWN_VLAN].value++;
+				WARN_DROP(v, VTEP_W_UNKNOWN_VLAN,
+					  "drop_unknown_vlan: VLAN %u is not "
+					  "mapped to a VNI: add --map %u:VNI",
+					  vid, vid);
+			} else {
+				v->ctr[C_DROP_NO_VNI].value++;
+				WARN_DROP(v, VTEP_W_NO_VNI,
+					  "drop_no_vni: an untagged frame has "
+					  "no VNI: give --vni N, or tag it with "
+					  "a VLAN of --map");
+			}
 			continue;
 		}
 		if (l2 > VNET_ETH_HLEN) {
@@ -540,6 +581,12 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		/* Never fragment, never truncate (RFC 7348 4.3). */
 		if (ilen + overhead(v) > v->conf.mtu) {
 			v->ctr[C_DROP_TOO_BIG].value++;
+			WARN_DROP(v, VTEP_W_TOO_BIG,
+				  "drop_too_big: a %zu-byte frame does not fit "
+				  "the underlay MTU %u: lower the inner MTU to "
+				  "%u or raise --mtu",
+				  ilen, v->conf.mtu,
+				  v->conf.mtu - overhead(v) - VNET_ETH_HLEN);
 			continue;
 		}
 		now = vnet_clock_now();
@@ -550,6 +597,10 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 			nr = vnet_fdb_flood(v->fdb, vni, rem, VTEP_MAX_FLOOD);
 			if (!nr) {
 				v->ctr[C_DROP_NO_REMOTE].value++;
+				WARN_DROP(v, VTEP_W_NO_REMOTE,
+					  "drop_no_remote: no remote for VNI "
+					  "%u: give --remote or an --fdb flood "
+					  "entry", vni);
 				continue;
 			}
 			v->ctr[C_FLOOD_PACKETS].value += nr;
@@ -597,8 +648,15 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	}
 	if ((vlan = vtep_vni_vlan(v, vni)) < 0) {
 		v->ctr[C_DROP_UNKNOWN_VNI].value++;
-		vnet_log_rl(&vni_rl, vnet_clock_wall(), VNET_LOG_INFO,
-			    "dropped a packet for unknown VNI %u", vni);
+		if (warn_wanted(v, VTEP_W_UNKNOWN_VNI)) {
+			char a[VNET_ADDRSTRLEN];
+
+			WARN_DROP(v, VTEP_W_UNKNOWN_VNI,
+				  "drop_unknown_vni: VNI %u is not configured "
+				  "here: add --vni/--map, or check the peer's "
+				  "VNI (%s)",
+				  vni, vnet_addr_fmt(remote, a));
+		}
 		return 0;
 	}
 	in = p + kind(v)->hlen;

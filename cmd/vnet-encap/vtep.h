@@ -11,6 +11,7 @@
 #include "vnet/addr.h"
 #include "vnet/counter.h"
 #include "vnet/fdb.h"
+#include "vnet/log.h"
 #include "vnet/port.h"
 #include "vnet/underlay.h"
 
@@ -78,6 +79,19 @@ enum {
 	C_FDB_AGED,
 	C_FDB_OVERFLOW,
 	C_MAX
+};
+
+/* Drops that a misconfiguration explains: the first of each kind is
+ * logged at the default level with its likely cause, the rest only with
+ * -v, rate limited (log.h's vnet_log_first). */
+enum vtep_warn {
+	VTEP_W_NO_VNI,
+	VTEP_W_UNKNOWN_VLAN,
+	VTEP_W_TOO_BIG,
+	VTEP_W_NO_REMOTE,
+	VTEP_W_FAMILY,
+	VTEP_W_UNKNOWN_VNI,
+	VTEP_W_MAX
 };
 
 struct vtep_map {
@@ -161,6 +175,9 @@ struct vtep {
 
 	int gso;		/* gather runs: the underlay sends GSO */
 	struct vtep_run run;	/* the run being gathered */
+	/* the drops of enum vtep_warn said once, and their rate limits */
+	uint8_t warned[VTEP_W_MAX];
+	struct vnet_ratelimit warn_rl[VTEP_W_MAX];
 	/* underlay events already reported */
 	uint64_t ul_send_errors;
 	int ul_gso_disabled;

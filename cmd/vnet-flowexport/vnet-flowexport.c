@@ -119,6 +119,8 @@ static const struct vnet_opt_prog prog = {
 struct conf {
 	struct vnet_opt_common o; /* the shared options (o.clk: as decided) */
 	const char *collector, *json, *left, *right, *iface, *bpf, *file;
+	char *filespec;		  /* "pcap:FILE" */
+	struct vnet_mid_config mc; /* the sides, unless -I */
 	struct vnet_ipfix_collector coll;
 	struct vnet_ipfix_config ic;
 	struct vnet_flow_config fcfg;
@@ -160,6 +162,36 @@ static void add_port(struct vnet_flow_classify *cls, const char *arg)
 static int is_stdio(const char *spec)
 {
 	return !spec || !strcmp(spec, "-");
+}
+
+/* The sides of a pass-through stage, --sink or FILE into cf->mc; a bad
+ * side, or frames for a terminal, exit 2 before anything is written. */
+static void mid_config(struct conf *cf)
+{
+	struct vnet_mid_config *mc = &cf->mc;
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
+	int r;
+
+	mc->left = cf->left;
+	mc->right = cf->right;
+	mc->sink = cf->sink || cf->file;
+	vnet_opt_mid_config(&cf->o, mc);
+	if (cf->file) {
+		if (!(cf->filespec = malloc(strlen(cf->file) + 6)))
+			vnet_config_error("out of memory");
+		sprintf(cf->filespec, "pcap:%s", cf->file);
+		mc->left = cf->filespec;
+		mc->left_name = cf->file;
+		mc->dir = VNET_EGRESS;
+	} else if (cf->sink) {
+		mc->left = "-";
+		mc->dir = VNET_EGRESS;
+	}
+	if ((r = vnet_mid_check(mc, &err)) == -ENOTTY)
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
+	else if (r < 0)
+		vnet_usage_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 }
 
 /* Parse and validate the command line into cf and mt's classifier. */
@@ -294,6 +326,8 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 	if (cf->o.pidfile && vnet_afile_check(cf->o.pidfile, &e))
 		vnet_config_error("--pidfile %s",
 				  vnet_err_str(&e, eb, sizeof(eb)));
+	if (!cf->iface)
+		mid_config(cf);
 }
 
 static int on_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
@@ -527,39 +561,19 @@ static int run_stream(const struct conf *cf, struct meter *mt)
 	static const struct vnet_mid_ops ops = {
 		.frames = on_frames, .signal = on_signal, .tick = on_tick,
 	};
-	struct vnet_mid_config mc = {
-		.left = cf->left,
-		.right = cf->right,
-		.sink = cf->sink || cf->file,
-	};
-	char *filespec = NULL;
 	struct vnet_err err;
-	int r = -ENOMEM;
+	int r;
 
-	vnet_opt_mid_config(&cf->o, &mc);
-
-	if (cf->file) {
-		if (!(filespec = malloc(strlen(cf->file) + 6)))
-			goto out;
-		sprintf(filespec, "pcap:%s", cf->file);
-		mc.left = filespec;
-		mc.dir = VNET_EGRESS;
-	} else if (cf->sink) {
-		mc.left = "-";
-		mc.dir = VNET_EGRESS;
-	}
-	if (!(mt->mid = vnet_mid_open(&mc, &err))) {
+	if (!(mt->mid = vnet_mid_open(&cf->mc, &err))) {
 		r = errno ? -errno : -EIO;
 		vnet_log_err(&err, NULL);
-		goto out;
+		return r;
 	}
 	if ((r = add_timers(mt, vnet_mid_loop(mt->mid))) < 0)
 		vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
 	else
 		r = vnet_mid_run(mt->mid, &ops, mt);
 	vnet_log_loop(vnet_mid_loop(mt->mid), r);
-out:
-	free(filespec);
 	return r;
 }
 
@@ -598,6 +612,7 @@ static int cleanup(const struct conf *cf, struct meter *mt,
 	vnet_capture_close(mt->cap);
 	vnet_ipfix_free(mt->ipfix);
 	vnet_flow_free(mt->fc);
+	free(cf->filespec);
 	if (mt->json && mt->json != stdout && fclose(mt->json) == EOF &&
 	    !ret) {
 		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt->json_name,

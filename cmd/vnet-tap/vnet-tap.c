@@ -278,6 +278,12 @@ static void parse_args(int argc, char **argv, struct conf *cf)
 	if (cf->o.pidfile && vnet_afile_check(cf->o.pidfile, &err))
 		vnet_config_error("--pidfile %s",
 				  vnet_err_str(&err, buf, sizeof(buf)));
+	/* The stream for stdout is binary: not for a terminal. */
+	if (!cf->inject && !cf->o.force &&
+	    vnet_port_check_tty(&(struct vnet_port_spec){
+				     .kind = VNET_PORT_STDIO },
+				0, &err) < 0)
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 }
 
 /* Signals, the pid file, the tap (privileged), then the stream and its

@@ -50,6 +50,15 @@ int vnet_err_sys(struct vnet_err *e, const char *obj, int errnum);
  * PREFIX when e had no obj ("left" + "tap:vm0" = "left tap:vm0"). */
 void vnet_err_prefix(struct vnet_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Add the fix to e's message (takes NULL; nothing when e holds no
+ * error): msg becomes "MSG: HINT", as in "Operation not permitted: needs
+ * CAP_NET_ADMIN (run as root or grant the capability)". */
+void vnet_err_hint(struct vnet_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The hint of a privilege that a step needed: "needs CAP (run as root or
+ * grant the capability)", added to e when errnum is EPERM (or -EPERM);
+ * cap is "CAP_NET_ADMIN", "CAP_NET_RAW".  Returns errnum. */
+int vnet_err_cap(struct vnet_err *e, int errnum, const char *cap);
 /* Whether e holds an error (false for NULL). */
 int vnet_err_isset(const struct vnet_err *e);
 

@@ -45,5 +45,14 @@ struct vnet_ratelimit {
 #define VNET_RATELIMIT_INIT(rate, b) { .per_sec = (rate), .burst = (b), .tokens = (b) }
 void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A message about a drop that a misconfiguration explains ("VNI 5001 is
+ * not configured here: add --vni/--map ..."): said at the default level
+ * once, then only with -v.  While *said is 0 the line is printed at
+ * VNET_LOG_WARN, whatever rl holds, and *said becomes 1; after that it
+ * goes through rl at VNET_LOG_INFO.  said is the caller's flag of the
+ * kind of drop (one per counter, or per segment). */
+void vnet_log_first(struct vnet_ratelimit *rl, uint8_t *said,
+		    uint64_t now_ns, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

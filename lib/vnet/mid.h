@@ -52,6 +52,9 @@ struct vnet_mid_config {
 	int no_offload;		/* taps: no IFF_VNET_HDR */
 	int sink;		/* read the left side only, write nothing */
 	const char *user;	/* drop privileges after opening, or NULL */
+	int force;		/* write streams to a terminal too */
+	const char *left_name;	/* a sink's input in messages (its FILE);
+				 * NULL: "stdin" for "-", else the spec */
 };
 
 struct vnet_mid;
@@ -70,11 +73,21 @@ struct vnet_mid_ops {
 	void (*tick)(void *arg, struct vnet_mid *m, uint64_t now);
 };
 
-/* Open both sides.  On failure returns NULL with errno set and e (may be
- * NULL) filled, naming the side: "open left tap:vm1: Operation not
- * permitted", "left port 'bogus:x': unknown port type (...)", "write
- * stream header to right fd:3,4: Broken pipe", "drop privileges to
- * nobody: ...". */
+/* What can be known of c before anything is opened: both port specs
+ * parse and are no udp: port, and unless c->force no side would write a
+ * binary stream to a terminal.  0, or -EINVAL / -ENOTTY with e (may be
+ * NULL) filled: "--left 'bogus:x': unknown port type (...)", "stdout is
+ * a terminal: redirect it (| tcpdump -r -) or give --force".  A program
+ * calls it while it checks its options, and exits 2 on an error. */
+int vnet_mid_check(const struct vnet_mid_config *c, struct vnet_err *e);
+
+/* Open both sides (vnet_mid_check() first).  On failure returns NULL
+ * with errno set and e (may be NULL) filled, naming the side in the
+ * user's terms: a one-way filter's "stdin" and "stdout", a sink's input
+ * ("stdin" or c->left_name), else "left" or "right" and the port: "open
+ * left tap:vm1: Operation not permitted", "write stream header to stdout:
+ * Broken pipe", "drop privileges to nobody: ...".  The loop's errors
+ * name the sides the same way ("stdin: unrecognized stream format"). */
 struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 			       struct vnet_err *e);
 /* Flushes and closes both sides; takes NULL. */
@@ -84,7 +97,7 @@ void vnet_mid_close(struct vnet_mid *m);
 struct vnet_loop *vnet_mid_loop(struct vnet_mid *m);
 int vnet_mid_run(struct vnet_mid *m, const struct vnet_mid_ops *ops,
 		 void *arg);
-/* Why vnet_mid_run() returned -errno, naming the side: "left -:
+/* Why vnet_mid_run() returned -errno, naming the side: "stdin:
  * unrecognized stream format (...)", "right fd:3,4: Broken pipe",
  * "poll: ...".  Empty when it stopped on a callback's error, or
  * returned 0. */

@@ -9,8 +9,9 @@
  * (getopt_long would take any unambiguous prefix), and, for a program with
  * several modes (vnet-acl --check), which options go with which mode.
  *
- * The options that programs share (help, version, verbose, format, clock,
- * stats, no-offload, user, dir, pidfile) are rows defined here: a program
+ * The options that programs share (help, version, verbose, format, force,
+ * clock, stats, no-offload, user, dir, pidfile) are rows defined here: a
+ * program
  * names one with { .shared = VNET_OPT_CLOCK } where it wants it in its
  * table, and this module handles it, leaving the value in struct
  * vnet_opt_common.  vnet_opt_next() hands the program only its own options.
@@ -39,6 +40,7 @@ enum vnet_opt_shared {
 	VNET_OPT_VERSION,    /* -V, --version */
 	VNET_OPT_VERBOSE,    /* -v, --verbose: may repeat, one level each */
 	VNET_OPT_FORMAT,     /* -F, --format FORMAT: pcap, pcap-ns, vde */
+	VNET_OPT_FORCE,	     /* --force: binary streams to a terminal too */
 	VNET_OPT_CLOCK,	     /* --clock live|pcap */
 	VNET_OPT_STATS,	     /* --stats */
 	VNET_OPT_NO_OFFLOAD, /* --no-offload */
@@ -88,7 +90,8 @@ struct vnet_opt_prog {
 	{ .shared = VNET_OPT_HELP }, { .shared = VNET_OPT_VERSION }, \
 		{ .shared = VNET_OPT_VERBOSE }
 #define VNET_OPT_ROWS_FRAMES                                        \
-	{ .shared = VNET_OPT_FORMAT }, { .shared = VNET_OPT_CLOCK },  \
+	{ .shared = VNET_OPT_FORMAT }, { .shared = VNET_OPT_FORCE },  \
+		{ .shared = VNET_OPT_CLOCK },                         \
 		{ .shared = VNET_OPT_STATS },                         \
 		{ .shared = VNET_OPT_NO_OFFLOAD },                    \
 		{ .shared = VNET_OPT_USER }
@@ -101,7 +104,9 @@ struct vnet_opt_common {
 	int clk_given;
 	enum vnet_dir dir; /* VNET_EGRESS */
 	int stats, no_offload;
-	const char *user, *pidfile; /* NULL unless given */
+	int force;		    /* --force: streams to a terminal too */
+	const char *user, *pidfile; /* NULL unless given; a user that does
+				     * not exist is a usage error */
 	unsigned mode;		    /* the mode bit in force */
 };
 
@@ -122,7 +127,8 @@ void vnet_opt_begin(const struct vnet_opt_prog *prog,
 int vnet_opt_next(const char **arg);
 
 /* The sides' shared settings of a middle program (mid.h) from the shared
- * options: direction, stream format, offloads, the user to become. */
+ * options: direction, stream format, offloads, the user to become,
+ * --force. */
 void vnet_opt_mid_config(const struct vnet_opt_common *com,
 			 struct vnet_mid_config *mc);
 

@@ -48,6 +48,7 @@ enum vnet_pkt_layer {
 	VNET_L_TCP = 1 << 6,
 	VNET_L_ICMP = 1 << 7,  /* ICMP or ICMPv6 */
 	VNET_L_FRAG = 1 << 8,  /* IP fragment; L4 parsed only if offset 0 */
+	VNET_L_SCTP = 1 << 9,  /* the SCTP common header (RFC 9260 3.1) */
 };
 
 enum vnet_pkt_err {
@@ -79,7 +80,7 @@ struct vnet_pkt {
 	uint8_t ttl;	       /* TTL or hop limit */
 	uint8_t tos;	       /* TOS or traffic class */
 	struct vnet_addr saddr, daddr; /* IP, or ARP sender/target protocol */
-	uint16_t sport, dport; /* UDP/TCP ports */
+	uint16_t sport, dport; /* UDP/TCP/SCTP ports */
 	uint8_t tcp_flags;     /* VNET_TCP_* */
 	uint8_t icmp_type, icmp_code;
 	uint16_t arp_op;

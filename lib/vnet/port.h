@@ -98,6 +98,12 @@ int vnet_port_eof(const struct vnet_port *p);
  * ALTERNATE_STDIN/ALTERNATE_STDOUT) are open. */
 int vnet_port_right_open(void);
 const struct vnet_err *vnet_port_err(const struct vnet_port *p);
+/* Whether a stream port of sp opened with flags (VNET_PORT_RIGHT,
+ * VNET_PORT_NO_WRITE) would write its binary stream to a terminal: 0 if
+ * not, else -ENOTTY and e (may be NULL) filled: "stdout is a terminal:
+ * redirect it (| tcpdump -r -) or give --force" ("fd 4 is a ..."). */
+int vnet_port_check_tty(const struct vnet_port_spec *sp, int flags,
+			struct vnet_err *e);
 /* Send one frame given as iovecs.  Taps: one writev; streams: buffered
  * until vnet_port_flush().  0 or -errno (-EMSGSIZE, -EPIPE, ...). */
 int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,

@@ -36,5 +36,8 @@ int vnet_sig_wait_fd(int fd, short events);
 /* Drop to user `name` (its uid, gid and supplementary groups) after the
  * privileged set-up is done.  0 or -errno (-ENOENT: no such user). */
 int vnet_drop_privileges(const char *name);
+/* Whether user name exists (getpwnam): 0, -ENOENT, or -errno of the
+ * lookup. */
+int vnet_user_check(const char *name);
 
 #endif

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vnet/err.h"
+
 #define VNET_IFNAMSIZ 16
 
 /* Whether the len bytes at s make a tap name vnet accepts: 1 to 15 bytes,
@@ -44,6 +46,16 @@ static inline int vnet_tap_name_valid(const char *s, size_t len)
  * vnet_tap_name_valid() refuses, -EINVAL from the kernel when `name` is
  * an existing device that is not a tap). */
 int vnet_tap_open(const char *name);
+
+/* Fill e (takes NULL) with why opening tap `name` failed with r
+ * (-errno from vnet_tap_open*), in the user's terms: obj is obj (the
+ * port's name), msg "NAME exists and is not a tap" (-EINVAL for a link of
+ * that name: a veth, a bridge, a tun), "NAME is a tap that another
+ * program holds" (-EBUSY for one), or strerror with, for -EPERM, "needs
+ * CAP_NET_ADMIN (run as root or grant the capability)" (-EACCES: "needs
+ * access to /dev/net/tun and CAP_NET_ADMIN (run as root)").  Returns r. */
+int vnet_tap_err(struct vnet_err *e, const char *obj, const char *name,
+		 int r);
 
 /* Flags for vnet_tap_open_flags. */
 #define VNET_TAP_OFFLOAD 1u /* IFF_VNET_HDR, 10-byte header, and

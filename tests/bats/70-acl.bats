@@ -146,6 +146,94 @@ rule_of() {
 	[ "$output" = "good.policy: ok: 6 groups, 3 workloads, 7 rules" ]
 }
 
+@test "--check warns of what is valid but likely wrong: empty groups, rules that never match, duplicates" {
+	cd "$T"
+	cat >w.policy <<-'EOF'
+		workload web mac 02:00:c6:13:01:0a ip 198.19.1.10 label app=web
+		workload ghost label app=db
+		group web label app=web
+		group db label app=db
+		group nobody label app=none
+		group dbs group db
+		group ghosts workload ghost
+		group net prefix 198.19.0.0/16
+		group webs group web
+		allow from web to net proto tcp port 80-90
+		allow from web to net proto tcp port 85
+		allow from web to net proto tcp port 80-90
+		deny egress from web to net proto tcp port 81
+		allow from webs to any proto udp port 53
+		deny from web to net proto udp port 53
+		allow from web to net proto sctp port 3868
+	EOF
+	rc=0
+	vnet-acl --check -p w.policy >check.out 2>check.err || rc=$?
+	cat check.err
+	# Valid: exit 0 and the summary; the warnings on stderr only.
+	[ "$rc" -eq 0 ]
+	[ "$(cat check.out)" = "w.policy: ok: 7 groups, 2 workloads, 7 rules" ]
+	diff - check.err <<-'EOF'
+		vnet-acl: w.policy:4: warning: group 'db' matches no workload: no workload with a mac or an ip has label app=db
+		vnet-acl: w.policy:5: warning: group 'nobody' matches no workload: no workload with a mac or an ip has label app=none
+		vnet-acl: w.policy:6: warning: group 'dbs' matches no workload: group 'db' matches none
+		vnet-acl: w.policy:7: warning: group 'ghosts' matches no workload: workload 'ghost' has no mac and no ip
+		vnet-acl: w.policy:11: warning: rule never matches: w.policy:10 (allow) covers all it matches
+		vnet-acl: w.policy:12: warning: duplicate rule: w.policy:10 is the same
+		vnet-acl: w.policy:13: warning: rule never matches: w.policy:10 (allow) covers all it matches
+		vnet-acl: w.policy:15: warning: rule never matches: w.policy:14 (allow) covers all it matches
+	EOF
+	# The policy runs as written: the shadowed deny never decides.
+	gen make w.pcap <<<'tcp 198.19.1.10:40000 198.19.1.20:81 S'
+	explain -p w.policy w.pcap | grep -q "	allow	new	w.policy:10$"
+	# The policies of these tests have nothing to warn of.
+	for f in good explain matrix quota reload-v1 reload-v2 reload-v3 reload-revoke; do
+		vnet-acl --check -p "$f.policy" >/dev/null 2>check.err
+		[ ! -s check.err ] || { cat check.err; return 1; }
+	done
+}
+
+@test "SCTP ports in rules, as a NetworkPolicy has them: matched, tracked as UDP is, explained" {
+	cd "$T"
+	cat >s.policy <<-'EOF'
+		group net prefix 198.19.0.0/16
+		allow from net to net proto sctp port 3868,9899
+		deny from net to net proto sctp sport 5000
+	EOF
+	run vnet-acl --check -p s.policy
+	[ "$status" -eq 0 ]
+	gen make s.pcap <<-'EOF'
+		sctp 198.19.1.10:40000 198.19.1.20:3868
+		sctp 198.19.1.20:3868 198.19.1.10:40000 len 16
+		sctp 198.19.1.10:40000 198.19.1.20:3868 len 16
+		sctp 198.19.1.10:5000 198.19.1.20:80
+		sctp 198.19.1.10:40001 198.19.1.20:81
+		udp 198.19.1.10:40002 198.19.1.20:3868
+	EOF
+	explain -p s.policy s.pcap >s.tsv
+	cat s.tsv
+	diff - <(cut -f4- s.tsv) <<-'EOF'
+		sctp 198.19.1.10:40000 > 198.19.1.20:3868	allow	new	s.policy:2
+		sctp 198.19.1.20:3868 > 198.19.1.10:40000	allow	reply	s.policy:2
+		sctp 198.19.1.10:40000 > 198.19.1.20:3868	allow	established	s.policy:2
+		sctp 198.19.1.10:5000 > 198.19.1.20:80	deny	policy	s.policy:3
+		sctp 198.19.1.10:40001 > 198.19.1.20:81	deny	default	default
+		udp 198.19.1.10:40002 > 198.19.1.20:3868	deny	default	default
+	EOF
+	# JSON has its ports; the connection table dumps it as sctp.
+	explain --json -p s.policy --ct-dump ct.tsv s.pcap | head -1 >s.json
+	jq -e '.proto == "sctp" and .sport == 40000 and .dport == 3868' s.json
+	grep -q '^0	sctp	198.19.1.10	40000	198.19.1.20	3868	UDP_REPLIED	egress	' ct.tsv
+	# The filter passes what is allowed, byte for byte.
+	acl_filter stats.txt -p s.policy <s.pcap >passed.pcap
+	[ "$status" -eq 0 ]
+	[ "$(ctr_in stats.txt passed_egress)" -eq 3 ]
+	diff - <(gen dump passed.pcap | cut -f3) <<-'EOF'
+		sctp 198.19.1.10:40000 > 198.19.1.20:3868
+		sctp 198.19.1.20:3868 > 198.19.1.10:40000
+		sctp 198.19.1.10:40000 > 198.19.1.20:3868
+	EOF
+}
+
 # check_bad FILE LINE REGEX: --check on FILE exits 2, says nothing on
 # stdout, and names FILE:LINE: with a message matching REGEX on stderr.
 check_bad() {

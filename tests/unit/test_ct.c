@@ -114,6 +114,18 @@ static struct fr *udp(struct fr *f, const char *src, unsigned sport,
 	return f;
 }
 
+/* SCTP: the common header (12 bytes) and a 4-byte chunk header. */
+static struct fr *sctp(struct fr *f, const char *src, unsigned sport,
+		       const char *dst, unsigned dport)
+{
+	size_t o = ip_hdr(f, 0, src, dst, 132, 16, 0);
+
+	vnet_put16(f->b + o, sport);
+	vnet_put16(f->b + o + 2, dport);
+	parse(f);
+	return f;
+}
+
 /* ICMP (v4 or v6 by the address family) with the 4-byte rest of header
  * carrying id in its first half, and the payload q (quoted packet). */
 static struct fr *icmp_q(struct fr *f, const char *src, const char *dst,
@@ -470,6 +482,37 @@ static void test_udp(void)
 	ct_done(ct);
 }
 
+static char *dump(struct vnet_ct *ct, uint64_t now);
+
+/* SCTP is tracked as UDP is: by its ports, new until a reply; an ICMP
+ * error quoting it is related; the dump names it. */
+static void test_sctp(void)
+{
+	struct vnet_ct *ct = ct_new(100, 0, 100);
+	struct vnet_ct_entry *e, *x;
+	struct fr f, q, err;
+	const char *a = "198.18.1.1", *b = "198.18.1.2";
+
+	T_EQ(look(ct, sctp(&f, a, 40000, b, 3868), 1), VNET_CT_MISS);
+	q = f;
+	e = make(ct, &f, 0, 0, 1);
+	T_EQ(e->state, VNET_CT_UDP_NEW);
+	T_EQ(e->sport, 40000);
+	T_EQ(e->dport, 3868);
+	T_EQ(e->noports, 0);
+	T_EQ(look(ct, sctp(&f, b, 3868, a, 40001), 2), VNET_CT_MISS);
+	T_EQ(vnet_ct_lookup(ct, &sctp(&f, b, 3868, a, 40000)->p, 0, 2, &x),
+	     VNET_CT_REPLY);
+	T_ASSERT(x == e);
+	T_EQ(e->state, VNET_CT_UDP_REPLIED);
+	T_EQ(look(ct, icmp_err(&err, b, a, 3, &q, 0), 3), VNET_CT_RELATED);
+	/* UDP with the same ports is another connection. */
+	T_EQ(look(ct, udp(&f, a, 40000, b, 3868), 3), VNET_CT_MISS);
+	T_STREQ(dump(ct, 0), "0\tsctp\t198.18.1.1\t40000\t198.18.1.2\t3868"
+			     "\tUDP_REPLIED\tegress\t0\t0\t0\t1\t50\t1\t50\n");
+	ct_done(ct);
+}
+
 static void test_icmp_echo(void)
 {
 	struct vnet_ct *ct = ct_new(100, 0, 100);
@@ -815,9 +858,9 @@ static void test_timeouts(void)
 				q = f;
 				icmp(&g, b, a, 0, 1);
 			} else {
-				e = make(ct, proto(&f, a, b, 132, 0), 0, 0, t);
+				e = make(ct, proto(&f, a, b, 47, 0), 0, 0, t);
 				q = f;
-				proto(&g, b, a, 132, 0);
+				proto(&g, b, a, 47, 0);
 			}
 			if (!e)
 				continue;
@@ -1289,6 +1332,7 @@ int main(void)
 	T_RUN(test_tcp_rst);
 	T_RUN(test_tcp_invalid);
 	T_RUN(test_udp);
+	T_RUN(test_sctp);
 	T_RUN(test_icmp_echo);
 	T_RUN(test_related);
 	T_RUN(test_related_quotes);

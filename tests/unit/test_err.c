@@ -12,6 +12,7 @@
 #include "vnet/err.h"
 #include "vnet/mid.h"
 #include "vnet/port.h"
+#include "vnet/tap.h"
 
 static const char *str(const struct vnet_err *e)
 {
@@ -106,6 +107,36 @@ static void test_prefix(void)
 }
 
 /* Texts are cut to fit, never overrun, and always terminated. */
+/* The fix after the reason; nothing on an empty error. */
+static void test_hint(void)
+{
+	struct vnet_err e;
+
+	vnet_err_sys(&e, "tap:vm0", EPERM);
+	T_EQ(vnet_err_cap(&e, -EPERM, "CAP_NET_ADMIN"), -EPERM);
+	T_STREQ(str(&e), "tap:vm0: Operation not permitted: needs "
+			 "CAP_NET_ADMIN (run as root or grant the capability)");
+	vnet_err_sys(&e, "tap:vm0", ENOENT);
+	vnet_err_cap(&e, ENOENT, "CAP_NET_ADMIN");
+	T_STREQ(str(&e), "tap:vm0: No such file or directory");
+	vnet_err_clear(&e);
+	vnet_err_hint(&e, "more");
+	T_ASSERT(!vnet_err_isset(&e));
+	vnet_err_hint(NULL, "more");
+	/* A link that is there and is no tap ("lo" is in every namespace);
+	 * a name that is no link keeps the kernel's reason. */
+	T_EQ(vnet_tap_err(&e, "tap:lo", "lo", -EINVAL), -EINVAL);
+	T_STREQ(str(&e), "tap:lo: lo exists and is not a tap");
+	T_EQ(e.errnum, EINVAL);
+	vnet_tap_err(&e, "tap:lo", "lo", -EBUSY);
+	T_STREQ(str(&e), "tap:lo: lo is a tap that another program holds");
+	vnet_tap_err(&e, "tap:vnet-none0", "vnet-none0", -EINVAL);
+	T_STREQ(str(&e), "tap:vnet-none0: Invalid argument");
+	vnet_tap_err(&e, "tap:vm0", "vm0", -EPERM);
+	T_STREQ(str(&e), "tap:vm0: Operation not permitted: needs "
+			 "CAP_NET_ADMIN (run as root or grant the capability)");
+}
+
 static void test_cut(void)
 {
 	char big[2000], buf[VNET_ERR_STRLEN + 8], small[8];
@@ -201,7 +232,7 @@ static void test_mid_errors(void)
 	c.right = "tap:";
 	T_ASSERT(!vnet_mid_open(&c, &e));
 	T_EQ(errno, EINVAL);
-	T_STREQ(str(&e), "right port 'tap:': bad tap name");
+	T_STREQ(str(&e), "--right 'tap:': bad tap name");
 
 	/* Run: a corrupt stream on the left. */
 	T_ASSERT(pipe(in) == 0);
@@ -233,6 +264,7 @@ int main(void)
 	T_RUN(test_forms);
 	T_RUN(test_sys);
 	T_RUN(test_prefix);
+	T_RUN(test_hint);
 	T_RUN(test_cut);
 	T_RUN(test_port_open);
 	T_RUN(test_mid_errors);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -154,7 +155,50 @@ static void test_bad_spec(void)
 	vnet_err_clear(&e);
 	T_ASSERT(vnet_mid_open(&c, &e) == NULL);
 	what = vnet_err_str(&e, buf, sizeof(buf));
-	T_ASSERT(vnet_err_isset(&e) && strstr(what, "left port 'bogus:x'"));
+	T_ASSERT(vnet_err_isset(&e) && strstr(what, "--left 'bogus:x'"));
+}
+
+/* vnet_mid_check: the specs by their options, and a stream for a
+ * terminal refused unless forced. */
+static void test_check(void)
+{
+	struct vnet_mid_config c = { .left = "bogus:x", .right = "-" };
+	char buf[VNET_ERR_STRLEN], spec[32], want[128];
+	struct vnet_err e;
+	int mfd, sfd;
+
+	T_EQ(vnet_mid_check(&c, &e), -EINVAL);
+	T_STREQ(vnet_err_str(&e, buf, sizeof(buf)),
+		"--left 'bogus:x': unknown port type (expected -, fd:, tap:, "
+		"pcap: or udp:)");
+	/* (A left side that writes nothing: the test's stdout may be a
+	 * terminal.) */
+	c.left = "pcap:x.pcap";
+	c.right = "udp:198.18.0.1";
+	T_EQ(vnet_mid_check(&c, &e), -EINVAL);
+	T_ASSERT(strstr(vnet_err_str(&e, buf, sizeof(buf)),
+			"--right 'udp:198.18.0.1': ") == buf);
+	/* A sink reads its left side only: the right one is not looked at. */
+	c.sink = 1;
+	T_EQ(vnet_mid_check(&c, &e), 0);
+	c.sink = 0;
+	/* The right side writes to a pseudo-terminal. */
+	mfd = posix_openpt(O_RDWR | O_NOCTTY);
+	if (mfd < 0 || grantpt(mfd) || unlockpt(mfd) ||
+	    (sfd = open(ptsname(mfd), O_RDWR | O_NOCTTY)) < 0) {
+		printf("# no pseudo-terminal: %s\n", strerror(errno));
+		return;
+	}
+	snprintf(spec, sizeof(spec), "fd:0,%d", sfd);
+	c.right = spec;
+	T_EQ(vnet_mid_check(&c, &e), -ENOTTY);
+	snprintf(want, sizeof(want), "fd %d is a terminal: redirect it "
+		 "(%d>FILE) or give --force", sfd, sfd);
+	T_STREQ(vnet_err_str(&e, buf, sizeof(buf)), want);
+	c.force = 1;
+	T_EQ(vnet_mid_check(&c, &e), 0);
+	close(sfd);
+	close(mfd);
 }
 
 static void test_dir_names(void)
@@ -174,6 +218,7 @@ int main(void)
 	vnet_sig_init();
 	T_RUN(test_two_way);
 	T_RUN(test_bad_spec);
+	T_RUN(test_check);
 	T_RUN(test_dir_names);
 	return T_DONE();
 }

@@ -175,7 +175,8 @@ static int parse_n(const struct fb *f, size_t n, struct vnet_pkt *p,
 /* What must hold for any parse result. */
 static int consistent(const struct vnet_pkt *p)
 {
-	uint32_t l4 = p->layers & (VNET_L_UDP | VNET_L_TCP | VNET_L_ICMP);
+	uint32_t l4 = p->layers &
+		      (VNET_L_UDP | VNET_L_TCP | VNET_L_ICMP | VNET_L_SCTP);
 	uint32_t l3 = p->layers & (VNET_L_ARP | VNET_L_IPV4 | VNET_L_IPV6);
 
 	if (!(p->layers & VNET_L_ETH))
@@ -596,6 +597,56 @@ static void test_ip4_udp_icmp(void)
 	T_EQ(p.ip_proto, 47);
 	T_EQ(p.l4_off, 34);
 	T_EQ(p.payload_off, 34);
+}
+
+/* SCTP: the ports of the common header (RFC 9260 3.1), over IPv4 and
+ * IPv6; a header cut short is an L4 error. */
+static void test_sctp(void)
+{
+	struct fb f;
+	struct vnet_pkt p;
+	size_t ipo;
+
+	eth(&f, mac_b, mac_a);
+	w16(&f, VNET_ETH_P_IP);
+	ipo = ip4(&f, 132, 0xc6120001, 0xc6120002, 0, 0);
+	w16(&f, 3868);
+	w16(&f, 80);
+	w32(&f, 0x01020304); /* verification tag */
+	w32(&f, 0);	     /* checksum (not checked) */
+	wzero(&f, 20);	     /* a chunk */
+	ip4_done(&f, ipo);
+	T_EQ(parse(&f, &p), 0);
+	T_EQ(p.layers, VNET_L_ETH | VNET_L_IPV4 | VNET_L_SCTP);
+	T_EQ(p.ip_proto, 132);
+	T_EQ(p.sport, 3868);
+	T_EQ(p.dport, 80);
+	T_EQ(p.l4_off, 34);
+	T_EQ(p.payload_off, 46);
+	T_ASSERT(consistent(&p));
+
+	/* 11 bytes of common header: too short. */
+	eth(&f, mac_b, mac_a);
+	w16(&f, VNET_ETH_P_IP);
+	ipo = ip4(&f, 132, 0xc6120001, 0xc6120002, 0, 0);
+	wzero(&f, 11);
+	ip4_done(&f, ipo);
+	T_EQ(parse(&f, &p), 0);
+	T_EQ(p.err, VNET_PKT_ERR_L4_SHORT);
+	T_ASSERT(!(p.layers & VNET_L_SCTP));
+
+	eth(&f, mac_b, mac_a);
+	w16(&f, VNET_ETH_P_IPV6);
+	ipo = ip6(&f, 132, a6_s, a6_d);
+	w16(&f, 40000);
+	w16(&f, 9899);
+	wzero(&f, 8);
+	ip6_done(&f, ipo);
+	T_EQ(parse(&f, &p), 0);
+	T_EQ(p.layers, VNET_L_ETH | VNET_L_IPV6 | VNET_L_SCTP);
+	T_EQ(p.sport, 40000);
+	T_EQ(p.dport, 9899);
+	T_ASSERT(consistent(&p));
 }
 
 static void test_ip4_frag(void)
@@ -1315,6 +1366,7 @@ int main(void)
 	T_RUN(test_ip4_bad);
 	T_RUN(test_ip4_l4_cut);
 	T_RUN(test_ip4_udp_icmp);
+	T_RUN(test_sctp);
 	T_RUN(test_ip4_frag);
 	T_RUN(test_ip6_udp);
 	T_RUN(test_ip6_exthdr);

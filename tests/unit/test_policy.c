@@ -1127,6 +1127,132 @@ static void test_rule_matching(void)
 	vnet_policy_free(p);
 }
 
+/* SCTP ports, as a Kubernetes NetworkPolicy allows them. */
+static void test_sctp_ports(void)
+{
+	struct vnet_policy *p = parse(
+	    "allow from any to any proto sctp port 80,3868 sport 1024-65535\n"
+	    "deny from any to any proto sctp\n");
+	struct vnet_policy_query q;
+
+	if (!p)
+		return;
+	q = qry("198.18.0.1", "198.18.0.2", 132, 80);
+	T_EQ(vnet_policy_match(p, &q)->line, 1);
+	q.dport = 3868;
+	T_EQ(vnet_policy_match(p, &q)->line, 1);
+	q.dport = 81;
+	T_EQ(vnet_policy_match(p, &q)->line, 2);
+	q.dport = 80;
+	q.sport = 1000;
+	T_EQ(vnet_policy_match(p, &q)->line, 2);
+	/* Port 80 of another protocol is not SCTP's. */
+	q = qry("198.18.0.1", "198.18.0.2", 17, 80);
+	T_EQ(vnet_policy_match(p, &q)->line, 0);
+	vnet_policy_free(p);
+	T_STREQ(parse_err("allow from any to any proto 132 port 9\n"),
+		"(parsed)");
+}
+
+/* vnet_policy_lint(): the warnings as "LINE: msg" lines. */
+struct lint_out {
+	char buf[4096];
+	size_t n;
+};
+
+static void lint_cb(void *arg, const struct vnet_err *w)
+{
+	struct lint_out *o = arg;
+
+	o->n += (size_t)snprintf(o->buf + o->n, sizeof(o->buf) - o->n,
+				 "%u: %s\n", w->line, w->msg);
+	if (o->n >= sizeof(o->buf))
+		o->n = sizeof(o->buf) - 1;
+}
+
+static const char *lint(const char *txt, unsigned *n)
+{
+	static struct lint_out o;
+	struct vnet_policy *p = parse(txt);
+
+	memset(&o, 0, sizeof(o));
+	if (!p)
+		return "(not parsed)";
+	*n = vnet_policy_lint(p, lint_cb, &o);
+	vnet_policy_free(p);
+	return o.buf;
+}
+
+static void test_lint(void)
+{
+	unsigned n = 99;
+
+	/* A clean policy has nothing to say. */
+	T_STREQ(lint("workload w ip 198.18.0.1 label app=web\n"
+		     "group web label app=web\n"
+		     "group net prefix 198.18.0.0/15\n"
+		     "allow from web to net proto tcp port 80\n"
+		     "allow from web to net proto tcp port 81\n"
+		     "allow from any to web proto udp\n"
+		     "deny from web to any\n",
+		     &n),
+		"");
+	T_EQ(n, 0);
+
+	/* Groups that match no workload: a label no addressed workload
+	 * has, a workload without mac and ip, a group of such groups.
+	 * Segments, prefixes and macs may match what is no workload. */
+	T_STREQ(lint("workload a mac 02:00:00:00:00:01 label app=web\n"
+		     "workload ghost label app=db\n"
+		     "group web label app=web\n"
+		     "group db label app=db\n"
+		     "group g workload ghost\n"
+		     "group dbs group db group g\n"
+		     "group two label app=web\n"
+		     "group two label app=none\n"
+		     "group seg segment 100\n"
+		     "group m mac 02:00:00:00:00:09\n",
+		     &n),
+		"4: warning: group 'db' matches no workload: no workload "
+		"with a mac or an ip has label app=db\n"
+		"5: warning: group 'g' matches no workload: workload 'ghost' "
+		"has no mac and no ip\n"
+		"6: warning: group 'dbs' matches no workload: group 'db' "
+		"matches none\n");
+	T_EQ(n, 3);
+
+	/* Shadowed and duplicate rules: ports, directions, protocols,
+	 * segments, any, and a group that holds another. */
+	T_STREQ(lint("group a prefix 198.18.0.0/24\n"
+		     "group b prefix 198.18.1.0/24\n"
+		     "group ab group a group b\n"
+		     "allow from a to b proto tcp port 80-90,100\n"
+		     "deny from a to b proto tcp port 85,100\n"
+		     "allow from a to b proto tcp port 80-90,100\n"
+		     "allow egress from a to b proto tcp port 80-91\n"
+		     "deny egress segment 5 from ab to any proto udp\n"
+		     "deny egress segment 5-6 from a to b proto udp port 53\n"
+		     "deny egress segment 4 from a to b proto udp port 53\n"
+		     "deny from a to b\n"
+		     "allow from a to b proto 47\n"
+		     "allow ingress from a to b proto icmp type echo-request\n"
+		     "allow from any to any\n"
+		     "allow from b to a proto icmp type echo-request\n",
+		     &n),
+		"5: warning: rule never matches: t.policy:4 (allow) covers "
+		"all it matches\n"
+		"6: warning: duplicate rule: t.policy:4 is the same\n"
+		"12: warning: rule never matches: t.policy:11 (deny) covers "
+		"all it matches\n"
+		"13: warning: rule never matches: t.policy:11 (deny) covers "
+		"all it matches\n"
+		"15: warning: rule never matches: t.policy:14 (allow) covers "
+		"all it matches\n");
+	T_EQ(n, 5);
+	/* Line 9 is not covered by line 8 (segment 6), nor 10 (segment
+	 * 4); line 7 reaches port 91. */
+}
+
 static void test_lexer(void)
 {
 	struct vnet_policy *p =
@@ -1183,11 +1309,11 @@ static void test_errors(void)
 	    {"allow from any to any proto tcp sport 1-\n",
 	     "t.policy:1: bad sport '1-'"},
 	    {"allow from any to any port 80\n",
-	     "t.policy:1: 'port' needs proto tcp or udp"},
+	     "t.policy:1: 'port' needs proto tcp, udp or sctp"},
 	    {"allow from any to any proto icmp port 80\n",
-	     "t.policy:1: 'port' needs proto tcp or udp"},
+	     "t.policy:1: 'port' needs proto tcp, udp or sctp"},
 	    {"allow from any to any proto any sport 80\n",
-	     "t.policy:1: 'sport' needs proto tcp or udp"},
+	     "t.policy:1: 'sport' needs proto tcp, udp or sctp"},
 	    {"allow from any to any proto tcp type 8\n",
 	     "t.policy:1: 'type' needs proto icmp or icmp6"},
 	    {"allow from any to any proto icmp type packet-too-big\n",
@@ -1199,8 +1325,8 @@ static void test_errors(void)
 	    {"allow from any to any proto icmp type frag-needed/3\n",
 	     "t.policy:1: type 'frag-needed' already has code 4"},
 	    {"allow from any to any proto tcpx\n",
-	     "t.policy:1: unknown protocol 'tcpx' (expected tcp, udp, icmp, "
-	     "icmp6, any or 0-255)"},
+	     "t.policy:1: unknown protocol 'tcpx' (expected tcp, udp, sctp, "
+	     "icmp, icmp6, any or 0-255)"},
 	    {"allow from any to any proto 256\n",
 	     "t.policy:1: protocol 256 out of range 0-255"},
 	    {"allow any to any\n", "t.policy:1: expected 'from', got 'any'"},
@@ -1599,6 +1725,8 @@ int main(void)
 	T_RUN(test_group_semantics);
 	T_RUN(test_ipv6_prefixes);
 	T_RUN(test_rule_matching);
+	T_RUN(test_sctp_ports);
+	T_RUN(test_lint);
 	T_RUN(test_lexer);
 	T_RUN(test_errors);
 	T_RUN(test_error_limits);

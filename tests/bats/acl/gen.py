@@ -17,6 +17,7 @@
 #   [at SEC] [vlan N] [smac MAC] [dmac MAC] KIND ARGS...
 #   tcp SRC:PORT DST:PORT FLAGS [len N]   FLAGS letters S A P F R U, '-' none
 #   udp SRC:PORT DST:PORT [len N]         (IPv6: [ADDR]:PORT)
+#   sctp SRC:PORT DST:PORT [len N]        an INIT chunk, or N bytes of chunks
 #   icmp SRC DST TYPE [code N] [id N] [seq N]
 #                      TYPE echo-request | echo-reply | unreach | NUMBER;
 #                      ICMPv6 when the addresses are IPv6
@@ -103,6 +104,15 @@ ICMP6 = {"echo-request": 128, "echo-reply": 129, "unreach": 1}
 ND = {"rs": 133, "ra": 134, "ns": 135, "na": 136, "mld": 143}
 
 
+def crc32c(data):
+	c = 0xFFFFFFFF
+	for b in data:
+		c ^= b
+		for _ in range(8):
+			c = (c >> 1) ^ (0x82F63B78 if c & 1 else 0)
+	return c ^ 0xFFFFFFFF
+
+
 def build(words, lineno):
 	vlan = None
 	smac = dmac = None
@@ -125,9 +135,20 @@ def build(words, lineno):
 		for i in range(0, len(rest), 2):
 			opts[rest[i]] = int(rest[i + 1], 0)
 
-	if kind in ("tcp", "udp"):
+	if kind in ("tcp", "udp", "sctp"):
 		(src, sport), (dst, dport) = hostport(args[0]), hostport(args[1])
-		if kind == "tcp":
+		if kind == "sctp":
+			takeopts(args[2:])
+			# RFC 9260 3.3.2: INIT, tag 0x01020304, rwnd, 1 stream
+			# each way, TSN 1; the common header's tag 0.
+			chunks = bytes(opts["len"]) if "len" in opts else \
+				struct.pack("!BBHIIHHI", 1, 0, 20, 0x01020304,
+					    65536, 1, 1, 1)
+			l4 = struct.pack("!HHII", sport, dport, 0, 0) + chunks
+			c = crc32c(l4)
+			l4 = l4[:8] + struct.pack("<I", c) + l4[12:]
+			et, l3 = ip_packet(src, dst, 132, l4)
+		elif kind == "tcp":
 			fl = 0
 			for c in args[2]:
 				if c != "-":
@@ -309,6 +330,9 @@ def summary(fr):
 	if proto == 17:
 		sp, dp = struct.unpack("!HH", fr[l4:l4 + 4])
 		return seg, "udp %s > %s" % (hp(src, sp), hp(dst, dp))
+	if proto == 132:
+		sp, dp = struct.unpack("!HH", fr[l4:l4 + 4])
+		return seg, "sctp %s > %s" % (hp(src, sp), hp(dst, dp))
 	if proto in (1, 58):
 		return seg, "%s %s > %s %d/%d" % ("icmp" if proto == 1 else "icmp6",
 						  src, dst, fr[l4], fr[l4 + 1])
