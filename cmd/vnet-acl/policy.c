@@ -2742,7 +2742,7 @@ enum vnet_act vnet_policy_other(const struct vnet_policy *p)
 /* Lint: what --check warns about.                                     */
 
 /* Comparisons of rule pairs the shadow check makes at most. */
-#define LINT_BUDGET (1u << 27)
+#define LINT_BUDGET (1u << 30)
 
 struct lint {
 	const struct vnet_policy *p;

@@ -112,7 +112,7 @@ void vnet_policy_summary(const struct vnet_policy *p, unsigned *groups,
  *     between any or the same groups, or groups that hold them (a group
  *     with a line of group selectors only holds the groups it names);
  *   - a rule that repeats an earlier one (the same match and action).
- * The rule check compares at most 2^27 pairs of rules and says so when
+ * The rule check compares at most 2^30 pairs of rules and says so when
  * it stops early.  Returns the number of warnings. */
 unsigned vnet_policy_lint(const struct vnet_policy *p,
 			  void (*fn)(void *arg, const struct vnet_err *w),
