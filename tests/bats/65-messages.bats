@@ -134,7 +134,7 @@ ENCAP=(vnet-encap --local 198.18.0.1 --stats)
 	# --explain says nothing of the kind: its lines are the verdicts.
 	try vnet-acl --explain -p "$T/p.policy" "$T/f.pcap"
 	[ "$rc" -eq 0 ]
-	! grep -q drop_default "$T/err"
+	fails grep -q drop_default "$T/err"
 }
 
 @test "a bad port spec is exit 2 in every program, before anything is written" {
@@ -171,7 +171,7 @@ ENCAP=(vnet-encap --local 198.18.0.1 --stats)
 	try vnet-acl -p "$T/p.policy" <"$T/hello" 3>&- 4>&-
 	[ "$rc" -eq 1 ]
 	grep -q '^vnet-acl: stdin: unrecognized stream format (first bytes 68 65 6c 6c)' "$T/err"
-	! grep -q 'left\|right' "$T/err"
+	fails grep -q 'left\|right' "$T/err"
 	try vnet-acl -p "$T/p.policy" --dir ingress <"$T/hello" 3>&- 4>&-
 	[ "$rc" -eq 1 ]
 	grep -q '^vnet-acl: stdin: unrecognized stream format' "$T/err"

@@ -261,8 +261,8 @@ zsh_function() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[ "$(grep -c '^bad[123]\.c: ' <<<"$output")" -eq 3 ]
-	! grep -q 'comment' <<<"$output"
-	! grep -q '^good3\.c' <<<"$output"
+	fails grep -q 'comment' <<<"$output"
+	fails grep -q '^good3\.c' <<<"$output"
 }
 
 # The counter names of a man page's COUNTERS list (its first list), in
