@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# 65-messages: what the programs say, in the user's terms, with the fix.
+# 63-messages: what the programs say, in the user's terms, with the fix.
 # A drop that a configuration explains is said once at the default
 # verbosity, then only with -v; a bad port spec, a user that does not
 # exist and a binary stream for a terminal are exit 2 before anything is
