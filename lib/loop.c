@@ -27,6 +27,13 @@ struct src {
 	void *arg;
 	int more;		/* a full batch last time: read again now */
 	int warned;		/* the unwritten frames were logged */
+	int waiting;		/* an output that took no more: POLLOUT */
+	int pin, pout;		/* its entries in the poll set, -1: none */
+	/* An input's frames go to these outputs only (vnet_loop_feeds());
+	 * without them, to every output. */
+	int feeds_set;
+	unsigned nfeeds;
+	struct vnet_port *feeds[VNET_LOOP_FEEDS];
 	char label[96];
 };
 
@@ -82,7 +89,8 @@ static struct src *add_src(struct vnet_loop *l)
 		if (!(s = realloc(l->src, cap * sizeof(*s))))
 			return NULL;
 		l->src = s;
-		if (!(p = realloc(l->pfd, cap * sizeof(*p))))
+		/* An entry for an input and one for an output a source. */
+		if (!(p = realloc(l->pfd, 2 * cap * sizeof(*p))))
 			return NULL;
 		l->pfd = p;
 		l->cap = cap;
@@ -115,6 +123,32 @@ int vnet_loop_add_port(struct vnet_loop *l, struct vnet_port *p, int flags,
 	s->arg = arg;
 	snprintf(s->label, sizeof(s->label), "%s",
 		 label ? label : vnet_port_name(p));
+	return 0;
+}
+
+/* The source that reads port p, or NULL. */
+static struct src *reader_of(struct vnet_loop *l, const struct vnet_port *p)
+{
+	for (unsigned i = 0; i < l->nsrc; i++)
+		if (l->src[i].kind == SRC_PORT && l->src[i].port == p &&
+		    (l->src[i].flags & VNET_LOOP_READ))
+			return &l->src[i];
+	return NULL;
+}
+
+int vnet_loop_feeds(struct vnet_loop *l, struct vnet_port *in,
+		    struct vnet_port *out)
+{
+	struct src *s = reader_of(l, in);
+
+	if (!s)
+		return vnet_port_rfd(in) < 0 ? 0 : -ENOENT;
+	s->feeds_set = 1;
+	if (!out)
+		return 0;
+	if (s->nfeeds == VNET_LOOP_FEEDS)
+		return -ENOSPC;
+	s->feeds[s->nfeeds++] = out;
 	return 0;
 }
 
@@ -263,9 +297,13 @@ static void note_unwritten(struct vnet_loop *l, struct src *s)
 	l->note_warn = 1;
 }
 
-/* Flush every output once.  A reader that went away, or a stop that gave
- * up on one that stopped reading, ends the loop with 0. */
-static int flush_outputs(struct vnet_loop *l)
+/* Write every output once: those that took everything so far get one
+ * write of what the batch queued (nothing queued: no syscall); those
+ * that took no more wait for POLLOUT.  final: the end of the run, where
+ * every output is flushed, waiting (a stop gives up on a reader that is
+ * not reading).  A reader that went away, or a stop that gave up on one
+ * that stopped reading, ends the loop with 0. */
+static int flush_outputs(struct vnet_loop *l, int final)
 {
 	int r;
 
@@ -274,7 +312,15 @@ static int flush_outputs(struct vnet_loop *l)
 
 		if (s->kind != SRC_PORT || !(s->flags & VNET_LOOP_WRITE))
 			continue;
-		r = vnet_port_flush(s->port);
+		if (final) {
+			r = vnet_port_flush(s->port);
+		} else if (s->waiting) {
+			continue;
+		} else {
+			r = vnet_port_write(s->port);
+			s->waiting = !r && vnet_port_pending(s->port, NULL) &&
+				     vnet_port_wfd(s->port) >= 0;
+		}
 		if (!r)
 			continue;
 		l->stop = 1;
@@ -289,6 +335,69 @@ static int flush_outputs(struct vnet_loop *l)
 		}
 	}
 	return 0;
+}
+
+/* Whether an output still holds frames. */
+static int outputs_pending(const struct vnet_loop *l)
+{
+	for (unsigned i = 0; i < l->nsrc; i++) {
+		const struct src *s = &l->src[i];
+
+		if (s->kind == SRC_PORT && (s->flags & VNET_LOOP_WRITE) &&
+		    vnet_port_pending(s->port, NULL))
+			return 1;
+	}
+	return 0;
+}
+
+/* A stream input is not read while an output it feeds is full: its
+ * writer waits (pipes block), nothing of it is dropped, and the other
+ * inputs go on.  Taps and descriptors (sockets, captures) cannot wait:
+ * they are always read, and what a full output has no room for is
+ * dropped there. */
+static int paced(const struct src *s)
+{
+	return s->kind == SRC_PORT && (s->flags & VNET_LOOP_READ) &&
+	       !vnet_port_is_tap(s->port);
+}
+
+static int paused(const struct vnet_loop *l, const struct src *s)
+{
+	if (!paced(s))
+		return 0;
+	if (s->feeds_set) {
+		for (unsigned k = 0; k < s->nfeeds; k++)
+			if (vnet_port_full(s->feeds[k]))
+				return 1;
+		return 0;
+	}
+	for (unsigned i = 0; i < l->nsrc; i++) {
+		const struct src *o = &l->src[i];
+
+		if (o->kind == SRC_PORT && (o->flags & VNET_LOOP_WRITE) &&
+		    vnet_port_full(o->port))
+			return 1;
+	}
+	return 0;
+}
+
+/* Around a paced input's callback: its frames may use the reserve of
+ * the outputs it feeds (stream.h vnet_sw_pace()). */
+static void pace(struct vnet_loop *l, struct src *s, int on)
+{
+	if (!paced(s))
+		return;
+	if (s->feeds_set) {
+		for (unsigned k = 0; k < s->nfeeds; k++)
+			vnet_port_pace(s->feeds[k], on);
+		return;
+	}
+	for (unsigned i = 0; i < l->nsrc; i++) {
+		struct src *o = &l->src[i];
+
+		if (o->kind == SRC_PORT && (o->flags & VNET_LOOP_WRITE))
+			vnet_port_pace(o->port, on);
+	}
 }
 
 /* A callback's result: -EPIPE and -ECANCELED end the loop as the loop's
@@ -307,7 +416,7 @@ static int cb_result(struct vnet_loop *l, int r)
 static int read_port(struct vnet_loop *l, unsigned i)
 {
 	struct src *s = &l->src[i];
-	int n;
+	int n, r;
 
 	n = vnet_port_recv(s->port, l->f, VNET_LOOP_BATCH);
 	if (n < 0) {
@@ -320,9 +429,12 @@ static int read_port(struct vnet_loop *l, unsigned i)
 		return n;
 	}
 	s->more = n == VNET_LOOP_BATCH;
-	return n ? cb_result(l, s->port_fn(s->arg, s->port, l->f,
-					   (unsigned)n))
-		 : 0;
+	if (!n)
+		return 0;
+	pace(l, s, 1);
+	r = s->port_fn(s->arg, s->port, l->f, (unsigned)n);
+	pace(l, &l->src[i], 0);
+	return cb_result(l, r);
 }
 
 static int read_fd(struct vnet_loop *l, unsigned i, short revents)
@@ -352,24 +464,47 @@ static int inputs_ended(const struct vnet_loop *l)
 	return any;
 }
 
+/* The poll set of a pass: the inputs not paused (POLLIN, or a
+ * descriptor's events) and the outputs waiting for room (POLLOUT), only
+ * those, so a program that waits on one full output alone is seen to. */
+static unsigned poll_set(struct vnet_loop *l, int *more)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < l->nsrc; i++) {
+		struct src *s = &l->src[i];
+		int fd = -1;
+		short ev = POLLIN;
+
+		s->pin = s->pout = -1;
+		if (s->kind == SRC_FD) {
+			fd = s->fd;
+			ev = s->events;
+		} else if ((s->flags & VNET_LOOP_READ) && !paused(l, s)) {
+			fd = vnet_port_rfd(s->port);
+		}
+		if (fd >= 0) {
+			l->pfd[n] = (struct pollfd){ .fd = fd, .events = ev };
+			s->pin = (int)n++;
+			*more |= s->more;
+		}
+		if (s->kind == SRC_PORT && s->waiting) {
+			l->pfd[n] = (struct pollfd){
+				.fd = vnet_port_wfd(s->port), .events = POLLOUT
+			};
+			s->pout = (int)n++;
+		}
+	}
+	return n;
+}
+
 static int pass(struct vnet_loop *l)
 {
-	unsigned n = l->nsrc, i;
-	int more = 0, sig, r;
+	unsigned n = l->nsrc, i, np;
+	int more = 0, sig, r, woke = 0;
 
-	for (i = 0; i < n; i++) {
-		struct src *s = &l->src[i];
-
-		l->pfd[i].fd = s->kind == SRC_FD ? s->fd
-			       : s->flags & VNET_LOOP_READ
-				       ? vnet_port_rfd(s->port)
-				       : -1;
-		l->pfd[i].events = s->kind == SRC_FD ? s->events : POLLIN;
-		l->pfd[i].revents = 0;
-		if (l->pfd[i].fd >= 0)
-			more |= s->more;
-	}
-	if (vnet_sig_poll(l->pfd, n, more ? 0 : wait_ms(l)) < 0) {
+	np = poll_set(l, &more);
+	if (vnet_sig_poll(l->pfd, np, more ? 0 : wait_ms(l)) < 0) {
 		return vnet_err_sys(&l->err, "poll", errno);
 	}
 	sig = vnet_sig_take();
@@ -379,24 +514,40 @@ static int pass(struct vnet_loop *l)
 		l->stop = 1;
 		return 0;
 	}
+	/* Outputs with room again are written first: what they take may
+	 * unpause the inputs that feed them. */
+	for (i = 0; i < n; i++) {
+		struct src *s = &l->src[i];
+
+		if (s->pout >= 0 && l->pfd[s->pout].revents) {
+			s->waiting = 0;
+			woke = 1;
+		}
+	}
+	if (woke && ((r = flush_outputs(l, 0)) < 0 || l->stop))
+		return r;
 	/* Sources added by a callback take part from the next pass on. */
 	for (i = 0; i < n && !l->stop; i++) {
-		short rev = l->pfd[i].revents;
+		struct src *s = &l->src[i];
+		short rev = s->pin >= 0 ? l->pfd[s->pin].revents : 0;
 
-		if (l->pfd[i].fd < 0 || !(rev || l->src[i].more)) {
-			l->src[i].more = 0;
+		if (s->pin < 0 || !(rev || s->more))
 			continue;
-		}
-		r = l->src[i].kind == SRC_PORT ? read_port(l, i)
-					       : read_fd(l, i, rev);
-		if (r < 0 || (r = flush_outputs(l)) < 0)
+		/* An earlier batch of this pass may have filled an output
+		 * this input feeds; what it has buffered waits (more). */
+		if (paused(l, s))
+			continue;
+		r = s->kind == SRC_PORT ? read_port(l, i) : read_fd(l, i, rev);
+		if (r < 0 || (r = flush_outputs(l, 0)) < 0)
 			return r;
 	}
 	if (l->stop)
 		return 0;
 	if ((r = cb_result(l, run_timers(l))) < 0)
 		return r;
-	if (inputs_ended(l))
+	/* The inputs have ended: done once the outputs have taken what is
+	 * left (each as its reader reads, none held up by another). */
+	if (inputs_ended(l) && !outputs_pending(l))
 		l->stop = 1;
 	return 0;
 }
@@ -412,7 +563,7 @@ int vnet_loop_run(struct vnet_loop *l)
 	while (!l->stop)
 		if ((r = pass(l)) < 0)
 			return r;
-	return flush_outputs(l);
+	return flush_outputs(l, 1);
 }
 
 const struct vnet_err *vnet_loop_err(const struct vnet_loop *l)

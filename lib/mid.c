@@ -142,6 +142,8 @@ static struct vnet_port *open_side(const char *spec, int flags,
 		flags &= ~VNET_PORT_RIGHT;
 	if (c->no_offload)
 		flags |= VNET_PORT_NO_OFFLOAD;
+	if (c->on_full == VNET_ON_FULL_BLOCK)
+		flags |= VNET_PORT_BLOCK;
 	if ((p = vnet_port_open(&sp, flags, c->fmt, e)))
 		return p;
 	if (label) {
@@ -244,6 +246,16 @@ struct vnet_mid *vnet_mid_open(const struct vnet_mid_config *c,
 			goto fail;
 		}
 	}
+	/* Each side's frames go to the other side (a sink's to none). */
+	for (int i = 0; i < 2; i++) {
+		if (!m->side[i])
+			continue;
+		if ((r = vnet_loop_feeds(m->loop, m->side[i],
+					 m->sink ? NULL : m->side[!i])) < 0) {
+			errno = -vnet_err_sys(e, NULL, r);
+			goto fail;
+		}
+	}
 	return m;
 fail:
 	r = errno;
@@ -280,6 +292,16 @@ const struct vnet_sr_stats *vnet_mid_rstats(const struct vnet_mid *m,
 	if (!p || (m->oneway && dir != m->dir))
 		return NULL;
 	return vnet_port_rstats(p);
+}
+
+const struct vnet_sw_stats *vnet_mid_wstats(const struct vnet_mid *m,
+					    enum vnet_dir dir)
+{
+	const struct vnet_port *p = m->side[!dir];
+
+	if (!p || m->sink || (m->oneway && dir != m->dir))
+		return NULL;
+	return vnet_port_wstats(p);
 }
 
 static int send_on(struct vnet_port *p, int writable, uint64_t ts_ns,

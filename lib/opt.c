@@ -44,6 +44,9 @@ static const struct vnet_opt shared[VNET_OPT_NSHARED] = {
 				   "(default egress)" },
 	[VNET_OPT_PIDFILE] = { .name = "pidfile", .arg = "FILE",
 			       .help = "write the process ID to FILE, locked" },
+	[VNET_OPT_ON_FULL] = { .name = "on-full", .arg = "drop|block",
+			       .help = "a full output drops or waits "
+				       "(default drop)" },
 };
 
 /* The parse in progress (one a process, as getopt's). */
@@ -306,6 +309,11 @@ static void shared_opt(const struct vnet_opt *row, const char *arg)
 	case VNET_OPT_PIDFILE:
 		c->pidfile = arg;
 		break;
+	case VNET_OPT_ON_FULL:
+		if (vnet_on_full_parse(arg, &c->on_full))
+			vnet_usage_error("--on-full: '%s' is not drop or block",
+					 arg);
+		break;
 	default:
 		break;
 	}
@@ -417,6 +425,7 @@ void vnet_opt_begin(const struct vnet_opt_prog *prog,
 		.fmt = VNET_FMT_PCAP,
 		.clk = VNET_CLOCK_LIVE,
 		.dir = VNET_EGRESS,
+		.on_full = VNET_ON_FULL_DROP,
 	};
 	for (o = prog->opts; o->name || o->shared; o++) {
 		if (st.n == VNET_OPT_MAX)
@@ -469,6 +478,7 @@ void vnet_opt_mid_config(const struct vnet_opt_common *com,
 	mc->dir = com->dir;
 	mc->fmt = com->fmt;
 	mc->no_offload = com->no_offload;
+	mc->on_full = com->on_full;
 	mc->user = com->user;
 	mc->force = com->force;
 }

@@ -94,6 +94,8 @@ static void set_nonblock_out(struct vnet_port *p)
 
 static int open_stream(struct vnet_port *p, enum vnet_stream_fmt fmt)
 {
+	int r;
+
 	if (!(p->flags & VNET_PORT_NO_READ)) {
 		if (!fd_is_open(p->rfd))
 			return -EBADF;
@@ -106,6 +108,9 @@ static int open_stream(struct vnet_port *p, enum vnet_stream_fmt fmt)
 			return -EBADF;
 		if (!(p->sw = vnet_sw_new(p->wfd, fmt, 0)))
 			return -errno;
+		if (!(p->flags & VNET_PORT_BLOCK) &&
+		    (r = vnet_sw_set_on_full(p->sw, VNET_ON_FULL_DROP, 0, 0)))
+			return r;
 		set_nonblock_out(p);
 	}
 	return 0;
@@ -548,9 +553,42 @@ int vnet_port_flush(struct vnet_port *p)
 	return vnet_sw_flush(p->sw);
 }
 
+int vnet_port_write(struct vnet_port *p)
+{
+	if (p->gro)
+		return gro_flush(p);
+	if (!p->sw || !vnet_sw_pending(p->sw))
+		return 0;
+	if (p->flags & VNET_PORT_BLOCK)
+		return vnet_sw_flush(p->sw);
+	return vnet_sw_write(p->sw);
+}
+
+int vnet_port_wfd(const struct vnet_port *p)
+{
+	return p->sw ? p->wfd : -1;
+}
+
+int vnet_port_full(struct vnet_port *p)
+{
+	return p->sw && vnet_sw_full(p->sw);
+}
+
+void vnet_port_pace(struct vnet_port *p, int on)
+{
+	if (p->sw)
+		vnet_sw_pace(p->sw, on);
+}
+
+const struct vnet_sw_stats *vnet_port_wstats(const struct vnet_port *p)
+{
+	return p->sw ? vnet_sw_stats(p->sw) : NULL;
+}
+
 size_t vnet_port_pending(const struct vnet_port *p, size_t *frames)
 {
-	*frames = p->sw ? vnet_sw_pending_frames(p->sw) : 0;
+	if (frames)
+		*frames = p->sw ? vnet_sw_pending_frames(p->sw) : 0;
 	return p->sw ? vnet_sw_pending(p->sw) : 0;
 }
 

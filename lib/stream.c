@@ -742,9 +742,16 @@ int vnet_sr_fd(const struct vnet_sr *r)
 struct vnet_sw {
 	int fd;
 	enum vnet_stream_fmt fmt;
+	enum vnet_on_full on_full;
 	uint8_t *buf;
 	size_t cap, off, len; /* pending bytes are buf[off, len) */
-	size_t hdr;	      /* bytes of file header at buf[0] */
+	/* The records not completely written: nq of them from head on (or
+	 * fewer: sw_settle() counts the written ones out); head is
+	 * where records start (after the file header) while nq is 0. */
+	size_t head, nq;
+	size_t qframes, qbytes; /* the bound of a queue */
+	int paced;
+	struct vnet_sw_stats st;
 };
 
 static void put32(uint8_t *p, uint32_t v)
@@ -799,7 +806,7 @@ struct vnet_sw *vnet_sw_new(int fd, enum vnet_stream_fmt fmt, size_t bufsize)
 		put32(p + 12, 0);	/* sigfigs */
 		put32(p + 16, VNET_FRAME_MAX);
 		put32(p + 20, LINKTYPE_ETHERNET);
-		w->len = w->hdr = PCAP_HDR_LEN;
+		w->len = w->head = PCAP_HDR_LEN;
 	}
 	return w;
 }
@@ -810,6 +817,132 @@ void vnet_sw_free(struct vnet_sw *w)
 		return;
 	free(w->buf);
 	free(w);
+}
+
+static const char *const on_full_names[] = {
+	[VNET_ON_FULL_BLOCK] = "block",
+	[VNET_ON_FULL_DROP] = "drop",
+};
+
+int vnet_on_full_parse(const char *s, enum vnet_on_full *m)
+{
+	if (s && !strcmp(s, "block"))
+		*m = VNET_ON_FULL_BLOCK;
+	else if (s && !strcmp(s, "drop"))
+		*m = VNET_ON_FULL_DROP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *vnet_on_full_name(enum vnet_on_full m)
+{
+	return (unsigned)m < 2 ? on_full_names[m] : "unknown";
+}
+
+int vnet_sw_set_on_full(struct vnet_sw *w, enum vnet_on_full m,
+			size_t frames, size_t bytes)
+{
+	size_t cap, base;
+	uint8_t *b;
+
+	if (m != VNET_ON_FULL_BLOCK && m != VNET_ON_FULL_DROP)
+		return -EINVAL;
+	if (m == VNET_ON_FULL_DROP) {
+		if (!frames)
+			frames = VNET_SW_QUEUE_FRAMES;
+		if (!bytes)
+			bytes = VNET_SW_QUEUE_BYTES;
+		if (bytes > SW_MAX_BUF / 2)
+			return -EINVAL;
+		if (bytes < SW_MIN_BUF)
+			bytes = SW_MIN_BUF;
+		/* The bound, and as much again: the reserve of a paced
+		 * input, and the room that makes moving the pending bytes
+		 * to the front cost no more than the bytes written. */
+		cap = 2 * bytes;
+		base = w->head < w->off ? w->head : w->off;
+		if (cap < w->len - base)
+			return -EINVAL;
+		if (cap != w->cap) {
+			if (!(b = malloc(cap)))
+				return -ENOMEM;
+			memcpy(b, w->buf + base, w->len - base);
+			w->len -= base;
+			w->off -= base;
+			w->head -= base;
+			free(w->buf);
+			w->buf = b;
+			w->cap = cap;
+		}
+		w->qframes = frames;
+		w->qbytes = bytes;
+	}
+	w->on_full = m;
+	return 0;
+}
+
+/* The length of the record at pos (its header and frame). */
+static size_t rec_len(const struct vnet_sw *w, size_t pos)
+{
+	uint32_t incl;
+
+	if (w->fmt == VNET_FMT_VDE)
+		return VDE_HDR_LEN +
+		       ((size_t)w->buf[pos] << 8 | w->buf[pos + 1]);
+	memcpy(&incl, w->buf + pos + 8, 4);
+	return PCAP_REC_LEN + incl;
+}
+
+/* Count out the records written completely; the frames still pending. */
+static size_t sw_settle(struct vnet_sw *w)
+{
+	size_t rl;
+
+	while (w->nq && w->head + (rl = rec_len(w, w->head)) <= w->off) {
+		w->head += rl;
+		w->nq--;
+	}
+	return w->nq;
+}
+
+/* Everything was written: start again at the front. */
+static void sw_empty(struct vnet_sw *w)
+{
+	w->off = w->len = w->head = w->nq = 0;
+}
+
+/* Move the pending bytes (from the record partly written, or the file
+ * header) to the front of the buffer. */
+static void sw_compact(struct vnet_sw *w)
+{
+	size_t base;
+
+	sw_settle(w);
+	base = w->head < w->off ? w->head : w->off;
+	if (!base)
+		return;
+	memmove(w->buf, w->buf + base, w->len - base);
+	w->len -= base;
+	w->off -= base;
+	w->head -= base;
+}
+
+/* Whether a queue takes a record of rl more bytes.  Within the bound it
+ * always fits the buffer (twice the bound) once the pending bytes are at
+ * the front; the reserve is what the buffer has room for, counting the
+ * written part of a record that stays with it. */
+static int queue_takes(struct vnet_sw *w, size_t rl)
+{
+	size_t pend = w->len - w->off;
+
+	if (pend + rl <= w->qbytes &&
+	    (w->nq < w->qframes || sw_settle(w) < w->qframes))
+		return 1;
+	if (!w->paced)
+		return 0;
+	sw_settle(w);
+	return w->len - (w->head < w->off ? w->head : w->off) + rl <= w->cap;
 }
 
 int vnet_sw_put(struct vnet_sw *w, uint64_t ts_ns, const struct iovec *iov,
@@ -828,11 +961,21 @@ int vnet_sw_put(struct vnet_sw *w, uint64_t ts_ns, const struct iovec *iov,
 		total += iov[i].iov_len;
 	}
 	hl = w->fmt == VNET_FMT_VDE ? VDE_HDR_LEN : PCAP_REC_LEN;
-	if (hl + total > w->cap - w->len) {
+	if (w->on_full == VNET_ON_FULL_DROP) {
+		if (!queue_takes(w, hl + total)) {
+			w->st.queue_drops++;
+			w->st.queue_drop_bytes += total;
+			return 0;
+		}
+		if (hl + total > w->cap - w->len)
+			sw_compact(w);
+	} else if (hl + total > w->cap - w->len) {
 		ret = vnet_sw_flush(w);
 		if (ret)
 			return ret;
 	}
+	if (!w->nq)
+		w->head = w->len;
 	p = w->buf + w->len;
 	if (w->fmt == VNET_FMT_VDE) {
 		vnet_put16(p, (uint32_t)total);
@@ -851,6 +994,7 @@ int vnet_sw_put(struct vnet_sw *w, uint64_t ts_ns, const struct iovec *iov,
 		p += iov[i].iov_len;
 	}
 	w->len += hl + total;
+	w->nq++;
 	return 0;
 }
 
@@ -882,8 +1026,45 @@ int vnet_sw_flush(struct vnet_sw *w)
 		if ((r = vnet_sig_wait_fd(w->fd, POLLOUT)) < 0)
 			return r;
 	}
-	w->off = w->len = w->hdr = 0;
+	sw_empty(w);
 	return 0;
+}
+
+int vnet_sw_write(struct vnet_sw *w)
+{
+	ssize_t n;
+
+	if (w->off == w->len)
+		return 0;
+	do
+		n = write(w->fd, w->buf + w->off, w->len - w->off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	if (n == 0)
+		return -EIO;
+	w->off += (size_t)n;
+	if (w->off == w->len)
+		sw_empty(w);
+	return 0;
+}
+
+int vnet_sw_full(struct vnet_sw *w)
+{
+	if (w->on_full != VNET_ON_FULL_DROP)
+		return 0;
+	return w->len - w->off >= w->qbytes ||
+	       (w->nq >= w->qframes && sw_settle(w) >= w->qframes);
+}
+
+void vnet_sw_pace(struct vnet_sw *w, int on)
+{
+	w->paced = on;
+}
+
+const struct vnet_sw_stats *vnet_sw_stats(const struct vnet_sw *w)
+{
+	return &w->st;
 }
 
 size_t vnet_sw_pending(const struct vnet_sw *w)
@@ -891,24 +1072,9 @@ size_t vnet_sw_pending(const struct vnet_sw *w)
 	return w->len - w->off;
 }
 
-size_t vnet_sw_pending_frames(const struct vnet_sw *w)
+size_t vnet_sw_pending_frames(struct vnet_sw *w)
 {
-	size_t pos = w->hdr, n = 0, rl;
-	uint32_t incl;
-
-	while (pos < w->len) {
-		if (w->fmt == VNET_FMT_VDE) {
-			rl = VDE_HDR_LEN +
-			     ((size_t)w->buf[pos] << 8 | w->buf[pos + 1]);
-		} else {
-			memcpy(&incl, w->buf + pos + 8, 4);
-			rl = PCAP_REC_LEN + incl;
-		}
-		if (pos + rl > w->off)
-			n++;
-		pos += rl;
-	}
-	return n;
+	return sw_settle(w);
 }
 
 int vnet_sw_fd(const struct vnet_sw *w)

@@ -100,6 +100,8 @@ static const char *const ctr_name[VNET_ACL_CTR_MAX] = {
 	[VNET_ACL_STREAM_RUNT] = "stream_runt",
 	[VNET_ACL_STREAM_NOT_ETHERNET] = "stream_not_ethernet",
 	[VNET_ACL_STREAM_TRAILING_BYTES] = "stream_trailing_bytes",
+	[VNET_ACL_LEFT_TX_QUEUE_DROPS] = "left_tx_queue_drops",
+	[VNET_ACL_RIGHT_TX_QUEUE_DROPS] = "right_tx_queue_drops",
 };
 
 /* Per-rule counters sized for policy p, zeroed.  0 or -ENOMEM. */
@@ -842,6 +844,13 @@ void vnet_acl_set_stream_stats(struct vnet_acl *a,
 	a->ctr[VNET_ACL_STREAM_RUNT] = r;
 	a->ctr[VNET_ACL_STREAM_NOT_ETHERNET] = ne;
 	a->ctr[VNET_ACL_STREAM_TRAILING_BYTES] = tb;
+}
+
+void vnet_acl_set_queue_drops(struct vnet_acl *a, uint64_t left,
+			      uint64_t right)
+{
+	a->ctr[VNET_ACL_LEFT_TX_QUEUE_DROPS] = left;
+	a->ctr[VNET_ACL_RIGHT_TX_QUEUE_DROPS] = right;
 }
 
 const struct vnet_acl_rule_stats *vnet_acl_rule_stats(const struct vnet_acl *a,

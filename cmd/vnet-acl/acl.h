@@ -111,6 +111,8 @@ enum vnet_acl_ctr {
 	VNET_ACL_STREAM_RUNT,
 	VNET_ACL_STREAM_NOT_ETHERNET,
 	VNET_ACL_STREAM_TRAILING_BYTES,
+	VNET_ACL_LEFT_TX_QUEUE_DROPS, /* vnet_acl_set_queue_drops() */
+	VNET_ACL_RIGHT_TX_QUEUE_DROPS,
 	VNET_ACL_CTR_MAX
 };
 
@@ -162,6 +164,10 @@ const char *vnet_acl_counter_name(enum vnet_acl_ctr c);
 void vnet_acl_set_stream_stats(struct vnet_acl *a,
 			       const struct vnet_sr_stats *const *s,
 			       unsigned n);
+/* Set the *_tx_queue_drops counters: the frames the left and the right
+ * output queue dropped (stream.h). */
+void vnet_acl_set_queue_drops(struct vnet_acl *a, uint64_t left,
+			      uint64_t right);
 /* Per-rule counters of rule id (NULL past the last). */
 struct vnet_acl_rule_stats { uint64_t packets, bytes, conns; };
 const struct vnet_acl_rule_stats *vnet_acl_rule_stats(const struct vnet_acl *a,

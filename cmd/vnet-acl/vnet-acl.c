@@ -385,14 +385,19 @@ static int do_reload(const struct conf *cf)
 
 /* ---- the running filter ---- */
 
+/* The stream_* and *_tx_queue_drops counters from the sides. */
 static void sync_stream_stats(struct state *st)
 {
 	const struct vnet_sr_stats *s[2] = {
 		vnet_mid_rstats(st->m, VNET_EGRESS),
 		vnet_mid_rstats(st->m, VNET_INGRESS),
 	};
+	const struct vnet_sw_stats *l = vnet_mid_wstats(st->m, VNET_INGRESS);
+	const struct vnet_sw_stats *r = vnet_mid_wstats(st->m, VNET_EGRESS);
 
 	vnet_acl_set_stream_stats(st->a, s, 2);
+	vnet_acl_set_queue_drops(st->a, l ? l->queue_drops : 0,
+				 r ? r->queue_drops : 0);
 }
 
 static int write_ct(void *arg, FILE *f)

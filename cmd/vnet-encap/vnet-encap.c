@@ -427,6 +427,11 @@ static int run_loop(struct vtep *v, const struct conf *cf)
 				     &ru);
 	if (r < 0)
 		goto out;
+	/* Each side's frames go to the other (inner ones to the UDP
+	 * underlay: no queue of the loop's). */
+	if ((r = vnet_loop_feeds(l, v->inner, v->outer)) < 0 ||
+	    (v->outer && (r = vnet_loop_feeds(l, v->outer, v->inner)) < 0))
+		goto out;
 	r = -ENOMEM;
 	if (!(sweep = vnet_loop_timer_add(l, 0, on_sweep, &ru)))
 		goto out;
@@ -641,7 +646,7 @@ static void cleanup(const struct conf *cf, struct vtep *v,
 	if (v->inner)
 		vnet_port_flush(v->inner);
 	if (v->outer)
-		vtep_flush_outer(v);
+		vnet_port_flush(v->outer);
 	if (v->fdb)
 		vnet_fdb_age(v->fdb, vnet_clock_now(), 0);
 	if (cf->stats)

@@ -54,6 +54,8 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DECAP_GRO_SEGMENTS] = "decap_gro_segments",
 	[C_INNER_TX_FRAMES] = "inner_tx_frames",
 	[C_INNER_TX_ERRORS] = "inner_tx_errors",
+	[C_INNER_TX_QUEUE_DROPS] = "inner_tx_queue_drops",
+	[C_OUTER_TX_QUEUE_DROPS] = "outer_tx_queue_drops",
 	[C_ARP_REPLIES] = "arp_replies",
 	[C_DROP_INNER_RUNT] = "drop_inner_runt",
 	[C_DROP_NO_VNI] = "drop_no_vni",
@@ -213,6 +215,9 @@ void vtep_sync_counters(struct vtep *v)
 		v->outer ? vnet_port_rstats(v->outer) : NULL;
 
 	const struct vnet_port_tap_stats *ts = vnet_port_tstats(v->inner);
+	const struct vnet_sw_stats *iq = vnet_port_wstats(v->inner);
+	const struct vnet_sw_stats *oq =
+		v->outer ? vnet_port_wstats(v->outer) : NULL;
 
 	if (v->ul) {
 		const struct vnet_underlay_stats *us;
@@ -232,6 +237,8 @@ void vtep_sync_counters(struct vtep *v)
 		v->ctr[C_TAP_COALESCED].value = ts->coalesced;
 		v->ctr[C_TAP_OFFLOAD_ERRORS].value = ts->offload_errors;
 	}
+	v->ctr[C_INNER_TX_QUEUE_DROPS].value = iq ? iq->queue_drops : 0;
+	v->ctr[C_OUTER_TX_QUEUE_DROPS].value = oq ? oq->queue_drops : 0;
 	v->ctr[C_FDB_ENTRIES].value = fs->entries;
 	v->ctr[C_FDB_LEARNED].value = fs->learned;
 	v->ctr[C_FDB_MOVED].value = fs->moved;
@@ -364,9 +371,8 @@ int vtep_flush_outer(struct vtep *v)
 {
 	int r;
 
-	if (v->outer)
-		return vnet_port_flush(v->outer);
-	if (!v->ul)
+	/* A stream is written by the event loop after the batch. */
+	if (v->outer || !v->ul)
 		return 0;
 	r = vnet_underlay_flush(v->ul);
 	underlay_events(v);

@@ -40,6 +40,8 @@ enum {
 	C_DECAP_GRO_SEGMENTS,
 	C_INNER_TX_FRAMES,
 	C_INNER_TX_ERRORS,
+	C_INNER_TX_QUEUE_DROPS, /* a stream output's queue was full */
+	C_OUTER_TX_QUEUE_DROPS,
 	C_ARP_REPLIES,
 	C_DROP_INNER_RUNT,
 	C_DROP_NO_VNI,
@@ -212,8 +214,10 @@ unsigned vtep_overhead(const struct vtep *v);
 /* Inner frames -> outer packets.  Returns 0, or -errno from the outer
  * stream (e.g. -EPIPE). */
 int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n);
-/* Flush queued outer packets (UDP) or the outer stream; reports what the
- * underlay counted since the last call (send errors, GSO turned off). */
+/* Send the queued outer packets of the UDP underlay (a frame-stream
+ * underlay is written by the event loop, which never waits on it);
+ * reports what the underlay counted since the last call (send errors,
+ * GSO turned off). */
 int vtep_flush_outer(struct vtep *v);
 /* Receive what the UDP underlay has and decapsulate it; returns the
  * number of datagrams, or -errno. */

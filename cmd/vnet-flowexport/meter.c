@@ -39,6 +39,8 @@ static const char *const names[C_MAX] = {
 	[C_PASSED_EGRESS] = "passed_egress",
 	[C_PASSED_INGRESS] = "passed_ingress",
 	[C_PASS_ERRORS] = "pass_errors",
+	[C_LEFT_TX_QUEUE_DROPS] = "left_tx_queue_drops",
+	[C_RIGHT_TX_QUEUE_DROPS] = "right_tx_queue_drops",
 	[C_CAPTURE_DROPPED] = "capture_dropped",
 	[C_STREAM_TRUNCATED] = "stream_truncated",
 	[C_STREAM_OVERSIZE] = "stream_oversize",
@@ -237,7 +239,13 @@ void meter_sync(struct meter *mt)
 	mt->ctr[C_STREAM_NOT_ETHERNET].value = 0;
 	mt->ctr[C_STREAM_TRAILING].value = 0;
 	if (mt->mid) {
+		const struct vnet_sw_stats *l, *r;
+
 		sync_stream(mt, vnet_mid_rstats(mt->mid, VNET_EGRESS));
 		sync_stream(mt, vnet_mid_rstats(mt->mid, VNET_INGRESS));
+		l = vnet_mid_wstats(mt->mid, VNET_INGRESS);
+		r = vnet_mid_wstats(mt->mid, VNET_EGRESS);
+		mt->ctr[C_LEFT_TX_QUEUE_DROPS].value = l ? l->queue_drops : 0;
+		mt->ctr[C_RIGHT_TX_QUEUE_DROPS].value = r ? r->queue_drops : 0;
 	}
 }

@@ -83,6 +83,7 @@ static const struct vnet_opt opts[] = {
 	{ .name = "right", .letter = 'R', .arg = "RIGHT", .key = OPT_RIGHT,
 	  .help = "the side toward the fabric (default -)" },
 	{ .shared = VNET_OPT_DIR },
+	{ .shared = VNET_OPT_ON_FULL },
 	{ .name = "sink", .flags = VNET_OPT_REPEAT, .key = OPT_SINK,
 	  .help = "read stdin, write nothing" },
 	{ .name = "interface", .letter = 'I', .arg = "INTERFACE",

@@ -29,6 +29,7 @@ enum {
 	C_STREAM_NOT_ETHERNET,
 	C_STREAM_TRAILING,
 	C_OUT_OVERSIZE,
+	C_OUT_QUEUE_DROPS,
 	C_TAP_SUPERFRAMES,
 	C_TAP_COALESCED,
 	C_TAP_OFFLOAD_ERRORS,
@@ -47,6 +48,7 @@ static struct vnet_counter ctr[C_MAX] = {
 	[C_STREAM_NOT_ETHERNET] = { "stream_not_ethernet" },
 	[C_STREAM_TRAILING] = { "stream_trailing_bytes" },
 	[C_OUT_OVERSIZE] = { "out_oversize" },
+	[C_OUT_QUEUE_DROPS] = { "stream_tx_queue_drops" },
 	[C_TAP_SUPERFRAMES] = { "tap_superframes" },
 	[C_TAP_COALESCED] = { "tap_coalesced" },
 	[C_TAP_OFFLOAD_ERRORS] = { "tap_offload_errors" },
@@ -91,7 +93,11 @@ static void sync_counters(const struct vnet_port *tap,
 			  const struct vnet_port *in)
 {
 	const struct vnet_sr_stats *s = in ? vnet_port_rstats(in) : NULL;
+	const struct vnet_sw_stats *q = in ? vnet_port_wstats(in) : NULL;
 	const struct vnet_port_tap_stats *t = tap ? vnet_port_tstats(tap) : NULL;
+
+	if (q)
+		ctr[C_OUT_QUEUE_DROPS].value = q->queue_drops;
 
 	if (t) {
 		ctr[C_TAP_SUPERFRAMES].value = t->superframes;
@@ -120,6 +126,8 @@ static int on_tap(void *arg, struct vnet_port *p, struct vnet_frame *f,
 		  unsigned n)
 {
 	struct run *ru = arg;
+	const struct vnet_sw_stats *q = vnet_port_wstats(ru->io);
+	uint64_t drops;
 	unsigned i;
 	int r = 0;
 
@@ -129,6 +137,7 @@ static int on_tap(void *arg, struct vnet_port *p, struct vnet_frame *f,
 
 		ctr[C_TAP_RX_FRAMES].value++;
 		ctr[C_TAP_RX_BYTES].value += f[i].len;
+		drops = q->queue_drops;
 		r = vnet_port_send(ru->io, f[i].ts_ns, &iov, 1);
 		if (r == -EMSGSIZE) {
 			ctr[C_OUT_OVERSIZE].value++;
@@ -137,7 +146,9 @@ static int on_tap(void *arg, struct vnet_port *p, struct vnet_frame *f,
 		}
 		if (r < 0)
 			break;
-		if (ru->count && ++ru->written >= ru->count) {
+		/* A frame the full queue dropped was not written. */
+		if (ru->count && q->queue_drops == drops &&
+		    ++ru->written >= ru->count) {
 			vnet_loop_stop(ru->l);
 			break;
 		}
@@ -199,7 +210,11 @@ static int run_loop(struct vnet_port *tap, struct vnet_port *io,
 	    (r = vnet_loop_add_port(ru.l, io, VNET_LOOP_READ, "stdin",
 				    on_stream, &ru)) < 0 ||
 	    (r = vnet_loop_add_port(ru.l, io, VNET_LOOP_WRITE, "stdout", NULL,
-				    NULL)) < 0)
+				    NULL)) < 0 ||
+	    /* stdin goes to the tap only: a full stdout does not hold it
+	     * (the tap itself cannot wait: stdout drops what it has no
+	     * room for). */
+	    (r = vnet_loop_feeds(ru.l, io, tap)) < 0)
 		goto out;
 	vnet_loop_on_signal(ru.l, on_signal, &ru);
 	r = vnet_loop_run(ru.l);

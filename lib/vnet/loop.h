@@ -13,21 +13,37 @@
  *      frames, so its timers do not bound the wait -- or forever;
  *   2. signals: SIGHUP and SIGUSR1 go to the signal callback; SIGTERM or
  *      SIGINT end the loop;
- *   3. each ready source in the order added: a port is read once
+ *   3. outputs that had no room and have some now are written; then
+ *      each ready source in the order added: a port is read once
  *      (vnet_port_recv, up to VNET_LOOP_BATCH frames) and its callback
  *      gets the batch; a descriptor's callback is called with its
  *      revents (and reads its own batch); after either, every port added
- *      with VNET_LOOP_WRITE is flushed once (a flush with nothing
- *      buffered costs no syscall);
+ *      with VNET_LOOP_WRITE is written once, without waiting
+ *      (vnet_port_write: one write(2) of what the batch queued; nothing
+ *      queued costs no syscall), except one still waiting for room;
  *   4. due timers fire, earliest deadline first (ties in the order
  *      added), each at most once a pass; with --clock pcap this is after
  *      each batch, against the packet time;
  *   5. the loop ends when every stream port it reads has reached end of
- *      input; taps and descriptors never end (a loop without a stream
- *      input runs until it is stopped).
+ *      input and its outputs have written what they hold; taps and
+ *      descriptors never end (a loop without a stream input runs until
+ *      it is stopped).
  *
- * So the hot path is one read and one flush per batch and no syscall per
+ * So the hot path is one read and one write per batch and no syscall per
  * frame; an idle loop with nothing timed sleeps.
+ *
+ * Backpressure (vnet(7)): the loop never waits on one output while an
+ * input has frames.  A stream output is a bounded queue (port.h); while
+ * it holds frames its reader has not taken, the loop polls it for
+ * POLLOUT and writes it when it has room.  While an output is full, the
+ * stream inputs (pipes, files) that feed it are not read -- their writers
+ * wait, pipes block, and nothing of them is lost -- and every other input
+ * is read as before; a tap or a descriptor (a socket, a capture) cannot
+ * wait, so what it sends to a full output is dropped and counted by that
+ * output (vnet_port_wstats()).  Which outputs an input feeds is said with
+ * vnet_loop_feeds(); without it, every output.  A stream opened
+ * VNET_PORT_BLOCK (--on-full block) is written waiting, as pipes block:
+ * it holds up the whole loop while its reader does not read.
  *
  * Ending: vnet_loop_run() flushes the VNET_LOOP_WRITE ports and returns 0
  * when the inputs have ended, on SIGTERM/SIGINT, after vnet_loop_stop(),
@@ -60,6 +76,7 @@
 
 #define VNET_LOOP_BATCH 64	 /* most frames one read of a port gives */
 #define VNET_LOOP_OFF UINT64_MAX /* the deadline of a disarmed timer */
+#define VNET_LOOP_FEEDS 4	 /* most outputs vnet_loop_feeds() names */
 
 /* How a port takes part (vnet_loop_add_port). */
 enum {
@@ -90,6 +107,15 @@ int vnet_loop_add_port(struct vnet_loop *l, struct vnet_port *p, int flags,
 		       int (*fn)(void *arg, struct vnet_port *p,
 				 struct vnet_frame *f, unsigned n),
 		       void *arg);
+/* Frames read from port in (added with VNET_LOOP_READ) go to port out:
+ * in is not read while out is full (see Backpressure above), and its
+ * frames may use out's reserve (stream.h).  Call once for each output in
+ * feeds (at most VNET_LOOP_FEEDS); out NULL says in feeds none of the
+ * loop's queues (a socket, a tap), so it is never held.  An input never
+ * named here feeds every output.  0, -ENOENT (in is not read by the
+ * loop; 0 for a port that is never read), -ENOSPC. */
+int vnet_loop_feeds(struct vnet_loop *l, struct vnet_port *in,
+		    struct vnet_port *out);
 /* Add descriptor fd, polled for events.  fn gets the revents (0 when it
  * is called again because it said it had more) and returns 0 when done,
  * 1 when more may be ready (a full batch: call again without waiting),

@@ -15,10 +15,12 @@
  * filter every frame has the configured direction.
  *
  * The frames go through the one event loop (loop.h): each batch read
- * from a side goes to the frames callback and the outputs are flushed
- * once per batch; SIGHUP/SIGUSR1 go to the signal callback; the tick
- * callback runs after a batch that left its input with nothing more
- * ready, and at least once a second by the one clock (clock.h: with
+ * from a side goes to the frames callback and the outputs are written
+ * once per batch, without waiting (a side's input feeds the other side's
+ * output: loop.h Backpressure); SIGHUP/SIGUSR1 go to the signal
+ * callback; the tick callback runs after a batch that left its input
+ * with nothing more ready, and at least once a second by the one clock
+ * (clock.h: with
  * --clock pcap, a second of packet time), so that timers run on an idle
  * link.  vnet_mid_run() returns when every stream input has ended (taps
  * never end and are not waited for), on SIGTERM/SIGINT, or when an
@@ -50,6 +52,10 @@ struct vnet_mid_config {
 	enum vnet_dir dir;	/* direction of a one-way filter */
 	enum vnet_stream_fmt fmt; /* output stream format */
 	int no_offload;		/* taps: no IFF_VNET_HDR */
+	/* A full stream output: VNET_ON_FULL_DROP (0, the default) queues
+	 * to a bound and drops, pausing the stream input of its direction
+	 * instead (loop.h Backpressure); VNET_ON_FULL_BLOCK waits. */
+	enum vnet_on_full on_full;
 	int sink;		/* read the left side only, write nothing */
 	const char *user;	/* drop privileges after opening, or NULL */
 	int force;		/* write streams to a terminal too */
@@ -122,6 +128,11 @@ enum vnet_dir vnet_mid_dir(const struct vnet_mid *m);
 /* Input statistics of side dir's reader (egress = left input), NULL for
  * a tap or a side not read. */
 const struct vnet_sr_stats *vnet_mid_rstats(const struct vnet_mid *m,
+					    enum vnet_dir dir);
+/* Output queue statistics of the side that frames of direction dir go
+ * to (egress = right output; it also takes the replies to ingress
+ * frames), NULL for a tap or a side not written. */
+const struct vnet_sw_stats *vnet_mid_wstats(const struct vnet_mid *m,
 					    enum vnet_dir dir);
 
 #endif

@@ -10,10 +10,10 @@
  * several modes (vnet-acl --check), which options go with which mode.
  *
  * The options that programs share (help, version, verbose, format, force,
- * clock, stats, no-offload, user, dir, pidfile) are rows defined here: a
- * program
- * names one with { .shared = VNET_OPT_CLOCK } where it wants it in its
- * table, and this module handles it, leaving the value in struct
+ * clock, stats, no-offload, user, dir, pidfile, on-full) are rows defined
+ * here: a program names one with { .shared = VNET_OPT_CLOCK } where it
+ * wants it in its table, and this module handles it, leaving the value in
+ * struct
  * vnet_opt_common.  vnet_opt_next() hands the program only its own options.
  *
  * Like tool.h, an exception to "lib/ never prints or exits", for main()
@@ -47,6 +47,7 @@ enum vnet_opt_shared {
 	VNET_OPT_USER,	     /* -u, --user USER */
 	VNET_OPT_DIR,	     /* --dir egress|ingress */
 	VNET_OPT_PIDFILE,    /* --pidfile FILE */
+	VNET_OPT_ON_FULL,    /* --on-full drop|block (observers) */
 	VNET_OPT_NSHARED
 };
 
@@ -103,6 +104,7 @@ struct vnet_opt_common {
 	enum vnet_clock_mode clk; /* VNET_CLOCK_LIVE */
 	int clk_given;
 	enum vnet_dir dir; /* VNET_EGRESS */
+	enum vnet_on_full on_full; /* VNET_ON_FULL_DROP */
 	int stats, no_offload;
 	int force;		    /* --force: streams to a terminal too */
 	const char *user, *pidfile; /* NULL unless given; a user that does
@@ -127,8 +129,8 @@ void vnet_opt_begin(const struct vnet_opt_prog *prog,
 int vnet_opt_next(const char **arg);
 
 /* The sides' shared settings of a middle program (mid.h) from the shared
- * options: direction, stream format, offloads, the user to become,
- * --force. */
+ * options: direction, stream format, offloads, what a full output does,
+ * the user to become, --force. */
 void vnet_opt_mid_config(const struct vnet_opt_common *com,
 			 struct vnet_mid_config *mc);
 

@@ -61,7 +61,16 @@ enum {
 	VNET_PORT_NO_READ = 1 << 1, /* never read this port */
 	VNET_PORT_NO_WRITE = 1 << 2, /* never write this port */
 	VNET_PORT_NO_OFFLOAD = 1 << 3, /* tap: no IFF_VNET_HDR offloads */
+	VNET_PORT_BLOCK = 1 << 4, /* stream output: wait for room when full */
 };
+
+/* A stream output is a bounded queue (stream.h, VNET_ON_FULL_DROP: 4096
+ * frames, 1 MiB) that vnet_port_send() never waits on: a frame it has no
+ * room for is dropped and counted (vnet_port_wstats()); the event loop
+ * writes it when its descriptor is writable (vnet_port_write()) and does
+ * not read the inputs that feed a full one (loop.h).  VNET_PORT_BLOCK
+ * makes it wait for room instead (VNET_ON_FULL_BLOCK, --on-full block).
+ * Taps take every frame at once: they have no queue here. */
 
 /* A tap port uses the kernel's offloads unless VNET_PORT_NO_OFFLOAD: TCP
  * super-frames read from it are cut into wire-size frames (lib/offload.c)
@@ -113,8 +122,24 @@ int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,
  * -errno (-EPIPE: the reader went away; -ECANCELED: a stop signal ended
  * the wait on a reader that stopped reading). */
 int vnet_port_flush(struct vnet_port *p);
-/* Stream output bytes buffered and not written yet, and in *frames the
- * frames they hold (0 for taps and ports not written). */
+/* Write what the output takes now: a queue with one write(2), leaving
+ * the rest pending (poll vnet_port_wfd() for POLLOUT); a stream opened
+ * VNET_PORT_BLOCK waits as vnet_port_flush() does; a tap writes its
+ * super-frame.  0 or -errno as vnet_port_flush(). */
+int vnet_port_write(struct vnet_port *p);
+/* The output descriptor of a stream port (-1 for taps and ports not
+ * written): what to poll for POLLOUT while frames are pending. */
+int vnet_port_wfd(const struct vnet_port *p);
+/* The output is a queue that holds its bound (stream.h vnet_sw_full()):
+ * inputs that feed it should not be read now. */
+int vnet_port_full(struct vnet_port *p);
+/* Frames sent from now on come from an input that is not read while
+ * this output is full: they may use its reserve (stream.h). */
+void vnet_port_pace(struct vnet_port *p, int on);
+/* The output queue's drops (NULL for taps and ports not written). */
+const struct vnet_sw_stats *vnet_port_wstats(const struct vnet_port *p);
+/* Stream output bytes buffered and not written yet, and in *frames (may
+ * be NULL) the frames they hold (0 for taps and ports not written). */
 size_t vnet_port_pending(const struct vnet_port *p, size_t *frames);
 /* Stream input statistics (NULL for taps). */
 const struct vnet_sr_stats *vnet_port_rstats(const struct vnet_port *p);

@@ -16,6 +16,17 @@
  * pcap file header is written by vnet_sw_new(), so an empty stream is still
  * a valid capture.
  *
+ * A writer blocks on a full buffer (VNET_ON_FULL_BLOCK: vnet_sw_put()
+ * flushes first, waiting), unless vnet_sw_set_on_full() makes it a
+ * bounded queue (VNET_ON_FULL_DROP) that never waits: at most
+ * VNET_SW_QUEUE_FRAMES frames and VNET_SW_QUEUE_BYTES bytes wait to be
+ * written; a frame beyond that is dropped and counted (vnet_sw_stats()),
+ * as a network would; vnet_sw_write() writes what the descriptor takes
+ * now, with one write(2).  While vnet_sw_pace() is on, the frames put
+ * come from an input that the caller stops reading while the queue is
+ * full (vnet_sw_full()): they may go past the bound into a reserve of as
+ * many bytes again, so that none of a batch already read is lost.
+ *
  * Errors: functions returning int give 0 (or a count) on success and -errno
  * on failure; constructors return NULL with errno set; vnet_sr_err() says
  * why a stream is corrupt.  Nothing here prints.
@@ -117,7 +128,48 @@ int vnet_sw_flush(struct vnet_sw *w);
 /* Bytes buffered and not written yet, and the frames they hold (a frame
  * partly written counts). */
 size_t vnet_sw_pending(const struct vnet_sw *w);
-size_t vnet_sw_pending_frames(const struct vnet_sw *w);
+size_t vnet_sw_pending_frames(struct vnet_sw *w);
 int vnet_sw_fd(const struct vnet_sw *w);
+
+/* What a full output does with the next frame (DESIGN.md section 2:
+ * "pipes block, networks drop"). */
+enum vnet_on_full {
+	VNET_ON_FULL_BLOCK = 0, /* wait for room: nothing is lost */
+	VNET_ON_FULL_DROP,	/* a bounded queue: drop the newest, count it */
+};
+
+/* "block" or "drop"; 0 or -EINVAL. */
+int vnet_on_full_parse(const char *s, enum vnet_on_full *m);
+const char *vnet_on_full_name(enum vnet_on_full m);
+
+/* The bound of a queue (VNET_ON_FULL_DROP) unless given: 4096 frames (a
+ * network device's transmit queue is 1000), 1 MiB (what a slow reader
+ * may lag behind: some 2 ms at 4 Gbit/s). */
+#define VNET_SW_QUEUE_FRAMES 4096
+#define VNET_SW_QUEUE_BYTES (1u << 20)
+
+struct vnet_sw_stats {
+	uint64_t queue_drops;	   /* frames dropped: the queue was full */
+	uint64_t queue_drop_bytes; /* their bytes (the frames, no headers) */
+};
+
+/* Make w block (the default) or a bounded queue of at most frames frames
+ * and bytes bytes (0: the defaults above; bytes is rounded up to hold the
+ * largest frame); the buffer is sized for the bound and the reserve
+ * (twice the bytes) here, once.  Frames buffered stay.  0, -EINVAL, or
+ * -ENOMEM (w unchanged). */
+int vnet_sw_set_on_full(struct vnet_sw *w, enum vnet_on_full m,
+			size_t frames, size_t bytes);
+/* One write(2) of what is buffered, without waiting: 0 when written or
+ * when the descriptor takes no more now (EAGAIN; the rest stays
+ * pending: poll POLLOUT), or -errno (-EPIPE). */
+int vnet_sw_write(struct vnet_sw *w);
+/* A queue that holds its bound of frames or bytes (0 for a writer that
+ * blocks). */
+int vnet_sw_full(struct vnet_sw *w);
+/* Frames put from now on come from an input that is not read while the
+ * queue is full: they may use the reserve (see above).  on: 1 or 0. */
+void vnet_sw_pace(struct vnet_sw *w, int on);
+const struct vnet_sw_stats *vnet_sw_stats(const struct vnet_sw *w);
 
 #endif

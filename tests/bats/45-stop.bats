@@ -40,20 +40,23 @@ stalled() {
 		_ "$in" "$T/pipe" "$@"
 }
 
-# waiting NAME: NAME sits in the one-descriptor ppoll(2) of a writer
-# whose pipe is full (its frame loop polls all its sources at once).
+# waiting NAME [NFDS]: NAME sits in its frame loop's ppoll(2) polling
+# NFDS descriptors (default 1) because its pipe is full: the loop polls
+# only what it waits for, the output for room (POLLOUT) and the inputs it
+# reads -- none for a stream input that a full output pauses, the tap for
+# vnet-tap, whose tap cannot wait.
 waiting() {
 	local nr nfds
 	read -r nr _ nfds _ <"/proc/$(pid_of "$1")/syscall" || return 1
-	[ "$nr" = "$PPOLL" ] && [ "$((nfds))" -eq 1 ]
+	[ "$nr" = "$PPOLL" ] && [ "$((nfds))" -eq "${2:-1}" ]
 }
 
-# stop_promptly NAME: SIGTERM to NAME once it waits on its full pipe; it
-# must exit 0 within 5 s (a writer's grace after a stop is 1 s), logging
-# what was left.
+# stop_promptly NAME [NFDS]: SIGTERM to NAME once it waits on its full
+# pipe; it must exit 0 within 5 s (a writer's grace after a stop is 1 s),
+# logging what was left.
 stop_promptly() {
 	local name=$1 rc=0
-	wait_for 100 waiting "$name"
+	wait_for 100 waiting "$name" "${2:-1}"
 	kill -TERM "$(pid_of "$name")"
 	wait_for 50 exited "$name"
 	wait "$(pid_of "$name")" || rc=$?
@@ -94,5 +97,5 @@ EOF
 	# Frames of 1442 bytes, 100 a second (no answer comes), for at most
 	# 10 s: the pipe is full after some 30 of them.
 	bg ping ip netns exec "$ns" ping -q -f -w 10 -s 1400 198.19.0.2
-	stop_promptly vnet-tap
+	stop_promptly vnet-tap 2
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -509,6 +510,226 @@ static void test_reader_gone(void)
 	unlink(path);
 }
 
+/* ---- backpressure: an output that is not read holds up only what
+ * feeds it ---- */
+
+/* Two directions: a (a capture file of 4 MB) goes to x, whose pipe
+ * nobody reads; b (1000 frames) goes to y.  The timer closes x's reader
+ * once y has taken all of b, which ends the loop (x's reader went away). */
+struct bctx {
+	struct mctx a, b;
+	struct vnet_port *x, *y;
+	int xr, yr;
+	unsigned y_frames;
+	int closed;
+	struct vnet_sr *ysr;
+};
+
+static int watch_y(void *arg, struct vnet_loop_timer *t, uint64_t now)
+{
+	struct bctx *c = arg;
+	struct vnet_frame f;
+
+	while (vnet_sr_fill(c->ysr) > 0)
+		while (vnet_sr_next(c->ysr, &f) == 1)
+			c->y_frames++;
+	while (vnet_sr_next(c->ysr, &f) == 1)
+		c->y_frames++;
+	if (c->y_frames == 1000 && !c->closed) {
+		close(c->xr);
+		c->closed = 1;
+	}
+	vnet_loop_timer_set(t, now + 5 * MS);
+	return 0;
+}
+
+static void test_full_output_holds_only_its_input(void)
+{
+	char pa[] = "/tmp/test_loop.XXXXXX", pb[] = "/tmp/test_loop.XXXXXX";
+	char spec[64];
+	struct bctx c = { 0 };
+	struct vnet_port *a, *b;
+	struct vnet_loop_timer *t;
+	struct vnet_loop *l;
+	const struct vnet_err *note;
+	int px[2], py[2], warn = 1;
+	uint64_t t0;
+
+	make_capture(pa, 4000, 1000);
+	make_capture(pb, 1000, 60);
+	T_ASSERT(pipe(px) == 0 && pipe(py) == 0);
+	fcntl(py[0], F_SETFL, O_NONBLOCK);
+	c.xr = px[0];
+	c.ysr = vnet_sr_new(py[0], 0);
+	snprintf(spec, sizeof(spec), "pcap:%s", pa);
+	a = open_spec(spec, 0);
+	snprintf(spec, sizeof(spec), "pcap:%s", pb);
+	b = open_spec(spec, 0);
+	snprintf(spec, sizeof(spec), "fd:0,%d", px[1]);
+	c.x = open_spec(spec, VNET_PORT_NO_READ);
+	snprintf(spec, sizeof(spec), "fd:0,%d", py[1]);
+	c.y = open_spec(spec, VNET_PORT_NO_READ);
+	T_ASSERT(a && b && c.x && c.y);
+	c.a.out = c.x;
+	c.b.out = c.y;
+	l = vnet_loop_new();
+	T_EQ(vnet_loop_add_port(l, a, VNET_LOOP_READ, "a", forward, &c.a), 0);
+	T_EQ(vnet_loop_add_port(l, b, VNET_LOOP_READ, "b", forward, &c.b), 0);
+	T_EQ(vnet_loop_add_port(l, c.x, VNET_LOOP_WRITE, "x", NULL, NULL), 0);
+	T_EQ(vnet_loop_add_port(l, c.y, VNET_LOOP_WRITE, "y", NULL, NULL), 0);
+	T_EQ(vnet_loop_feeds(l, a, c.x), 0);
+	T_EQ(vnet_loop_feeds(l, b, c.y), 0);
+	T_EQ(vnet_loop_feeds(l, c.x, c.y), 0); /* never read: nothing to do */
+	for (int i = 1; i < VNET_LOOP_FEEDS; i++)
+		T_EQ(vnet_loop_feeds(l, a, c.x), 0);
+	T_EQ(vnet_loop_feeds(l, a, c.x), -ENOSPC);
+	t = vnet_loop_timer_add(l, VNET_LOOP_WALL, watch_y, &c);
+	vnet_loop_timer_set(t, 0);
+	t0 = mono_ns();
+	T_EQ(vnet_loop_run(l), 0);
+	T_ASSERT(mono_ns() - t0 < 5 * SEC);
+	/* All of b passed while x was full; a was held, none of it lost
+	 * (it is a file: it waits), and it was not read to its end. */
+	T_EQ(c.b.frames, 1000);
+	T_EQ(c.y_frames, 1000);
+	T_ASSERT(c.a.frames > 0 && c.a.frames < 4000);
+	T_EQ(vnet_port_wstats(c.x)->queue_drops, 0);
+	T_EQ(vnet_port_wstats(c.y)->queue_drops, 0);
+	/* What x holds: the bound and some of the reserve. */
+	T_ASSERT(vnet_port_pending(c.x, NULL) >= VNET_SW_QUEUE_BYTES);
+	note = vnet_loop_note(l, &warn);
+	T_EQ(warn, 0);
+	T_ASSERT(strstr(note->obj, "x") == note->obj);
+	vnet_loop_free(l);
+	vnet_port_close(a);
+	vnet_port_close(b);
+	vnet_port_close(c.x);
+	vnet_port_close(c.y);
+	vnet_sr_free(c.ysr);
+	close(px[1]);
+	close(py[0]);
+	close(py[1]);
+	unlink(pa);
+	unlink(pb);
+}
+
+/* A descriptor source (a socket, a capture) cannot wait: its frames
+ * for an output whose reader does not read are dropped and counted,
+ * and the loop goes on. */
+struct dctx {
+	struct vnet_loop *l;
+	struct vnet_port *out;
+	unsigned sent, passes;
+	int xr;
+};
+
+static int on_flood(void *arg, int fd, short revents)
+{
+	struct dctx *c = arg;
+	static uint8_t frame[1000];
+	struct iovec v = { frame, sizeof(frame) };
+
+	(void)fd;
+	(void)revents;
+	c->passes++;
+	for (int i = 0; i < VNET_LOOP_BATCH && c->sent < 10000; i++, c->sent++)
+		if (vnet_port_send(c->out, 0, &v, 1) < 0)
+			return -EIO;
+	if (c->sent == 10000 && c->xr >= 0) {
+		/* Its reader goes away: the loop ends on the next write. */
+		close(c->xr);
+		c->xr = -1;
+	}
+	return 1;
+}
+
+static void test_unpaced_source_drops(void)
+{
+	struct dctx c = { 0 };
+	char spec[64];
+	int px[2], ev[2];
+	size_t frames;
+
+	T_ASSERT(pipe(px) == 0 && pipe(ev) == 0);
+	T_EQ(write(ev[1], "x", 1), 1); /* always ready */
+	c.xr = px[0];
+	snprintf(spec, sizeof(spec), "fd:0,%d", px[1]);
+	c.out = open_spec(spec, VNET_PORT_NO_READ);
+	T_ASSERT(c.out);
+	c.l = vnet_loop_new();
+	T_EQ(vnet_loop_add_fd(c.l, ev[0], POLLIN, on_flood, &c), 0);
+	T_EQ(vnet_loop_add_port(c.l, c.out, VNET_LOOP_WRITE, "x", NULL, NULL),
+	     0);
+	T_EQ(vnet_loop_run(c.l), 0);
+	T_EQ(c.sent, 10000);
+	/* The pipe (64 KiB) took some, the queue its bound, the rest was
+	 * dropped: counted, never waited for. */
+	vnet_port_pending(c.out, &frames);
+	T_ASSERT(frames > 0 && frames <= VNET_SW_QUEUE_FRAMES);
+	T_ASSERT(vnet_port_wstats(c.out)->queue_drops >= 10000 - 1100 - 70);
+	T_ASSERT(vnet_port_wstats(c.out)->queue_drops < 10000);
+	T_EQ(vnet_port_wstats(c.out)->queue_drop_bytes,
+	     vnet_port_wstats(c.out)->queue_drops * 1000);
+	vnet_loop_free(c.l);
+	vnet_port_close(c.out);
+	close(px[1]);
+	close(ev[0]);
+	close(ev[1]);
+}
+
+/* At the end of the inputs the loop runs on until the outputs have
+ * written what they hold, as their readers read: a file input that a
+ * slow reader holds up (4 MB, 200 ms late) loses nothing. */
+static void test_drain_at_end(void)
+{
+	char path[] = "/tmp/test_loop.XXXXXX", spec[64];
+	struct mctx c = { 0 };
+	struct vnet_port *in, *out;
+	struct vnet_loop *l;
+	pid_t pid;
+	int p[2], st = 0;
+
+	/* 4 MB: more than the pipe and the queue's bound hold. */
+	make_capture(path, 4000, 1000);
+	T_ASSERT(pipe(p) == 0);
+	pid = fork();
+	if (pid == 0) {
+		struct vnet_sr *r;
+		struct vnet_frame f;
+		unsigned n = 0;
+
+		close(p[1]);
+		usleep(200000);
+		r = vnet_sr_new(p[0], 0);
+		while (vnet_sr_fill(r) > 0)
+			while (vnet_sr_next(r, &f) == 1)
+				n++;
+		_exit(n == 4000 ? 0 : 1);
+	}
+	T_ASSERT(pid > 0);
+	close(p[0]);
+	snprintf(spec, sizeof(spec), "pcap:%s", path);
+	in = open_spec(spec, 0);
+	snprintf(spec, sizeof(spec), "fd:0,%d", p[1]);
+	out = open_spec(spec, VNET_PORT_NO_READ);
+	T_ASSERT(in && out);
+	c.out = out;
+	l = vnet_loop_new();
+	vnet_loop_add_port(l, in, VNET_LOOP_READ, "in", forward, &c);
+	vnet_loop_add_port(l, out, VNET_LOOP_WRITE, "out", NULL, NULL);
+	T_EQ(vnet_loop_run(l), 0);
+	T_EQ(c.frames, 4000);
+	T_EQ(vnet_port_pending(out, NULL), 0);
+	T_EQ(vnet_port_wstats(out)->queue_drops, 0);
+	vnet_loop_free(l);
+	vnet_port_close(in);
+	vnet_port_close(out);
+	close(p[1]);
+	T_EQ(waitpid(pid, &st, 0), pid);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	unlink(path);
+}
+
 /* ---- signals ---- */
 
 struct sctx {
@@ -592,8 +813,8 @@ static void test_stop_with_stalled_reader(void)
 	T_EQ(timer_create(CLOCK_MONOTONIC, &sev, &tid), 0);
 	T_EQ(timer_settime(tid, 0, &its, NULL), 0);
 	t0 = mono_ns();
-	/* forward() returns the -ECANCELED of the send that waited: the
-	 * loop ends as on its own flush. */
+	/* The input is held while the output is full; the stop ends the
+	 * wait, and the final flush gives up within the grace period. */
 	T_EQ(vnet_loop_run(l), 0);
 	dt = mono_ns() - t0;
 	/* The loop itself prints nothing; the program logs its note. */
@@ -653,6 +874,9 @@ int main(void)
 	T_RUN(test_callback_error);
 	T_RUN(test_ports_until_eof);
 	T_RUN(test_reader_gone);
+	T_RUN(test_full_output_holds_only_its_input);
+	T_RUN(test_unpaced_source_drops);
+	T_RUN(test_drain_at_end);
 	T_RUN(test_stop_with_stalled_reader);
 	T_RUN(test_signals);
 	return T_DONE();

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -139,6 +141,94 @@ static void test_two_way(void)
 	T_EQ(read_stream(lout[0], got, sizeof(got)), 27);
 }
 
+/* The left output's reader stops reading: egress goes on, all of it;
+ * the right input (a stream) is held while the left output is full, and
+ * nothing of it is dropped.  The tick closes the left reader once egress
+ * is through, which ends the run (EPIPE). */
+struct sctx {
+	struct ctx c;
+	int close_fd;
+};
+
+static int count_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
+			struct vnet_frame *f, unsigned n)
+{
+	return frames(arg, m, dir, f, n);
+}
+
+static void close_when_through(void *arg, struct vnet_mid *m, uint64_t now)
+{
+	struct sctx *s = arg;
+
+	(void)m;
+	(void)now;
+	if (s->c.seen[VNET_EGRESS] == 100 && s->close_fd >= 0) {
+		close(s->close_fd);
+		s->close_fd = -1;
+	}
+}
+
+static void test_stalled_direction(void)
+{
+	int lin[2], lout[2], rin[2], rout[2], st = 0;
+	char l[32], r[32];
+	struct vnet_mid_config c = { .left = l, .right = r };
+	struct vnet_mid_ops ops = { .frames = count_frames,
+				    .tick = close_when_through };
+	struct sctx sx = { .c = { .reply_every = 0 } };
+	const struct vnet_sw_stats *ws;
+	struct vnet_mid *m;
+	uint8_t got[256];
+	pid_t pid;
+
+	T_ASSERT(pipe(lin) == 0 && pipe(lout) == 0 && pipe(rin) == 0 &&
+		 pipe(rout) == 0);
+	fcntl(rout[1], F_SETPIPE_SZ, 1 << 20);
+	write_stream(lin[1], 100, 60, 0);
+	/* 20000 frames of 256 bytes (5 MB) from a child, more than the
+	 * queue and its reserve: the child waits. */
+	pid = fork();
+	if (pid == 0) {
+		close(rin[0]);
+		close(lin[0]);
+		close(lout[0]);
+		close(lout[1]);
+		close(rout[0]);
+		close(rout[1]);
+		write_stream(rin[1], 20000, 256, 0x80);
+		_exit(0);
+	}
+	T_ASSERT(pid > 0);
+	close(rin[1]);
+	sx.close_fd = lout[0];
+	snprintf(l, sizeof(l), "fd:%d,%d", lin[0], lout[1]);
+	snprintf(r, sizeof(r), "fd:%d,%d", rin[0], rout[1]);
+	m = vnet_mid_open(&c, NULL);
+	T_ASSERT(m != NULL);
+	if (!m)
+		return;
+	T_EQ(vnet_mid_run(m, &ops, &sx), 0);
+	/* Ended by the left reader that went away. */
+	T_ASSERT(strstr(vnet_loop_note(vnet_mid_loop(m), NULL)->obj,
+			"left ") != NULL);
+	T_EQ(sx.c.seen[VNET_EGRESS], 100);
+	T_ASSERT(sx.c.seen[VNET_INGRESS] > 0);
+	T_ASSERT(sx.c.seen[VNET_INGRESS] < 20000);
+	ws = vnet_mid_wstats(m, VNET_INGRESS);
+	T_ASSERT(ws && ws->queue_drops == 0);
+	ws = vnet_mid_wstats(m, VNET_EGRESS);
+	T_ASSERT(ws && ws->queue_drops == 0);
+	vnet_mid_close(m);
+	close(rout[1]);
+	close(lout[1]);
+	close(lin[0]);
+	/* The right output: the 100 egress frames, in order. */
+	T_EQ(read_stream(rout[0], got, sizeof(got)), 100);
+	T_EQ(got[99], 99);
+	close(rin[0]); /* the child's write fails: it ends */
+	T_EQ(waitpid(pid, &st, 0), pid);
+}
+
 static void test_bad_spec(void)
 {
 	struct vnet_mid_config c = { .left = "udp:198.18.0.1",
@@ -217,6 +307,7 @@ int main(void)
 {
 	vnet_sig_init();
 	T_RUN(test_two_way);
+	T_RUN(test_stalled_direction);
 	T_RUN(test_bad_spec);
 	T_RUN(test_check);
 	T_RUN(test_dir_names);

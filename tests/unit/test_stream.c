@@ -1052,6 +1052,224 @@ static void test_writer_epipe(void)
 	close(fds[1]);
 }
 
+/* ---- the writer as a bounded queue (VNET_ON_FULL_DROP) ---- */
+
+static void test_on_full_names(void)
+{
+	enum vnet_on_full m = VNET_ON_FULL_DROP;
+
+	T_EQ(vnet_on_full_parse("block", &m), 0);
+	T_EQ(m, VNET_ON_FULL_BLOCK);
+	T_EQ(vnet_on_full_parse("drop", &m), 0);
+	T_EQ(m, VNET_ON_FULL_DROP);
+	T_EQ(vnet_on_full_parse("Drop", &m), -EINVAL);
+	T_EQ(vnet_on_full_parse("", &m), -EINVAL);
+	T_EQ(vnet_on_full_parse(NULL, &m), -EINVAL);
+	T_STREQ(vnet_on_full_name(VNET_ON_FULL_BLOCK), "block");
+	T_STREQ(vnet_on_full_name(VNET_ON_FULL_DROP), "drop");
+	T_STREQ(vnet_on_full_name((enum vnet_on_full)7), "unknown");
+}
+
+/* Frame i of the queue tests: len bytes, the index in its first 4. */
+static void queue_frame(uint8_t *buf, uint32_t i, size_t len)
+{
+	memset(buf, (int)(i & 0xff), len);
+	memcpy(buf, &i, 4);
+}
+
+/* Read what is in the pipe rfd now into r, and count the frames (their
+ * indexes must be want, want + 1, ...); the next index expected. */
+static uint32_t drain_check(struct vnet_sr *r, uint32_t want, unsigned *n)
+{
+	struct vnet_frame f;
+	uint32_t idx;
+
+	for (;;) {
+		while (vnet_sr_next(r, &f) == 1) {
+			memcpy(&idx, f.data, 4);
+			T_EQ(idx, want);
+			want = idx + 1;
+			(*n)++;
+		}
+		if (vnet_sr_fill(r) <= 0)
+			return want;
+	}
+}
+
+/* The frame bound: what is over it is dropped and counted, the queue
+ * says it is full, and one write sends what it holds. */
+static void test_queue_frames_bound(void)
+{
+	static uint8_t frame[100];
+	struct iovec iov = { frame, sizeof(frame) };
+	struct vnet_sw *w;
+	struct vnet_sr *r;
+	unsigned n = 0;
+	int fds[2];
+
+	T_EQ(pipe(fds), 0);
+	T_EQ(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+	T_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+	w = vnet_sw_new(fds[1], VNET_FMT_PCAP, 0);
+	T_ASSERT(w);
+	T_EQ(vnet_sw_full(w), 0); /* a writer that blocks is never full */
+	T_EQ(vnet_sw_set_on_full(w, (enum vnet_on_full)9, 0, 0), -EINVAL);
+	T_EQ(vnet_sw_set_on_full(w, VNET_ON_FULL_DROP, 10, 0), 0);
+	for (uint32_t i = 0; i < 15; i++) {
+		queue_frame(frame, i, sizeof(frame));
+		T_EQ(vnet_sw_put(w, 0, &iov, 1), 0);
+		T_EQ(vnet_sw_full(w), i >= 9);
+	}
+	T_EQ(vnet_sw_pending_frames(w), 10);
+	T_EQ(vnet_sw_pending(w), 24 + 10 * (16 + 100));
+	T_EQ(vnet_sw_stats(w)->queue_drops, 5);
+	T_EQ(vnet_sw_stats(w)->queue_drop_bytes, 5 * 100);
+	/* One write takes it all (the pipe has room); the queue is empty. */
+	T_EQ(vnet_sw_write(w), 0);
+	T_EQ(vnet_sw_pending(w), 0);
+	T_EQ(vnet_sw_pending_frames(w), 0);
+	T_EQ(vnet_sw_full(w), 0);
+	T_EQ(vnet_sw_write(w), 0); /* nothing pending: no write */
+	/* The first ten went out, in order; the newest were dropped. */
+	r = vnet_sr_new(fds[0], 0);
+	T_EQ(drain_check(r, 0, &n), 10);
+	T_EQ(n, 10);
+	vnet_sr_free(r);
+	vnet_sw_free(w);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* The byte bound (rounded up to one largest frame), and the reserve of
+ * a paced input: as many bytes again, frames without a count. */
+static void test_queue_bytes_and_reserve(void)
+{
+	static uint8_t frame[1000];
+	struct iovec iov = { frame, sizeof(frame) };
+	const size_t bound = 24 + 16 + 65535; /* the smallest bound */
+	struct vnet_sw *w;
+	unsigned taken = 0, paced = 0;
+	int fd = open("/dev/null", O_WRONLY);
+
+	w = vnet_sw_new(fd, VNET_FMT_PCAP, 0);
+	T_ASSERT(w);
+	T_EQ(vnet_sw_set_on_full(w, VNET_ON_FULL_DROP, 0, 1), 0);
+	while (vnet_sw_stats(w)->queue_drops == 0 && taken < 1000) {
+		T_EQ(vnet_sw_put(w, 0, &iov, 1), 0);
+		taken += vnet_sw_stats(w)->queue_drops == 0;
+	}
+	T_EQ(taken, (bound - 24) / 1016);
+	T_ASSERT(vnet_sw_pending(w) <= bound);
+	T_ASSERT(vnet_sw_full(w) || vnet_sw_pending(w) + 1016 > bound);
+	/* Paced frames go on into the reserve, up to twice the bound. */
+	vnet_sw_pace(w, 1);
+	while (vnet_sw_stats(w)->queue_drops == 1 && paced < 1000) {
+		T_EQ(vnet_sw_put(w, 0, &iov, 1), 0);
+		paced += vnet_sw_stats(w)->queue_drops == 1;
+	}
+	T_ASSERT(paced > 0 && paced <= (2 * bound - 24) / 1016 - taken);
+	T_ASSERT(vnet_sw_pending(w) <= 2 * bound);
+	T_EQ(vnet_sw_full(w), 1);
+	T_EQ(vnet_sw_pending_frames(w), taken + paced);
+	vnet_sw_pace(w, 0);
+	T_EQ(vnet_sw_put(w, 0, &iov, 1), 0);
+	T_EQ(vnet_sw_stats(w)->queue_drops, 3);
+	/* A file takes everything at once. */
+	T_EQ(vnet_sw_write(w), 0);
+	T_EQ(vnet_sw_pending(w), 0);
+	T_EQ(vnet_sw_full(w), 0);
+	vnet_sw_free(w);
+	close(fd);
+}
+
+/* A queue on a pipe that fills: vnet_sw_write() never waits, leaves
+ * what the pipe did not take (a frame partly written counts), and goes
+ * on where it stopped as the reader reads -- also after the pending
+ * bytes moved to the front of the buffer, many times over. */
+static void test_queue_partial_writes(void)
+{
+	static uint8_t frame[1500];
+	struct vnet_sw *w;
+	struct vnet_sr *r;
+	uint32_t next = 0, want = 0;
+	unsigned got = 0, round;
+	uint64_t dropped = 0;
+	size_t partial = 0;
+	int fds[2];
+
+	T_EQ(pipe(fds), 0);
+	T_EQ(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+	T_EQ(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+	w = vnet_sw_new(fds[1], VNET_FMT_PCAP, 0);
+	r = vnet_sr_new(fds[0], 0);
+	T_ASSERT(w && r);
+	/* 200 KB of bound: the buffer of 400 KB wraps every few rounds. */
+	T_EQ(vnet_sw_set_on_full(w, VNET_ON_FULL_DROP, 0, 200000), 0);
+	for (round = 0; round < 200; round++) {
+		/* Sizes that do not divide the pipe: records get cut. */
+		for (unsigned k = 0; k < 50; k++) {
+			size_t len = 60 + (next * 37) % 1400;
+			struct iovec iov = { frame, len };
+			uint64_t d = vnet_sw_stats(w)->queue_drops;
+
+			queue_frame(frame, next, len);
+			T_EQ(vnet_sw_put(w, 0, &iov, 1), 0);
+			/* A dropped frame leaves a gap: skip its index. */
+			if (vnet_sw_stats(w)->queue_drops != d)
+				dropped++;
+			else
+				next++;
+		}
+		T_EQ(vnet_sw_write(w), 0);
+		T_EQ(vnet_sw_write(w), 0); /* full pipe: EAGAIN is 0 */
+		if (vnet_sw_pending(w) && !partial) {
+			/* The first time the pipe did not take it all. */
+			partial = vnet_sw_pending_frames(w);
+			T_ASSERT(partial > 0 && partial <= 100);
+		}
+		/* The reader takes a part, every other round nothing. */
+		if (round % 2)
+			want = drain_check(r, want, &got);
+	}
+	while (vnet_sw_pending(w)) {
+		T_EQ(vnet_sw_write(w), 0);
+		want = drain_check(r, want, &got);
+	}
+	want = drain_check(r, want, &got);
+	T_EQ(got, next);
+	T_EQ(want, next);
+	T_ASSERT(partial > 0);
+	T_ASSERT(dropped > 0);
+	T_EQ(vnet_sw_stats(w)->queue_drops, dropped);
+	T_EQ(vnet_sw_pending_frames(w), 0);
+	vnet_sr_free(r);
+	vnet_sw_free(w);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* A queue whose reader went away: -EPIPE, the frames stay pending. */
+static void test_queue_epipe(void)
+{
+	static uint8_t frame[60];
+	struct iovec iov = { frame, sizeof(frame) };
+	struct vnet_sw *w;
+	int fds[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	T_EQ(pipe(fds), 0);
+	close(fds[0]);
+	w = vnet_sw_new(fds[1], VNET_FMT_VDE, 0);
+	T_ASSERT(w);
+	T_EQ(vnet_sw_set_on_full(w, VNET_ON_FULL_DROP, 0, 0), 0);
+	T_EQ(vnet_sw_put(w, 0, &iov, 1), 0);
+	T_EQ(vnet_sw_write(w), -EPIPE);
+	T_EQ(vnet_sw_pending(w), 2 + 60);
+	T_EQ(vnet_sw_pending_frames(w), 1);
+	vnet_sw_free(w);
+	close(fds[1]);
+}
+
 /* A non-blocking reader: -EAGAIN, then frames as they arrive. */
 static void test_reader_fd_nonblock(void)
 {
@@ -1118,6 +1336,11 @@ int main(void)
 	T_RUN(test_writer_msgsize);
 	T_RUN(test_writer_eagain);
 	T_RUN(test_writer_epipe);
+	T_RUN(test_on_full_names);
+	T_RUN(test_queue_frames_bound);
+	T_RUN(test_queue_bytes_and_reserve);
+	T_RUN(test_queue_partial_writes);
+	T_RUN(test_queue_epipe);
 	T_RUN(test_reader_fd_nonblock);
 	return T_DONE();
 }
