@@ -1371,8 +1371,10 @@ static uint32_t keep_ranges(struct parser *ps, const struct r16 *r,
 {
 	uint32_t off = ps->nranges;
 
-	if (n)
-		memcpy(ps->ranges + off, r, n * sizeof(*r));
+	*nout = 0;
+	if (!n) /* ps->ranges may still be NULL: no pointer arithmetic */
+		return off;
+	memcpy(ps->ranges + off, r, n * sizeof(*r));
 	*nout = ranges_norm(ps->ranges + off, n);
 	ps->nranges += *nout;
 	return off;

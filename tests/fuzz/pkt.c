@@ -24,7 +24,8 @@ static void check_pkt(const struct vnet_pkt *p, const uint8_t *data, size_t len,
 		      int r)
 {
 	uint32_t l3 = p->layers & (VNET_L_ARP | VNET_L_IPV4 | VNET_L_IPV6);
-	uint32_t l4 = p->layers & (VNET_L_UDP | VNET_L_TCP | VNET_L_ICMP);
+	uint32_t l4 = p->layers &
+		      (VNET_L_UDP | VNET_L_TCP | VNET_L_SCTP | VNET_L_ICMP);
 	size_t l3_end = (size_t)p->l3_off + p->l3_len;
 
 	CHECK(p->data == data && p->len == len);
@@ -85,6 +86,8 @@ static void check_pkt(const struct vnet_pkt *p, const uint8_t *data, size_t len,
 		      p->payload_off - p->l4_off <= 60);
 	if (p->layers & (VNET_L_UDP | VNET_L_ICMP))
 		CHECK(p->payload_off - p->l4_off == 8);
+	if (p->layers & VNET_L_SCTP)
+		CHECK(p->payload_off - p->l4_off == 12);
 }
 
 static uint16_t get16(const uint8_t *b)
