@@ -13,7 +13,7 @@
 #include "vnet/loop.h"
 #include "vnet/sig.h"
 
-enum { SRC_PORT, SRC_FD };
+enum { SRC_PORT, SRC_FD, SRC_FREE };
 
 struct src {
 	int kind;
@@ -82,8 +82,20 @@ static struct src *add_src(struct vnet_loop *l)
 {
 	struct src *s;
 	struct pollfd *p;
-	unsigned cap;
+	unsigned cap, i;
 
+	/* A place vnet_loop_del_fd() freed first; it has no entry in the
+	 * poll set, so a source that takes it during a pass waits for the
+	 * next one. */
+	for (i = 0; i < l->nsrc; i++) {
+		if (l->src[i].kind != SRC_FREE)
+			continue;
+		s = &l->src[i];
+		memset(s, 0, sizeof(*s));
+		s->fd = -1;
+		s->pin = s->pout = -1;
+		return s;
+	}
 	if (l->nsrc == l->cap) {
 		cap = l->cap ? l->cap * 2 : 4;
 		if (!(s = realloc(l->src, cap * sizeof(*s))))
@@ -98,6 +110,7 @@ static struct src *add_src(struct vnet_loop *l)
 	s = &l->src[l->nsrc++];
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->pin = s->pout = -1;
 	return s;
 }
 
@@ -166,6 +179,38 @@ int vnet_loop_add_fd(struct vnet_loop *l, int fd, short events,
 	s->events = events;
 	s->fd_fn = fn;
 	s->arg = arg;
+	return 0;
+}
+
+static struct src *find_fd(struct vnet_loop *l, int fd)
+{
+	for (unsigned i = 0; i < l->nsrc; i++)
+		if (l->src[i].kind == SRC_FD && l->src[i].fd == fd)
+			return &l->src[i];
+	return NULL;
+}
+
+int vnet_loop_mod_fd(struct vnet_loop *l, int fd, short events)
+{
+	struct src *s;
+
+	if (fd < 0 || !(s = find_fd(l, fd)))
+		return -ENOENT;
+	s->events = events;
+	return 0;
+}
+
+int vnet_loop_del_fd(struct vnet_loop *l, int fd)
+{
+	struct src *s;
+
+	if (fd < 0 || !(s = find_fd(l, fd)))
+		return -ENOENT;
+	s->kind = SRC_FREE;
+	s->fd = -1;
+	s->more = 0;
+	/* Out of the poll set: not even the rest of this pass calls it. */
+	s->pin = s->pout = -1;
 	return 0;
 }
 
@@ -477,6 +522,8 @@ static unsigned poll_set(struct vnet_loop *l, int *more)
 		short ev = POLLIN;
 
 		s->pin = s->pout = -1;
+		if (s->kind == SRC_FREE)
+			continue;
 		if (s->kind == SRC_FD) {
 			fd = s->fd;
 			ev = s->events;

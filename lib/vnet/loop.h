@@ -59,8 +59,11 @@
  * reports the error and the note (log.h's vnet_log_loop()).
  *
  * Sources and timers can be added before the run or from a callback (a
- * source added then takes part from the next pass); none is removed
- * before vnet_loop_free().
+ * source added then takes part from the next pass).  A descriptor can
+ * change the events it waits for and be removed (vnet_loop_mod_fd,
+ * vnet_loop_del_fd: a control socket's clients come and go); a new
+ * source may take a removed one's place in the order.  Ports and timers
+ * stay until vnet_loop_free().
  *
  * Errors: 0 or -errno; constructors return NULL with errno set.  The loop
  * takes no ownership of ports or descriptors.
@@ -122,6 +125,15 @@ int vnet_loop_feeds(struct vnet_loop *l, struct vnet_port *in,
  * or -errno to end the loop. */
 int vnet_loop_add_fd(struct vnet_loop *l, int fd, short events,
 		     int (*fn)(void *arg, int fd, short revents), void *arg);
+
+/* The events descriptor fd waits for from the next pass on (POLLOUT
+ * while a reply is unwritten, POLLIN again after).  0, or -ENOENT if fd
+ * is not a descriptor of l. */
+int vnet_loop_mod_fd(struct vnet_loop *l, int fd, short events);
+/* Remove descriptor fd (before closing it): its callback is not called
+ * again, not even later in the current pass.  Callable from any
+ * callback, its own included.  0, or -ENOENT. */
+int vnet_loop_del_fd(struct vnet_loop *l, int fd);
 
 /* A timer, disarmed.  fn gets now (by the timer's clock) when it fires;
  * the timer is disarmed first, so fn re-arms it to repeat.  fn returns 0,

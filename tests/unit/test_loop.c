@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* test_loop.c -- the event loop: timers in deadline order by the one
- * clock, descriptor sources, stop, end of input, signals, and a stop that
- * gives up on a reader that stopped reading. */
+ * clock, descriptor sources (changed and removed too), stop, end of
+ * input, signals, and a stop that gives up on a reader that stopped
+ * reading. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -381,6 +382,122 @@ static void test_add_from_callback(void)
 	vnet_loop_timer_set(t, 0);
 	T_EQ(vnet_loop_run(c.l), 0);
 	T_EQ(c.calls, 1); /* the first of them stopped the pass */
+	vnet_loop_free(c.l);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A descriptor removed by another's callback is not called again, not
+ * even later in the same pass; one added then takes the free place and
+ * waits for the next pass. */
+struct rmctx {
+	struct vnet_loop *l;
+	int a_calls, b_calls, c_calls, a_at_c, b_fd, c_fd;
+};
+
+static int on_c(void *arg, int fd, short revents)
+{
+	struct rmctx *c = arg;
+
+	(void)fd;
+	(void)revents;
+	c->c_calls++;
+	c->a_at_c = c->a_calls;
+	vnet_loop_stop(c->l);
+	return 0;
+}
+
+static int on_b(void *arg, int fd, short revents)
+{
+	struct rmctx *c = arg;
+
+	(void)fd;
+	(void)revents;
+	c->b_calls++;
+	return 0;
+}
+
+static int on_a(void *arg, int fd, short revents)
+{
+	struct rmctx *c = arg;
+
+	(void)fd;
+	(void)revents;
+	if (!c->a_calls++) {
+		T_EQ(vnet_loop_del_fd(c->l, c->b_fd), 0);
+		T_EQ(vnet_loop_del_fd(c->l, c->b_fd), -ENOENT);
+		T_EQ(vnet_loop_add_fd(c->l, c->c_fd, POLLIN, on_c, c), 0);
+	}
+	return 0;
+}
+
+static void test_del_fd(void)
+{
+	struct rmctx c = { 0 };
+	int p[2], q[2], r[2];
+
+	T_ASSERT(pipe(p) == 0 && pipe(q) == 0 && pipe(r) == 0);
+	/* All three stay ready: nothing reads them. */
+	T_EQ(write(p[1], "a", 1), 1);
+	T_EQ(write(q[1], "b", 1), 1);
+	T_EQ(write(r[1], "c", 1), 1);
+	c.l = vnet_loop_new();
+	c.b_fd = q[0];
+	c.c_fd = r[0];
+	T_EQ(vnet_loop_add_fd(c.l, p[0], POLLIN, on_a, &c), 0);
+	T_EQ(vnet_loop_add_fd(c.l, q[0], POLLIN, on_b, &c), 0);
+	T_EQ(vnet_loop_run(c.l), 0);
+	T_EQ(c.b_calls, 0);
+	T_EQ(c.c_calls, 1);
+	T_EQ(c.a_at_c, 2); /* C came in the second pass, after A */
+	/* A removes itself from its own callback. */
+	T_EQ(vnet_loop_del_fd(c.l, p[0]), 0);
+	T_EQ(vnet_loop_del_fd(c.l, r[0]), 0);
+	T_EQ(vnet_loop_del_fd(c.l, -1), -ENOENT);
+	vnet_loop_free(c.l);
+	for (int i = 0; i < 2; i++) {
+		close(p[i]);
+		close(q[i]);
+		close(r[i]);
+	}
+}
+
+/* The events a descriptor waits for change from the next pass. */
+static int on_writable(void *arg, int fd, short revents)
+{
+	struct fctx *c = arg;
+
+	if (c->calls < 8)
+		c->revents[c->calls] = revents;
+	c->calls++;
+	/* Now wait for input, which never comes. */
+	T_EQ(vnet_loop_mod_fd(c->l, fd, POLLIN), 0);
+	return 0;
+}
+
+static int stop_after(void *arg, struct vnet_loop_timer *t, uint64_t now)
+{
+	(void)t;
+	(void)now;
+	vnet_loop_stop(arg);
+	return 0;
+}
+
+static void test_mod_fd(void)
+{
+	struct fctx c = { 0 };
+	struct vnet_loop_timer *t;
+	int p[2];
+
+	T_ASSERT(pipe(p) == 0);
+	c.l = vnet_loop_new();
+	T_EQ(vnet_loop_add_fd(c.l, p[1], POLLOUT, on_writable, &c), 0);
+	T_EQ(vnet_loop_mod_fd(c.l, p[0], POLLIN), -ENOENT);
+	t = vnet_loop_timer_add(c.l, VNET_LOOP_WALL, stop_after, c.l);
+	vnet_loop_timer_set(t, vnet_clock_wall() + 50 * MS);
+	T_EQ(vnet_loop_run(c.l), 0);
+	T_EQ(c.calls, 1);
+	T_ASSERT(c.revents[0] & POLLOUT);
 	vnet_loop_free(c.l);
 	close(p[0]);
 	close(p[1]);
@@ -871,6 +988,8 @@ int main(void)
 	T_RUN(test_fd_source_and_stop);
 	T_RUN(test_fd_more);
 	T_RUN(test_add_from_callback);
+	T_RUN(test_del_fd);
+	T_RUN(test_mod_fd);
 	T_RUN(test_callback_error);
 	T_RUN(test_ports_until_eof);
 	T_RUN(test_reader_gone);
