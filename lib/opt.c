@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vnet/ctl.h"
 #include "vnet/log.h"
 #include "vnet/opt.h"
 #include "vnet/sig.h"
@@ -47,6 +48,12 @@ static const struct vnet_opt shared[VNET_OPT_NSHARED] = {
 	[VNET_OPT_ON_FULL] = { .name = "on-full", .arg = "drop|block",
 			       .help = "a full output drops or waits "
 				       "(default drop)" },
+	[VNET_OPT_NAME] = { .name = "name", .arg = "NAME",
+			    .help = "the instance name (default: the tap, or "
+				    "PROG-PID)" },
+	[VNET_OPT_CONTROL] = { .name = "control", .arg = "PATH|none",
+			       .help = "the control socket (default "
+				       "/run/vnet/NAME.sock)" },
 };
 
 /* The parse in progress (one a process, as getopt's). */
@@ -313,6 +320,20 @@ static void shared_opt(const struct vnet_opt *row, const char *arg)
 		if (vnet_on_full_parse(arg, &c->on_full))
 			vnet_usage_error("--on-full: '%s' is not drop or block",
 					 arg);
+		break;
+	case VNET_OPT_NAME:
+		if (vnet_ctl_name_check(arg))
+			vnet_usage_error("--name: '%s' is not an instance name "
+					 "(1-%d of A-Z a-z 0-9 . _ @ -, not "
+					 "first . or -)", arg,
+					 VNET_CTL_NAME_MAX);
+		c->name = arg;
+		break;
+	case VNET_OPT_CONTROL:
+		if (!*arg)
+			vnet_usage_error("--control: give a socket path or "
+					 "none");
+		c->control = arg;
 		break;
 	default:
 		break;

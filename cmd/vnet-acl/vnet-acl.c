@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "vnet/afile.h"
 #include "vnet/clock.h"
 #include "vnet-acl/ct.h"
+#include "vnet/ctl.h"
 #include "vnet/log.h"
 #include "vnet/mid.h"
 #include "vnet/num.h"
@@ -76,6 +78,8 @@ static const struct vnet_opt opts[] = {
 	{ .shared = VNET_OPT_STATS, .modes = M_RUN | M_EXPLAIN },
 	{ .shared = VNET_OPT_NO_OFFLOAD, .modes = M_RUN },
 	{ .shared = VNET_OPT_USER, .modes = M_RUN },
+	{ .shared = VNET_OPT_NAME, .modes = M_RUN },
+	{ .shared = VNET_OPT_CONTROL, .modes = M_RUN },
 	{ .name = "check", .flags = VNET_OPT_MODE, .modes = M_CHECK,
 	  .key = OPT_CHECK, .help = "check the policy and exit" },
 	{ .name = "explain", .flags = VNET_OPT_MODE, .modes = M_EXPLAIN,
@@ -83,9 +87,9 @@ static const struct vnet_opt opts[] = {
 	  .help = "the verdict and its rule for each frame of FILE" },
 	{ .name = "json", .flags = VNET_OPT_REPEAT, .modes = M_EXPLAIN,
 	  .key = OPT_JSON, .help = "with --explain: one JSON object a frame" },
-	{ .name = "reload", .arg = "PIDFILE", .flags = VNET_OPT_MODE,
+	{ .name = "reload", .arg = "INSTANCE", .flags = VNET_OPT_MODE,
 	  .modes = M_RELOAD, .key = OPT_RELOAD,
-	  .help = "make the vnet-acl of PIDFILE reload its policy" },
+	  .help = "make INSTANCE (pid file, name or socket) reload" },
 	{ 0 },
 };
 
@@ -119,7 +123,9 @@ struct state {
 	const struct conf *cf;
 	struct vnet_acl *a;
 	struct vnet_mid *m;
+	struct vnet_ctl *ctl;
 	struct vnet_ratelimit send_rl;
+	uint32_t ct_max; /* for describe */
 	uint8_t out[VNET_ACL_REPLY_MAX];
 };
 
@@ -337,32 +343,32 @@ static int do_check(const struct conf *cf)
 	return 0;
 }
 
-static int do_reload(const struct conf *cf)
+/* The pid in pid file path, which must be a vnet-acl's: 0, or 1 after
+ * logging why not. */
+static int read_pidfile(const char *path, long *pidp)
 {
-	char path[64], comm[64];
+	char proc[64], comm[64];
 	struct vnet_err err;
 	int held;
 	pid_t pid;
 	FILE *f;
 
-	if (cf->policy)
-		vnet_policy_free(load_or_exit(cf->policy));
-	if (vnet_pidfile_read(cf->reload, &pid, &held, &err) < 0) {
+	if (vnet_pidfile_read(path, &pid, &held, &err) < 0) {
 		vnet_log_err(&err, NULL);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "/proc/%llu/comm",
+	snprintf(proc, sizeof(proc), "/proc/%llu/comm",
 		 (unsigned long long)pid);
 	comm[0] = '\0';
-	if ((f = fopen(path, "r"))) {
+	if ((f = fopen(proc, "r"))) {
 		if (!fgets(comm, sizeof(comm), f))
 			comm[0] = '\0';
 		fclose(f);
 	}
 	comm[strcspn(comm, "\n")] = '\0';
 	if (strcmp(comm, "vnet-acl")) {
-		vnet_log(VNET_LOG_ERR, "%s: pid %llu is not vnet-acl%s",
-			 cf->reload, (unsigned long long)pid,
+		vnet_log(VNET_LOG_ERR, "%s: pid %llu is not vnet-acl%s", path,
+			 (unsigned long long)pid,
 			 comm[0] ? "" : " (no such process)");
 		return 1;
 	}
@@ -371,16 +377,71 @@ static int do_reload(const struct conf *cf)
 	 * now. */
 	if (!held) {
 		vnet_log(VNET_LOG_ERR, "%s: stale: no process holds it (pid %llu "
-			 "is a vnet-acl that did not write it)", cf->reload,
+			 "is a vnet-acl that did not write it)", path,
 			 (unsigned long long)pid);
 		return 1;
 	}
-	if (kill((pid_t)pid, SIGHUP)) {
-		vnet_log(VNET_LOG_ERR, "%s: signal pid %llu: %s", cf->reload,
-			 (unsigned long long)pid, strerror(errno));
+	*pidp = (long)pid;
+	return 0;
+}
+
+/* --reload INSTANCE: a control socket, a pid file (then the socket the
+ * process listens on), or an instance name.  The daemon's answer decides:
+ * 0 reloaded (its "ok generation N" on stdout), 1 refused (its
+ * FILE:LINE: message) or not reachable. */
+static int do_reload(const struct conf *cf)
+{
+	const char *t = cf->reload;
+	char path[256], buf[VNET_ERR_STRLEN], *reply, *status, *body;
+	struct vnet_err err;
+	struct stat st;
+	long pid;
+	int r;
+
+	if (cf->policy)
+		vnet_policy_free(load_or_exit(cf->policy));
+	if (!stat(t, &st) && !S_ISSOCK(st.st_mode)) {
+		if (read_pidfile(t, &pid))
+			return 1;
+		if ((r = vnet_ctl_find_pid(pid, path, sizeof(path))) < 0) {
+			/* No control socket (--control none): the signal,
+			 * whose answer only its log has. */
+			if (kill((pid_t)pid, SIGHUP)) {
+				vnet_log(VNET_LOG_ERR, "%s: signal pid %ld: %s",
+					 t, pid, strerror(errno));
+				return 1;
+			}
+			vnet_log(VNET_LOG_WARN, "%s: pid %ld has no control "
+				 "socket (%s): sent SIGHUP, its log has the "
+				 "answer", t, pid, strerror(-r));
+			return 0;
+		}
+	} else if (vnet_ctl_target(t, path, sizeof(path)) < 0) {
+		vnet_log(VNET_LOG_ERR, "%s: not a pid file, an instance name "
+			 "or a socket", t);
 		return 1;
 	}
-	return 0;
+	vnet_err_clear(&err);
+	if ((r = vnet_ctl_call(path, "reload", VNET_CTL_TIMEOUT_MS, &reply,
+			       NULL, &err)) < 0) {
+		vnet_log(VNET_LOG_ERR, "reload %s: %s", t,
+			 vnet_err_str(&err, buf, sizeof(buf)));
+		return 1;
+	}
+	r = vnet_ctl_split(reply, &status, &body);
+	if (r) {
+		printf("%s\n", status);
+		free(reply);
+		if (fflush(stdout) || ferror(stdout)) {
+			vnet_log(VNET_LOG_ERR, "write stdout: %s",
+				 strerror(errno));
+			return 1;
+		}
+		return 0;
+	}
+	vnet_log(VNET_LOG_ERR, "reload %s: %s", t, status);
+	free(reply);
+	return 1;
 }
 
 /* ---- the running filter ---- */
@@ -424,26 +485,130 @@ static void dump_ct(const struct state *st)
 			    vnet_err_str(&err, buf, sizeof(buf)));
 }
 
-static void reload(struct state *st)
+/* Load the policy file again and put it in force, logged either way:
+ * 0 (the number of its rules and of the connections it revoked in
+ * *rules, *revoked), or -EINVAL with err filled (the policy in force
+ * stays). */
+static int reload(struct state *st, struct vnet_err *err, unsigned *rules,
+		  unsigned *revoked)
 {
 	char buf[VNET_ERR_STRLEN];
-	struct vnet_err err;
 	struct vnet_policy *p;
-	unsigned g, w, rules, revoked;
+	unsigned g, w;
 
-	if (!(p = vnet_policy_load(st->cf->policy, &err))) {
+	if (!(p = vnet_policy_load(st->cf->policy, err))) {
 		vnet_acl_count(st->a, VNET_ACL_RELOAD_FAILED, 1);
 		vnet_log(VNET_LOG_ERR, "reload refused: %s (keeping generation %u)",
-			 vnet_err_str(&err, buf, sizeof(buf)),
+			 vnet_err_str(err, buf, sizeof(buf)),
 			 vnet_acl_generation(st->a));
-		return;
+		return -EINVAL;
 	}
-	vnet_policy_summary(p, &g, &w, &rules);
-	revoked = vnet_acl_replace_policy(st->a, p);
-	vnet_log(VNET_LOG_INFO,
+	vnet_policy_summary(p, &g, &w, rules);
+	*revoked = vnet_acl_replace_policy(st->a, p);
+	vnet_log(VNET_LOG_NOTICE,
 		 "reloaded %s: %u rules, generation %u, %u connections revoked",
-		 st->cf->policy, rules, vnet_acl_generation(st->a), revoked);
+		 st->cf->policy, *rules, vnet_acl_generation(st->a), *revoked);
+	return 0;
 }
+
+/* ---- the control socket (vnet(7) CONTROL SOCKET) ---- */
+
+static int ctl_counters(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct state *st = arg;
+
+	(void)rq;
+	sync_stream_stats(st);
+	vnet_ctl_head(rp, 1);
+	vnet_ctl_kv(rp, "counters");
+	vnet_acl_print_counters(st->a, vnet_ctl_out(rp));
+	return 0;
+}
+
+/* The columns of --ct-dump (ct.h, vnet(7) STATE AS TEXT). */
+static const struct vnet_ctl_col ct_cols[] = {
+	{ .name = "seg", .num = 1 },	 { .name = "proto" },
+	{ .name = "saddr" },		 { .name = "sport", .num = 1 },
+	{ .name = "daddr" },		 { .name = "dport", .num = 1 },
+	{ .name = "state" },		 { .name = "dir" },
+	{ .name = "rule_id", .num = 1 }, { .name = "age_s", .num = 1 },
+	{ .name = "idle_s", .num = 1 },	 { .name = "pkts_o", .num = 1 },
+	{ .name = "bytes_o", .num = 1 }, { .name = "pkts_r", .num = 1 },
+	{ .name = "bytes_r", .num = 1 }, { 0 },
+};
+
+static int ctl_ct(void *arg, const struct vnet_ctl_req *rq,
+		  struct vnet_ctl_reply *rp)
+{
+	struct state *st = arg;
+
+	(void)rq;
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_table(rp, "ct", ct_cols);
+	return vnet_acl_dump_ct(st->a, vnet_ctl_out(rp), vnet_clock_now());
+}
+
+static int ctl_reload(void *arg, const struct vnet_ctl_req *rq,
+		      struct vnet_ctl_reply *rp)
+{
+	char buf[VNET_ERR_STRLEN];
+	struct state *st = arg;
+	unsigned rules, revoked;
+	struct vnet_err err;
+
+	(void)rq;
+	vnet_err_clear(&err);
+	if (reload(st, &err, &rules, &revoked) < 0)
+		return vnet_ctl_fail(rp, "refused: %s",
+				     vnet_err_str(&err, buf, sizeof(buf)));
+	vnet_ctl_ok(rp, "generation %u", vnet_acl_generation(st->a));
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_str(rp, "policy", st->cf->policy);
+	vnet_ctl_u64(rp, "generation", vnet_acl_generation(st->a));
+	vnet_ctl_u64(rp, "rules", rules);
+	vnet_ctl_u64(rp, "revoked", revoked);
+	return 0;
+}
+
+static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct state *st = arg;
+	const struct conf *cf = st->cf;
+	unsigned g, w, rules;
+
+	(void)rq;
+	vnet_policy_summary(vnet_acl_policy(st->a), &g, &w, &rules);
+	vnet_ctl_about(rp);
+	vnet_ctl_str(rp, "left", cf->left ? cf->left : "-");
+	vnet_ctl_str(rp, "right", cf->right ? cf->right : "-");
+	if (vnet_mid_oneway(st->m))
+		vnet_ctl_str(rp, "dir", vnet_dir_name(vnet_mid_dir(st->m)));
+	vnet_ctl_str(rp, "policy", cf->policy);
+	vnet_ctl_u64(rp, "generation", vnet_acl_generation(st->a));
+	vnet_ctl_u64(rp, "groups", g);
+	vnet_ctl_u64(rp, "workloads", w);
+	vnet_ctl_u64(rp, "rules", rules);
+	vnet_ctl_u64(rp, "ct_max", st->ct_max);
+	vnet_ctl_str(rp, "log", cf->log ? "yes" : "no");
+	vnet_ctl_str(rp, "ct_dump", cf->ct_dump);
+	vnet_ctl_str(rp, "pidfile", cf->o.pidfile);
+	vnet_ctl_str(rp, "format", vnet_stream_fmt_name(cf->o.fmt));
+	return 0;
+}
+
+static const struct vnet_ctl_cmd ctl_cmds[] = {
+	{ .name = "counters", .help = "the counters, the rules' too",
+	  .fn = ctl_counters },
+	{ .name = "ct", .help = "the connection table (--ct-dump's form)",
+	  .fn = ctl_ct },
+	{ .name = "describe", .help = "the instance, its sides and policy",
+	  .fn = ctl_describe },
+	{ .name = "reload", .help = "load the policy again (as SIGHUP)",
+	  .fn = ctl_reload },
+	{ 0 },
+};
 
 static int on_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
 		     struct vnet_frame *f, unsigned n)
@@ -493,8 +658,12 @@ static void on_signal(void *arg, struct vnet_mid *m, int sig)
 	struct state *st = arg;
 
 	(void)m;
-	if (sig & VNET_SIG_HUP)
-		reload(st);
+	if (sig & VNET_SIG_HUP) {
+		struct vnet_err err;
+		unsigned rules, revoked;
+
+		reload(st, &err, &rules, &revoked);
+	}
 	if (sig & VNET_SIG_USR1) {
 		sync_stream_stats(st);
 		vnet_acl_print_counters(st->a, stderr);
@@ -510,7 +679,7 @@ static void on_tick(void *arg, struct vnet_mid *m, uint64_t now)
 	vnet_acl_tick(st->a, now);
 }
 
-static int do_run(const struct conf *cf, struct vnet_acl *a)
+static int do_run(const struct conf *cf, struct vnet_acl *a, uint32_t ct_max)
 {
 	static const struct vnet_mid_ops ops = {
 		.frames = on_frames,
@@ -522,6 +691,12 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 		.right = cf->right,
 	};
 	struct vnet_pidfile *pf = NULL;
+	struct vnet_ctl_config cc = {
+		.program = prog.name,
+		.name = cf->o.name,
+		.path = cf->o.control,
+		.cmds = ctl_cmds,
+	};
 	char buf[VNET_ERR_STRLEN];
 	struct state *st;
 	struct vnet_err err;
@@ -540,14 +715,25 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 	}
 	st->cf = cf;
 	st->a = a;
+	st->ct_max = ct_max;
+	cc.arg = st;
 	st->send_rl = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(1, 5);
 	if ((r = vnet_sig_init()) < 0) {
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));
 		goto out;
 	}
-	/* Taken before the ports are opened and privileges dropped (it
-	 * may live in a root-owned /run), and first, so that a second
-	 * instance stops here; signals are already caught. */
+	/* The control socket and the pid file are made before the sides are
+	 * opened and privileges dropped (they may live in a root-owned
+	 * /run), the socket first, so that --reload PIDFILE finds it, and
+	 * both before any port, so that a second instance stops there;
+	 * signals are already caught. */
+	if ((r = vnet_ctl_open(&cc, &st->ctl, &err)) < 0) {
+		vnet_log_err(&err, "control socket");
+		goto out;
+	}
+	if (r > 0)
+		vnet_log(VNET_LOG_INFO, "no control socket: %s",
+			 vnet_err_str(&err, buf, sizeof(buf)));
 	if (cf->o.pidfile && !(pf = vnet_pidfile_open(cf->o.pidfile, &err))) {
 		vnet_log_err(&err, "pidfile");
 		goto out;
@@ -559,6 +745,11 @@ static int do_run(const struct conf *cf, struct vnet_acl *a)
 	if (cf->o.user && cf->ct_dump && vnet_afile_check(cf->ct_dump, &err))
 		vnet_log(VNET_LOG_WARN, "--ct-dump %s as %s: dumps will fail",
 			 vnet_err_str(&err, buf, sizeof(buf)), cf->o.user);
+	if (st->ctl &&
+	    (r = vnet_ctl_attach(st->ctl, vnet_mid_loop(st->m))) < 0) {
+		vnet_log(VNET_LOG_ERR, "control socket: %s", strerror(-r));
+		goto out;
+	}
 	r = vnet_mid_run(st->m, &ops, st);
 	vnet_log_loop(vnet_mid_loop(st->m), r);
 	if (r < 0 && r != -EPIPE)
@@ -572,6 +763,7 @@ out:
 		dump_ct(st);
 	}
 	vnet_mid_close(st->m);
+	vnet_ctl_close(st->ctl);
 	if ((r = vnet_pidfile_remove(pf)) < 0)
 		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->o.pidfile,
 			 strerror(-r));
@@ -612,7 +804,7 @@ int main(int argc, char **argv)
 		st.a = a;
 		dump_ct(&st);
 	} else {
-		ret = do_run(&cf, a);
+		ret = do_run(&cf, a, ac.ct.max);
 	}
 	vnet_acl_free(a);
 	return ret;

@@ -9,6 +9,7 @@
 
 #include "vnet/afile.h"
 #include "vnet/clock.h"
+#include "vnet/ctl.h"
 #include "vnet/log.h"
 #include "vnet/loop.h"
 #include "vnet/num.h"
@@ -84,6 +85,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "drop VXLAN packets with reserved bits set" },
 	VNET_OPT_ROWS_FRAMES,
 	{ .shared = VNET_OPT_DIR },
+	VNET_OPT_ROWS_CONTROL,
 	{ 0 },
 };
 
@@ -100,6 +102,7 @@ static const struct vnet_opt_prog prog = {
 
 struct conf {
 	const char *inner, *outer, *fdb_file, *fdb_dump, *user, *pidfile;
+	const char *name, *control; /* --name, --control */
 	struct vnet_addr remotes[MAX_REMOTES];
 	unsigned nremotes;
 	uint32_t fdb_max;
@@ -160,30 +163,44 @@ static int load_static(const struct conf *cf, struct vnet_fdb *fdb,
 	return 0;
 }
 
-static void reload(const struct conf *cf, struct vtep *v)
+/* The VTEP and what its control commands need. */
+struct tool {
+	const struct conf *cf;
+	struct vtep *v;
+	struct vnet_pidfile *pf;
+	struct vnet_ctl *ctl;
+	unsigned gen; /* of the static FDB: 1 at start, one more a reload */
+};
+
+/* Load --fdb into a fresh table and, only if all of it loads, put its
+ * static entries and flood list in force: 0, or -errno with err saying
+ * why (the FDB in force stays). */
+static int reload(struct tool *t, struct vnet_err *err)
 {
+	const struct conf *cf = t->cf;
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_fdb *fresh;
-	struct vnet_err err;
 	int r;
 
 	if (!cf->fdb_file) {
-		vnet_log(VNET_LOG_INFO, "SIGHUP: no --fdb file to reload");
-		return;
+		vnet_err_set(err, NULL, 0, "no --fdb file to reload");
+		return -ENOENT;
 	}
-	if (!(fresh = vnet_fdb_new(cf->fdb_max, cf->ageing_ns))) {
-		vnet_log(VNET_LOG_ERR, "reload: %s", strerror(errno));
-		return;
-	}
-	if ((r = load_static(cf, fresh, &err)) < 0)
-		vnet_log(VNET_LOG_ERR, "reload refused, old FDB kept: %s",
-			 vnet_err_str(&err, buf, sizeof(buf)));
-	else if ((r = vnet_fdb_replace_static(v->fdb, fresh)) < 0)
-		vnet_log(VNET_LOG_ERR, "reload refused, old FDB kept: %s",
-			 strerror(-r));
-	else
-		vnet_log(VNET_LOG_INFO, "reloaded %s", cf->fdb_file);
+	if (!(fresh = vnet_fdb_new(cf->fdb_max, cf->ageing_ns)))
+		return vnet_err_sys(err, NULL, errno);
+	if ((r = load_static(cf, fresh, err)) >= 0 &&
+	    (r = vnet_fdb_replace_static(t->v->fdb, fresh)) < 0)
+		vnet_err_sys(err, NULL, r);
 	vnet_fdb_free(fresh);
+	if (r < 0) {
+		vnet_log(VNET_LOG_ERR, "reload refused, old FDB kept: %s",
+			 vnet_err_str(err, buf, sizeof(buf)));
+		return r;
+	}
+	t->gen++;
+	vnet_log(VNET_LOG_NOTICE, "reloaded %s: generation %u", cf->fdb_file,
+		 t->gen);
+	return 0;
 }
 
 static int write_fdb(void *arg, FILE *f)
@@ -313,12 +330,15 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	cf->user = o.user;
 	cf->pidfile = o.pidfile;
 	cf->force = o.force;
+	cf->name = o.name;
+	cf->control = o.control;
 }
 
 /* The frame loop (lib/loop.c): its sources and what they need. */
 struct run {
 	struct vtep *v;
 	const struct conf *cf;
+	struct tool *t;
 };
 
 /* A little FDB ageing after every batch; the whole sweep is a timer. */
@@ -391,26 +411,152 @@ static int on_sweep(void *arg, struct vnet_loop_timer *t, uint64_t now)
 static void on_signal(void *arg, int sig)
 {
 	struct run *ru = arg;
+	struct vnet_err err;
 
-	if (sig & VNET_SIG_HUP)
-		reload(ru->cf, ru->v);
+	if (sig & VNET_SIG_HUP) {
+		if (!ru->cf->fdb_file)
+			vnet_log(VNET_LOG_INFO, "SIGHUP: no --fdb file to "
+						"reload");
+		else
+			reload(ru->t, &err);
+	}
 	if (sig & VNET_SIG_USR1) {
 		print_counters(ru->v);
 		dump_fdb(ru->cf, ru->v);
 	}
 }
 
+/* ---- the control socket (vnet(7) CONTROL SOCKET) ---- */
+
+static int ctl_counters(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+
+	(void)rq;
+	vtep_sync_counters(t->v);
+	vnet_ctl_head(rp, 1);
+	vnet_ctl_kv(rp, "counters");
+	vnet_counters_print(vnet_ctl_out(rp), NULL, t->v->ctr, C_MAX);
+	return 0;
+}
+
+/* The columns of the FDB's text form (fdb.h, vnet(7) STATE AS TEXT). */
+static const struct vnet_ctl_col fdb_cols[] = {
+	{ .name = "vni", .num = 1 }, { .name = "mac" }, { .name = "remote" },
+	{ .name = "type" },	     { .name = "age", .num = 1 }, { 0 },
+};
+
+static int ctl_fdb(void *arg, const struct vnet_ctl_req *rq,
+		   struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+
+	(void)rq;
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_table(rp, "fdb", fdb_cols);
+	return vnet_fdb_dump(t->v->fdb, vnet_ctl_out(rp), vnet_clock_now());
+}
+
+static int ctl_reload(void *arg, const struct vnet_ctl_req *rq,
+		      struct vnet_ctl_reply *rp)
+{
+	char buf[VNET_ERR_STRLEN];
+	struct tool *t = arg;
+	struct vnet_err err;
+	int r;
+
+	(void)rq;
+	vnet_err_clear(&err);
+	if ((r = reload(t, &err)) == -ENOENT && !t->cf->fdb_file)
+		return vnet_ctl_fail(rp, "error: nothing to reload (no --fdb "
+					 "FILE)");
+	if (r < 0)
+		return vnet_ctl_fail(rp, "refused: %s",
+				     vnet_err_str(&err, buf, sizeof(buf)));
+	vnet_ctl_ok(rp, "generation %u", t->gen);
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_str(rp, "fdb", t->cf->fdb_file);
+	vnet_ctl_u64(rp, "generation", t->gen);
+	return 0;
+}
+
+static void describe_list(struct vnet_ctl_reply *rp, const char *key,
+			  const char *s)
+{
+	vnet_ctl_str(rp, key, *s ? s : NULL);
+}
+
+static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	const struct conf *cf = t->cf;
+	const struct vtep_conf *vc = &t->v->conf;
+	char a[VNET_ADDRSTRLEN], list[MAX_REMOTES * (VNET_ADDRSTRLEN + 1)];
+	size_t i, k = 0;
+
+	(void)rq;
+	vnet_ctl_about(rp);
+	vnet_ctl_str(rp, "inner", cf->inner);
+	vnet_ctl_str(rp, "outer", cf->outer);
+	if (cf->oneway)
+		vnet_ctl_str(rp, "dir", cf->ingress ? "ingress" : "egress");
+	if (vc->vni == VTEP_NO_VNI)
+		vnet_ctl_str(rp, "vni", NULL);
+	else
+		vnet_ctl_u64(rp, "vni", vc->vni);
+	list[0] = '\0';
+	for (i = 0; i < vc->nmaps && k < sizeof(list); i++)
+		k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%u:%u",
+				      i ? "," : "", vc->maps[i].vlan,
+				      vc->maps[i].vni);
+	describe_list(rp, "map", list);
+	vnet_ctl_u64(rp, "mtu", vc->mtu);
+	vnet_ctl_str(rp, "local", vnet_addr_fmt(&vc->local, a));
+	vnet_ctl_u64(rp, "dstport", vc->dstport);
+	list[0] = '\0';
+	for (i = k = 0; i < cf->nremotes && k < sizeof(list); i++)
+		k += (size_t)snprintf(list + k, sizeof(list) - k, "%s%s",
+				      i ? "," : "",
+				      vnet_addr_fmt(&cf->remotes[i], a));
+	describe_list(rp, "remotes", list);
+	vnet_ctl_str(rp, "fdb", cf->fdb_file);
+	vnet_ctl_u64(rp, "fdb_max", cf->fdb_max);
+	vnet_ctl_u64(rp, "fdb_ageing", cf->ageing_ns / 1000000000ULL);
+	vnet_ctl_str(rp, "learn", vc->learn ? "yes" : "no");
+	vnet_ctl_str(rp, "strict", vc->strict ? "yes" : "no");
+	vnet_ctl_str(rp, "format", vnet_stream_fmt_name(cf->fmt));
+	vnet_ctl_u64(rp, "generation", t->gen);
+	return 0;
+}
+
+static const struct vnet_ctl_cmd ctl_cmds[] = {
+	{ .name = "counters", .help = "the counters", .fn = ctl_counters },
+	{ .name = "describe", .help = "the instance, its sides and options",
+	  .fn = ctl_describe },
+	{ .name = "fdb", .help = "the forwarding database (--fdb-dump's form)",
+	  .fn = ctl_fdb },
+	{ .name = "reload", .help = "load --fdb again (as SIGHUP)",
+	  .fn = ctl_reload },
+	{ 0 },
+};
+
 /* Forward until the streams end, a stop signal or an error: 0 or -errno
  * (logged).  Streams end; taps and sockets do not. */
-static int run_loop(struct vtep *v, const struct conf *cf)
+static int run_loop(struct tool *t)
 {
-	struct run ru = { .v = v, .cf = cf };
+	struct vtep *v = t->v;
+	const struct conf *cf = t->cf;
+	struct run ru = { .v = v, .cf = cf, .t = t };
 	struct vnet_loop_timer *sweep;
 	struct vnet_loop *l;
 	char label[2][160];
 	int r = -ENOMEM;
 
 	if (!(l = vnet_loop_new()))
+		goto out;
+	if (t->ctl && (r = vnet_ctl_attach(t->ctl, l)) < 0)
 		goto out;
 	snprintf(label[0], sizeof(label[0]), "inner %s", cf->inner);
 	snprintf(label[1], sizeof(label[1]), "outer %s", cf->outer);
@@ -571,12 +717,21 @@ static void load_tables(const struct conf *cf, struct vtep *v)
 }
 
 /* Signals, the pid file, the underlay, the inner side, the outer stream,
- * their stream headers, then the privileges go: 0, or -1 after logging
- * what failed. */
-static int acquire(const struct conf *cf, struct vtep *v,
-		   struct vnet_pidfile **pf)
+ * their stream headers, the control socket, then the privileges go: 0, or
+ * -1 after logging what failed. */
+static int acquire(struct tool *t)
 {
+	const struct conf *cf = t->cf;
+	struct vtep *v = t->v;
 	struct vnet_port_spec isp = cf->isp, osp = cf->osp;
+	const struct vnet_ctl_config cc = {
+		.program = prog.name,
+		.name = cf->name,
+		.tap = isp.kind == VNET_PORT_TAP ? isp.ifname : NULL,
+		.path = cf->control,
+		.cmds = ctl_cmds,
+		.arg = t,
+	};
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 	int r, fl;
@@ -586,7 +741,7 @@ static int acquire(const struct conf *cf, struct vtep *v,
 		return -1;
 	}
 	/* First: a second instance stops here, before it takes a port. */
-	if (cf->pidfile && !(*pf = vnet_pidfile_open(cf->pidfile, &err))) {
+	if (cf->pidfile && !(t->pf = vnet_pidfile_open(cf->pidfile, &err))) {
 		vnet_log_err(&err, "pidfile");
 		return -1;
 	}
@@ -623,6 +778,13 @@ static int acquire(const struct conf *cf, struct vtep *v,
 		vnet_log(VNET_LOG_ERR, "write stream header: %s", strerror(-r));
 		return -1;
 	}
+	if ((r = vnet_ctl_open(&cc, &t->ctl, &err)) < 0) {
+		vnet_log_err(&err, "control socket");
+		return -1;
+	}
+	if (r > 0)
+		vnet_log(VNET_LOG_INFO, "no control socket: %s",
+			 vnet_err_str(&err, buf, sizeof(buf)));
 	if (cf->user && (r = vnet_drop_privileges(cf->user)) < 0) {
 		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->user,
 			 strerror(-r));
@@ -638,9 +800,11 @@ static int acquire(const struct conf *cf, struct vtep *v,
  * (ran), the FDB dump if asked; close everything (whatever was
  * acquired), the pid file last.  An instance that did not get its pid
  * file or its port never writes the dump of the one that has them. */
-static void cleanup(const struct conf *cf, struct vtep *v,
-		    struct vnet_pidfile *pf, int ran)
+static void cleanup(struct tool *t, int ran)
 {
+	const struct conf *cf = t->cf;
+	struct vtep *v = t->v;
+	struct vnet_pidfile *pf = t->pf;
 	int r;
 
 	if (v->inner)
@@ -653,6 +817,7 @@ static void cleanup(const struct conf *cf, struct vtep *v,
 		print_counters(v);
 	if (ran)
 		dump_fdb(cf, v);
+	vnet_ctl_close(t->ctl);
 	vnet_port_close(v->inner);
 	vnet_port_close(v->outer);
 	vtep_close_udp(v);
@@ -672,16 +837,16 @@ int main(int argc, char **argv)
 		.fdb_max = 65536,
 		.ageing_ns = 300 * 1000000000ULL,
 	};
-	struct vnet_pidfile *pf = NULL;
+	struct tool t = { .cf = &cf, .v = &vt, .gen = 1 };
 	int ret = 1, ran;
 
 	vtep_init(&vt, VTEP_VXLAN);
 	parse_args(argc, argv, &cf, &vt);
 	validate(&cf, &vt);
 	load_tables(&cf, &vt);
-	ran = acquire(&cf, &vt, &pf) == 0;
-	if (ran && run_loop(&vt, &cf) == 0)
+	ran = acquire(&t) == 0;
+	if (ran && run_loop(&t) == 0)
 		ret = 0;
-	cleanup(&cf, &vt, pf, ran);
+	cleanup(&t, ran);
 	return ret;
 }

@@ -467,6 +467,14 @@ void vnet_flow_flush(struct vnet_flow_cache *fc)
 		expire_ent(fc, fc->age.head, VNET_FLOW_END_FORCED);
 }
 
+void vnet_flow_walk(const struct vnet_flow_cache *fc,
+		    void (*fn)(void *arg, const struct vnet_flow *f),
+		    void *arg)
+{
+	for (uint32_t x = fc->age.head; x != NIL; x = fc->ent[x].age.next)
+		fn(arg, &fc->ent[x].f);
+}
+
 /* JSON */
 
 static void mac_str(const uint8_t *m, char *buf)

@@ -177,6 +177,11 @@ unsigned vnet_flow_expire(struct vnet_flow_cache *fc, uint64_t now,
 void vnet_flow_flush(struct vnet_flow_cache *fc);
 
 const struct vnet_flow_stats *vnet_flow_stats(const struct vnet_flow_cache *fc);
+/* Call fn for every flow in the cache, the oldest start first (the order
+ * of active expiry).  fn must not call back into the cache. */
+void vnet_flow_walk(const struct vnet_flow_cache *fc,
+		    void (*fn)(void *arg, const struct vnet_flow *f),
+		    void *arg);
 /* Bytes allocated per flow entry (table slots included), for the bench. */
 size_t vnet_flow_entry_size(void);
 

@@ -11,6 +11,7 @@
 #include "vnet/capture.h"
 #include "vnet/clock.h"
 #include "vnet/counter.h"
+#include "vnet/ctl.h"
 #include "vnet-flowexport/flow.h"
 #include "vnet-flowexport/ipfix.h"
 #include "vnet/log.h"
@@ -92,6 +93,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "with -I: the capture filter" },
 	{ .shared = VNET_OPT_PIDFILE },
 	VNET_OPT_ROWS_FRAMES,
+	VNET_OPT_ROWS_CONTROL,
 	{ 0 },
 };
 
@@ -331,6 +333,171 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 		mid_config(cf);
 }
 
+/* The meter and what the control commands need. */
+struct tool {
+	const struct conf *cf;
+	struct meter *mt;
+	struct vnet_pidfile *pf;
+	struct vnet_ctl *ctl;
+};
+
+/* ---- the control socket (vnet(7) CONTROL SOCKET) ---- */
+
+static int ctl_counters(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+
+	(void)rq;
+	meter_sync(t->mt);
+	vnet_ctl_head(rp, 1);
+	vnet_ctl_kv(rp, "counters");
+	vnet_counters_print(vnet_ctl_out(rp), NULL, t->mt->ctr, C_MAX);
+	return 0;
+}
+
+/* The flows in the cache, one a line (vnet-flowexport(8) CONTROL). */
+static const struct vnet_ctl_col flow_cols[] = {
+	{ .name = "segment", .num = 1 },
+	{ .name = "vlan", .num = 1 },
+	{ .name = "proto", .num = 1 },
+	{ .name = "src" },
+	{ .name = "sport", .num = 1 },
+	{ .name = "dst" },
+	{ .name = "dport", .num = 1 },
+	{ .name = "packets", .num = 1 },
+	{ .name = "bytes", .num = 1 },
+	{ .name = "tcp_flags", .num = 1 },
+	{ .name = "age_s", .num = 1 },
+	{ .name = "idle_s", .num = 1 },
+	{ 0 },
+};
+
+struct flow_line {
+	FILE *f;
+	uint64_t now;
+};
+
+static unsigned long long secs_since(uint64_t now, uint64_t t)
+{
+	return now > t ? (now - t) / 1000000000ULL : 0;
+}
+
+static void flow_line(void *arg, const struct vnet_flow *f)
+{
+	const struct vnet_flow_key *k = &f->key;
+	char seg[16] = "-", vlan[8] = "-";
+	char src[VNET_ADDRSTRLEN], dst[VNET_ADDRSTRLEN];
+	struct flow_line *fl = arg;
+
+	if (k->segment != VNET_FLOW_NO_SEGMENT)
+		snprintf(seg, sizeof(seg), "%u", (unsigned)k->segment);
+	if (k->vlan)
+		snprintf(vlan, sizeof(vlan), "%u", k->vlan);
+	fprintf(fl->f,
+		"%s\t%s\t%u\t%s\t%u\t%s\t%u\t%llu\t%llu\t%u\t%llu\t%llu\n",
+		seg, vlan, k->proto, vnet_addr_fmt(&k->src, src), k->sport,
+		vnet_addr_fmt(&k->dst, dst), k->dport,
+		(unsigned long long)f->packets, (unsigned long long)f->bytes,
+		f->tcp_flags, secs_since(fl->now, f->start_ns),
+		secs_since(fl->now, f->end_ns));
+}
+
+static int ctl_flows(void *arg, const struct vnet_ctl_req *rq,
+		     struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	struct flow_line fl = { .f = vnet_ctl_out(rp),
+				.now = vnet_clock_now() };
+
+	(void)rq;
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_table(rp, "flows", flow_cols);
+	vnet_flow_walk(t->mt->fc, flow_line, &fl);
+	return ferror(fl.f) ? -EIO : 0;
+}
+
+static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	const struct conf *cf = t->cf;
+	char buf[96];
+
+	(void)rq;
+	vnet_ctl_about(rp);
+	if (cf->iface)
+		snprintf(buf, sizeof(buf), "interface %s", cf->iface);
+	else if (cf->file)
+		snprintf(buf, sizeof(buf), "file");
+	else
+		snprintf(buf, sizeof(buf), "%s", cf->sink ? "sink" : "stage");
+	vnet_ctl_str(rp, "source", buf);
+	vnet_ctl_str(rp, "interface", cf->iface);
+	vnet_ctl_str(rp, "file", cf->file);
+	if (!cf->iface && !cf->file && !cf->sink) {
+		vnet_ctl_str(rp, "left", cf->left ? cf->left : "-");
+		vnet_ctl_str(rp, "right", cf->right ? cf->right : "-");
+	}
+	if (cf->collector)
+		vnet_ipfix_collector_fmt(&cf->coll, buf, sizeof(buf));
+	vnet_ctl_str(rp, "collector", cf->collector ? buf : NULL);
+	vnet_ctl_str(rp, "json", cf->json);
+	vnet_ctl_u64(rp, "domain", cf->ic.domain);
+	vnet_ctl_u64(rp, "active", cf->fcfg.active_ns / 1000000000ULL);
+	vnet_ctl_u64(rp, "idle", cf->fcfg.idle_ns / 1000000000ULL);
+	vnet_ctl_u64(rp, "sample", cf->fcfg.sample_n);
+	vnet_ctl_u64(rp, "max_flows", cf->fcfg.max_flows);
+	vnet_ctl_u64(rp, "mtu", cf->mtu);
+	vnet_ctl_str(rp, "decap", cf->decap ? "yes" : "no");
+	return 0;
+}
+
+static const struct vnet_ctl_cmd ctl_cmds[] = {
+	{ .name = "counters", .help = "the counters", .fn = ctl_counters },
+	{ .name = "describe", .help = "the instance, its source and exports",
+	  .fn = ctl_describe },
+	{ .name = "flows", .help = "the flows in the cache",
+	  .fn = ctl_flows },
+	{ 0 },
+};
+
+/* The control socket as --name and --control say: 0, or -1 after
+ * logging. */
+static int open_ctl(struct tool *t)
+{
+	const struct vnet_ctl_config cc = {
+		.program = prog.name,
+		.name = t->cf->o.name,
+		.path = t->cf->o.control,
+		.cmds = ctl_cmds,
+		.arg = t,
+	};
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
+	int r;
+
+	if ((r = vnet_ctl_open(&cc, &t->ctl, &err)) < 0) {
+		vnet_log_err(&err, "control socket");
+		return -1;
+	}
+	if (r > 0)
+		vnet_log(VNET_LOG_INFO, "no control socket: %s",
+			 vnet_err_str(&err, buf, sizeof(buf)));
+	return 0;
+}
+
+static int attach_ctl(struct tool *t, struct vnet_loop *l)
+{
+	int r;
+
+	if (t->ctl && (r = vnet_ctl_attach(t->ctl, l)) < 0) {
+		vnet_log(VNET_LOG_ERR, "control socket: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 static int on_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
 		     struct vnet_frame *f, unsigned n)
 {
@@ -433,8 +600,9 @@ static void on_capture_signal(void *arg, int sig)
 	on_signal(arg, NULL, sig);
 }
 
-static int run_capture(struct meter *mt)
+static int run_capture(struct tool *t)
 {
+	struct meter *mt = t->mt;
 	struct capture_run cr = { .mt = mt };
 	struct vnet_loop *l;
 	int r = -ENOMEM;
@@ -442,6 +610,10 @@ static int run_capture(struct meter *mt)
 	if (!(l = vnet_loop_new()) ||
 	    !(cr.tick = vnet_loop_timer_add(l, 0, on_capture_tick, &cr)))
 		goto fail;
+	if ((r = attach_ctl(t, l)) < 0) {
+		vnet_loop_free(l);
+		return r;
+	}
 	if ((r = vnet_loop_add_fd(l, vnet_capture_fd(mt->cap), POLLIN,
 				  on_capture, &cr)) < 0 ||
 	    (r = add_timers(mt, l)) < 0)
@@ -537,8 +709,10 @@ static int open_outputs(const struct conf *cf, struct meter *mt,
 
 /* -I INTERFACE: open the capture, drop privileges, meter until stopped.
  * 0, or -errno (logged). */
-static int run_interface(const struct conf *cf, struct meter *mt)
+static int run_interface(struct tool *t)
 {
+	const struct conf *cf = t->cf;
+	struct meter *mt = t->mt;
 	struct vnet_err err;
 	int r;
 
@@ -546,30 +720,39 @@ static int run_interface(const struct conf *cf, struct meter *mt)
 		vnet_log_err(&err, "capture on");
 		return -1;
 	}
+	if (open_ctl(t) < 0)
+		return -1;
 	if (cf->o.user && (r = vnet_drop_privileges(cf->o.user)) < 0) {
 		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->o.user,
 			 strerror(-r));
 		return r;
 	}
-	return run_capture(mt);
+	return run_capture(t);
 }
 
 /* A pass-through stage, --sink or FILE: the middle program's sides (which
  * drop privileges once open), metered until the input ends or a stop.
  * 0, or -errno (logged). */
-static int run_stream(const struct conf *cf, struct meter *mt)
+static int run_stream(struct tool *t)
 {
+	const struct conf *cf = t->cf;
+	struct meter *mt = t->mt;
 	static const struct vnet_mid_ops ops = {
 		.frames = on_frames, .signal = on_signal, .tick = on_tick,
 	};
 	struct vnet_err err;
 	int r;
 
+	/* Before the sides, which drop the privileges. */
+	if (open_ctl(t) < 0)
+		return -1;
 	if (!(mt->mid = vnet_mid_open(&cf->mc, &err))) {
 		r = errno ? -errno : -EIO;
 		vnet_log_err(&err, NULL);
 		return r;
 	}
+	if ((r = attach_ctl(t, vnet_mid_loop(mt->mid))) < 0)
+		return r;
 	if ((r = add_timers(mt, vnet_mid_loop(mt->mid))) < 0)
 		vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
 	else
@@ -602,14 +785,17 @@ static int finish(struct meter *mt, int r)
 
 /* Counters if asked, then everything closed, the pid file removed; ret,
  * or 1 when the JSON file could not be written to the end. */
-static int cleanup(const struct conf *cf, struct meter *mt,
-		   struct vnet_pidfile *pf, int ret)
+static int cleanup(struct tool *t, int ret)
 {
+	const struct conf *cf = t->cf;
+	struct meter *mt = t->mt;
+	struct vnet_pidfile *pf = t->pf;
 	int r;
 
 	if (mt->fc && cf->o.stats)
 		print_counters(mt);
 	vnet_mid_close(mt->mid);
+	vnet_ctl_close(t->ctl);
 	vnet_capture_close(mt->cap);
 	vnet_ipfix_free(mt->ipfix);
 	vnet_flow_free(mt->fc);
@@ -639,14 +825,14 @@ int main(int argc, char **argv)
 			  .sample_n = 1 },
 		.mtu = DEFAULT_MTU,
 	};
-	struct vnet_pidfile *pf = NULL;
+	struct tool t = { .cf = &cf, .mt = &mt };
 	int ret = 1;
 
 	vnet_flow_classify_init(&mt.cls);
 	parse_args(argc, argv, &cf, &mt);
 	setup_meter(&cf, &mt);
-	if (open_outputs(&cf, &mt, &pf) == 0)
-		ret = finish(&mt, cf.iface ? run_interface(&cf, &mt)
-					   : run_stream(&cf, &mt));
-	return cleanup(&cf, &mt, pf, ret);
+	if (open_outputs(&cf, &mt, &t.pf) == 0)
+		ret = finish(&mt, cf.iface ? run_interface(&t)
+					   : run_stream(&t));
+	return cleanup(&t, ret);
 }

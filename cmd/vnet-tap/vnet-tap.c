@@ -9,6 +9,7 @@
 #include "vnet/afile.h"
 #include "vnet/clock.h"
 #include "vnet/counter.h"
+#include "vnet/ctl.h"
 #include "vnet/log.h"
 #include "vnet/loop.h"
 #include "vnet/opt.h"
@@ -76,6 +77,7 @@ static const struct vnet_opt opts[] = {
 	  .help = "exit after COUNT frames written to stdout" },
 	{ .shared = VNET_OPT_PIDFILE },
 	VNET_OPT_ROWS_FRAMES,
+	VNET_OPT_ROWS_CONTROL,
 	{ 0 },
 };
 
@@ -114,11 +116,27 @@ static void sync_counters(const struct vnet_port *tap,
 	ctr[C_STREAM_TRAILING].value = s->trailing_bytes;
 }
 
+/* What the command line says. */
+struct conf {
+	struct vnet_opt_common o; /* the shared options */
+	struct vnet_port_spec tap;
+	int capture, inject;
+	uint64_t count;
+};
+
 /* The frame loop (lib/loop.c) and what its callbacks share. */
 struct run {
 	struct vnet_port *tap, *io;
 	struct vnet_loop *l;
 	uint64_t count, written;
+};
+
+/* The ports and the control socket, for the control commands. */
+struct tool {
+	const struct conf *cf;
+	struct vnet_port *tap, *io;
+	struct vnet_pidfile *pf;
+	struct vnet_ctl *ctl;
 };
 
 /* tap -> stream */
@@ -182,6 +200,53 @@ static int on_stream(void *arg, struct vnet_port *p, struct vnet_frame *f,
 	return 0;
 }
 
+/* ---- the control socket (vnet(7) CONTROL SOCKET) ---- */
+
+static int ctl_counters(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+
+	(void)rq;
+	sync_counters(t->tap, t->io);
+	vnet_ctl_head(rp, 1);
+	vnet_ctl_kv(rp, "counters");
+	vnet_counters_print(vnet_ctl_out(rp), NULL, ctr, C_MAX);
+	return 0;
+}
+
+static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
+			struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	const struct conf *cf = t->cf;
+
+	(void)rq;
+	vnet_ctl_about(rp);
+	vnet_ctl_str(rp, "tap", cf->tap.ifname);
+	vnet_ctl_str(rp, "mode", cf->capture  ? "capture"
+				 : cf->inject ? "inject"
+					      : "both");
+	if (cf->tap.mtu)
+		vnet_ctl_u64(rp, "mtu", cf->tap.mtu);
+	else
+		vnet_ctl_str(rp, "mtu", NULL);
+	vnet_ctl_str(rp, "format", vnet_stream_fmt_name(cf->o.fmt));
+	vnet_ctl_str(rp, "offload", cf->o.no_offload ? "no" : "yes");
+	if (cf->count)
+		vnet_ctl_u64(rp, "count", cf->count);
+	else
+		vnet_ctl_str(rp, "count", NULL);
+	return 0;
+}
+
+static const struct vnet_ctl_cmd ctl_cmds[] = {
+	{ .name = "counters", .help = "the counters", .fn = ctl_counters },
+	{ .name = "describe", .help = "the instance and its tap",
+	  .fn = ctl_describe },
+	{ 0 },
+};
+
 static void on_signal(void *arg, int sig)
 {
 	struct run *ru = arg;
@@ -194,16 +259,18 @@ static void on_signal(void *arg, int sig)
 
 /* Forward until stdin ends, --count frames were written, a stop signal
  * or an error: 0 or -errno (logged).  The tap never ends. */
-static int run_loop(struct vnet_port *tap, struct vnet_port *io,
-		    const char *ifname, uint64_t count)
+static int run_loop(struct tool *t)
 {
-	struct run ru = { .tap = tap, .io = io, .count = count };
+	struct run ru = { .tap = t->tap, .io = t->io, .count = t->cf->count };
+	struct vnet_port *tap = t->tap, *io = t->io;
 	char label[64];
 	int r = -ENOMEM;
 
 	if (!(ru.l = vnet_loop_new()))
 		goto out;
-	snprintf(label, sizeof(label), "read tap %s", ifname);
+	if (t->ctl && (r = vnet_ctl_attach(t->ctl, ru.l)) < 0)
+		goto out;
+	snprintf(label, sizeof(label), "read tap %s", t->cf->tap.ifname);
 	/* stdio twice: read as stdin, flushed as stdout, each named so. */
 	if ((r = vnet_loop_add_port(ru.l, tap, VNET_LOOP_READ, label, on_tap,
 				    &ru)) < 0 ||
@@ -226,14 +293,6 @@ out:
 	vnet_loop_free(ru.l);
 	return r;
 }
-
-/* What the command line says. */
-struct conf {
-	struct vnet_opt_common o; /* the shared options */
-	struct vnet_port_spec tap;
-	int capture, inject;
-	uint64_t count;
-};
 
 /* The command line into cf: the options, then the one TAP operand, with
  * --mtu and --mac applied to it.  A usage error exits 2. */
@@ -302,10 +361,21 @@ static void parse_args(int argc, char **argv, struct conf *cf)
 }
 
 /* Signals, the pid file, the tap (privileged), then the stream and its
- * header, then the privileges go: 0, or -1 after logging what failed. */
-static int acquire(const struct conf *cf, struct vnet_pidfile **pf,
-		   struct vnet_port **tap, struct vnet_port **io)
+ * header, the control socket, then the privileges go: 0, or -1 after
+ * logging what failed. */
+static int acquire(const struct conf *cf, struct tool *t)
 {
+	const struct vnet_ctl_config cc = {
+		.program = prog.name,
+		.name = cf->o.name,
+		.tap = cf->tap.ifname,
+		.path = cf->o.control,
+		.cmds = ctl_cmds,
+		.arg = t,
+	};
+	struct vnet_port **tap = &t->tap, **io = &t->io;
+	struct vnet_pidfile **pf = &t->pf;
+	char buf[VNET_ERR_STRLEN];
 	const struct vnet_port_spec iospec = { .kind = VNET_PORT_STDIO };
 	struct vnet_err err;
 	int r;
@@ -340,6 +410,13 @@ static int acquire(const struct conf *cf, struct vnet_pidfile **pf,
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
 		return -1;
 	}
+	if ((r = vnet_ctl_open(&cc, &t->ctl, &err)) < 0) {
+		vnet_log_err(&err, "control socket");
+		return -1;
+	}
+	if (r > 0)
+		vnet_log(VNET_LOG_INFO, "no control socket: %s",
+			 vnet_err_str(&err, buf, sizeof(buf)));
 	if (cf->o.user && (r = vnet_drop_privileges(cf->o.user)) < 0) {
 		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->o.user,
 			 strerror(-r));
@@ -350,9 +427,10 @@ static int acquire(const struct conf *cf, struct vnet_pidfile **pf,
 
 /* Flush the stream (an error turns ret into 1), print the counters if
  * asked, close both ports, remove the pid file; the exit status. */
-static int cleanup(const struct conf *cf, struct vnet_pidfile *pf,
-		   struct vnet_port *tap, struct vnet_port *io, int ret)
+static int cleanup(const struct conf *cf, struct tool *t, int ret)
 {
+	struct vnet_port *tap = t->tap, *io = t->io;
+	struct vnet_pidfile *pf = t->pf;
 	int r;
 
 	if (io && (r = vnet_port_flush(io)) < 0 && r != -EPIPE &&
@@ -363,6 +441,7 @@ static int cleanup(const struct conf *cf, struct vnet_pidfile *pf,
 	sync_counters(tap, io);
 	if (cf->o.stats)
 		vnet_counters_print(stderr, NULL, ctr, C_MAX);
+	vnet_ctl_close(t->ctl);
 	vnet_port_close(io);
 	vnet_port_close(tap);
 	if ((r = vnet_pidfile_remove(pf)) < 0)
@@ -373,14 +452,12 @@ static int cleanup(const struct conf *cf, struct vnet_pidfile *pf,
 
 int main(int argc, char **argv)
 {
-	struct vnet_port *tap = NULL, *io = NULL;
-	struct vnet_pidfile *pf = NULL;
 	struct conf cf = { 0 };
+	struct tool t = { .cf = &cf };
 	int ret = 1;
 
 	parse_args(argc, argv, &cf);
-	if (acquire(&cf, &pf, &tap, &io) == 0 &&
-	    run_loop(tap, io, cf.tap.ifname, cf.count) == 0)
+	if (acquire(&cf, &t) == 0 && run_loop(&t) == 0)
 		ret = 0;
-	return cleanup(&cf, pf, tap, io, ret);
+	return cleanup(&cf, &t, ret);
 }

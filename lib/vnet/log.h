@@ -13,6 +13,9 @@
 #include "vnet/err.h"
 
 enum { VNET_LOG_ERR, VNET_LOG_WARN, VNET_LOG_INFO, VNET_LOG_DEBUG };
+/* News an operator wants without -v (a reload done): printed at the
+ * default level, as warnings are (a line has no level word). */
+#define VNET_LOG_NOTICE VNET_LOG_WARN
 
 /* Set the program name and the level up to which messages are printed
  * (VNET_LOG_WARN by default; each -v raises it by one). */

@@ -10,11 +10,11 @@
  * several modes (vnet-acl --check), which options go with which mode.
  *
  * The options that programs share (help, version, verbose, format, force,
- * clock, stats, no-offload, user, dir, pidfile, on-full) are rows defined
- * here: a program names one with { .shared = VNET_OPT_CLOCK } where it
- * wants it in its table, and this module handles it, leaving the value in
- * struct
- * vnet_opt_common.  vnet_opt_next() hands the program only its own options.
+ * clock, stats, no-offload, user, dir, pidfile, on-full, name, control)
+ * are rows defined here: a program names one with { .shared =
+ * VNET_OPT_CLOCK } where it wants it in its table, and this module
+ * handles it, leaving the value in struct vnet_opt_common.
+ * vnet_opt_next() hands the program only its own options.
  *
  * Like tool.h, an exception to "lib/ never prints or exits", for main()
  * only: a usage error prints "PROG: MESSAGE" and the usage on stderr and
@@ -48,6 +48,8 @@ enum vnet_opt_shared {
 	VNET_OPT_DIR,	     /* --dir egress|ingress */
 	VNET_OPT_PIDFILE,    /* --pidfile FILE */
 	VNET_OPT_ON_FULL,    /* --on-full drop|block (observers) */
+	VNET_OPT_NAME,	     /* --name NAME: the instance name (ctl.h) */
+	VNET_OPT_CONTROL,    /* --control PATH|none: its control socket */
 	VNET_OPT_NSHARED
 };
 
@@ -96,6 +98,9 @@ struct vnet_opt_prog {
 		{ .shared = VNET_OPT_STATS },                         \
 		{ .shared = VNET_OPT_NO_OFFLOAD },                    \
 		{ .shared = VNET_OPT_USER }
+/* And those of a long-running program: its control socket (ctl.h). */
+#define VNET_OPT_ROWS_CONTROL \
+	{ .shared = VNET_OPT_NAME }, { .shared = VNET_OPT_CONTROL }
 
 /* The shared options' values; vnet_opt_begin() sets the defaults. */
 struct vnet_opt_common {
@@ -109,6 +114,7 @@ struct vnet_opt_common {
 	int force;		    /* --force: streams to a terminal too */
 	const char *user, *pidfile; /* NULL unless given; a user that does
 				     * not exist is a usage error */
+	const char *name, *control; /* NULL unless given */
 	unsigned mode;		    /* the mode bit in force */
 };
 

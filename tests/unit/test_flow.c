@@ -87,6 +87,30 @@ static void test_idle(void)
 	vnet_flow_free(fc);
 }
 
+/* The walk sees every flow in the cache once, oldest start first, and
+ * expires nothing. */
+static void test_walk(void)
+{
+	struct vnet_flow_cache *fc = cache(16, 0, 15 * SEC, 0);
+
+	add(fc, 3, T0);
+	add(fc, 1, T0 + SEC);
+	add(fc, 2, T0 + 2 * SEC);
+	add(fc, 3, T0 + 3 * SEC); /* a later packet of the first flow */
+	vnet_flow_walk(fc, collect, NULL);
+	T_EQ(ngot, 3);
+	T_EQ(got[0].key.sport, 3);
+	T_EQ(got[0].packets, 2);
+	T_EQ(got[1].key.sport, 1);
+	T_EQ(got[2].key.sport, 2);
+	T_EQ(vnet_flow_stats(fc)->active, 3);
+	vnet_flow_free(fc);
+	fc = cache(4, 0, 0, 0);
+	vnet_flow_walk(fc, collect, NULL);
+	T_EQ(ngot, 0);
+	vnet_flow_free(fc);
+}
+
 /* A packet that finds its flow timed out ends it first and starts a new
  * one: restarted with zero counts. */
 static void test_active(void)
@@ -600,6 +624,7 @@ static void test_segments(void)
 int main(void)
 {
 	T_RUN(test_idle);
+	T_RUN(test_walk);
 	T_RUN(test_active);
 	T_RUN(test_deadline_order);
 	T_RUN(test_fin_rst);
