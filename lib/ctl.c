@@ -19,6 +19,7 @@
 
 #define SUN_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 #define PAUSE_NS 100000000ULL /* accept again after running out of fds */
+#define FD_MIN 10	      /* the lowest descriptor of the socket */
 
 /* ---- bounded buffers ---- */
 
@@ -901,6 +902,21 @@ static int listen_on(struct vnet_ctl *c, struct vnet_err *e)
 	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->lfd < 0)
 		return vnet_err_sys(e, c->path, errno);
+	/* Out of the descriptors a shell redirects (0-9): a program that
+	 * has not opened its sides yet tells a two-way chain (fds 3 and 4
+	 * open) from a one-way filter by them. */
+	if (c->lfd < FD_MIN) {
+		int fd = fcntl(c->lfd, F_DUPFD_CLOEXEC, FD_MIN);
+
+		if (fd < 0) {
+			r = vnet_err_sys(e, c->path, errno);
+			close(c->lfd);
+			c->lfd = -1;
+			return r;
+		}
+		close(c->lfd);
+		c->lfd = fd;
+	}
 	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
 	old = umask(0177);
 	r = bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));

@@ -156,10 +156,11 @@ void vnet_ctl_default_name(const char *program, const char *tap, char *buf,
 /* Make the control socket: the instance name and the path from c, the
  * directory made (0755) if missing, a stale socket of the same path (one
  * nothing listens on) replaced, the socket bound with mode 0600 and
- * listening.  0 with *out set; 0 and *out NULL for --control none; 1 and
- * *out NULL when the default path (c->path NULL) may not be made (EACCES,
- * EPERM, EROFS, ENOENT: a user's pipeline), with e saying why (worth a
- * note, not an error); -EADDRINUSE when a live program answers on the
+ * listening on a descriptor above 9 (those a shell redirects: a program
+ * tells a two-way chain by fds 3 and 4).  0 with *out set; 0 and *out
+ * NULL for --control none; 1 and *out NULL when the default path
+ * (c->path NULL) may not be made (EACCES, EPERM, EROFS, ENOENT: a user's
+ * pipeline), with e saying why (worth a note, not an error); -EADDRINUSE when a live program answers on the
  * path, -ENOTSOCK when the path is something else, other -errno; e names
  * the path ("/run/vnet/vm0.sock: in use by a running program (give
  * another --name or --control)"). */

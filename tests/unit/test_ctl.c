@@ -4,6 +4,7 @@
  * the same handler, errors, failures, a stale socket replaced and a live
  * one refused. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,6 +429,21 @@ static void test_server(void)
 	T_EQ(vnet_ctl_open(&cc, &c, &e), -ENOTSOCK);
 	T_STREQ(e.msg, "exists and is not a socket");
 	unlink(sock);
+
+	/* The socket stays out of fds 0-9, which a shell redirects (a
+	 * middle program tells a chain by fds 3 and 4). */
+	{
+		int low = dup(0);
+
+		close(low);
+		cc.path = sock;
+		T_EQ(vnet_ctl_open(&cc, &c, &e), 0);
+		T_ASSERT(c != NULL);
+		if (low < 10)
+			T_ASSERT(fcntl(low, F_GETFD) == -1 && errno == EBADF);
+		vnet_ctl_close(c);
+		T_EQ(stat(sock, &st), -1);
+	}
 
 	/* --control none: no socket, no error. */
 	cc.path = "none";
