@@ -44,7 +44,8 @@ stalled() {
 # NFDS descriptors (default 1) because its pipe is full: the loop polls
 # only what it waits for, the output for room (POLLOUT) and the inputs it
 # reads -- none for a stream input that a full output pauses, the tap for
-# vnet-tap, whose tap cannot wait.
+# vnet-tap, whose tap cannot wait.  (The programs run with --control
+# none: a control socket would be one descriptor more.)
 waiting() {
 	local nr nfds
 	read -r nr _ nfds _ <"/proc/$(pid_of "$1")/syscall" || return 1
@@ -69,7 +70,7 @@ stop_promptly() {
 @test "vnet-encap whose reader stopped reading exits 0 soon after SIGTERM, saying what was not written" {
 	$MKPCAP "$T/in.pcap" --count 4000 --type udp --size 1000
 	stalled vnet-encap "$T/in.pcap" \
-		vnet-encap --vni 7 --local 198.18.0.1 -r 198.18.0.2
+		vnet-encap --vni 7 --local 198.18.0.1 -r 198.18.0.2 --control none
 	stop_promptly vnet-encap
 }
 
@@ -79,7 +80,8 @@ stop_promptly() {
 group all prefix 198.19.0.0/16
 allow from all to all proto udp port 7000
 EOF
-	stalled vnet-acl "$T/in.pcap" vnet-acl -p "$T/all.policy" --clock pcap
+	stalled vnet-acl "$T/in.pcap" vnet-acl -p "$T/all.policy" --clock pcap \
+		--control none
 	stop_promptly vnet-acl
 }
 
@@ -88,7 +90,8 @@ EOF
 	mkns ns t
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	stalled vnet-tap /dev/null ip netns exec "$ns" vnet-tap --capture vm0
+	stalled vnet-tap /dev/null ip netns exec "$ns" vnet-tap --capture \
+		--control none vm0
 	wait_link "$ns" vm0
 	ip -n "$ns" addr add 198.19.0.1/24 dev vm0
 	wait_for 50 bash -c "ip -n '$ns' link show vm0 | grep -q ',UP'"

@@ -10,7 +10,8 @@
 #   acl:      namespace L eth0 198.19.7.1  <->  namespace R eth0 198.19.7.2
 #             vnet-pipe vnet-tap = vnet-acl ($T/acl.sock) = vnet-tap
 #   others:   vnet-flowexport --sink and vnet-tap --capture, fed and
-#             drained by the test.
+#             drained by the test; vnet-encap writing into a pipe that
+#             nobody reads (its output full, its input paused).
 #
 # Every socket is under $BATS_TEST_TMPDIR (--control), except in the test
 # of the default path, whose instance name is unique to this run; the
@@ -183,6 +184,27 @@ overlay() {
 	wait_for 80 vnet-ctl "$T/a.sock" counters
 	ctl "$T/a.sock" counters
 	[ "$rc" -eq 0 ]
+}
+
+@test "a program whose output is full, its inputs paused, still answers" {
+	$MKPCAP "$T/in.pcap" --count 4000 --type udp --size 1000
+	mkfifo "$T/pipe"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	bg reader bash -c 'exec sleep 60 <"$1"' _ "$T/pipe"
+	# shellcheck disable=SC2016
+	bg vnet_enc bash -c 'exec vnet-encap --vni 7 --local 198.18.0.1 \
+		-r 198.18.0.2 --control "$3" <"$1" >"$2" 3>&- 4>&-' \
+		_ "$T/in.pcap" "$T/pipe" "$T/e.sock"
+	wait_for 50 test -S "$T/e.sock"
+	# The pipe (64 KiB) holds a few dozen of the 4000 frames: the rest
+	# wait, and the socket is asked meanwhile, more than once.
+	for i in 1 2 3; do
+		ctl "$T/e.sock" counters
+		[ "$rc" -eq 0 ]
+		[ "$(val inner_rx_frames)" -lt 4000 ]
+		sleep 0.2
+	done
+	fails exited vnet_enc
 }
 
 # An L2 cable through vnet-acl between two namespaces.
