@@ -225,8 +225,10 @@ ENCAP=(vnet-encap --local 198.18.0.1 --stats)
 	[ "$rc" -eq 2 ]
 	grep -qx "vnet-flowexport: -u/--user: no user '$u'" "$T/err"
 	[ "$(ip -n "$ns" -o link show | wc -l)" -eq 1 ]
-	# A user that exists goes on to open the tap.
-	try ip netns exec "$ns" vnet-tap --inject -u nobody vm5 </dev/null
+	# A user that exists goes on to open the tap.  (Its control socket
+	# in $T: nobody may not remove it from /run/vnet.)
+	try ip netns exec "$ns" vnet-tap --inject -u nobody \
+		--control "$T/vm5.sock" vm5 </dev/null
 	[ "$rc" -eq 0 ]
 }
 

@@ -148,8 +148,9 @@ received() {
 	exec 7<>"$T/in" # a writer that never writes: the inputs stay open
 	bg vnetT ip netns exec "$ns" vnet-tap --capture --pidfile "$T/t.pid" \
 		t0 >/dev/null
+	# (Its control socket in $T: killed, it leaves it behind.)
 	bg_in doomedL "$T/in" vnet-acl -v -p "$BATS_TEST_DIRNAME/acl/good.policy" \
-		--pidfile "$T/l.pid"
+		--pidfile "$T/l.pid" --control "$T/l.sock"
 	bg_in vnetF "$T/in" vnet-flowexport --sink --json "$T/f.json" \
 		--pidfile "$T/f.pid"
 	for p in t l f; do
