@@ -16,7 +16,7 @@ deps_packages() {
 		sed 's/^pkgs=//; s/"//g' | tr ' ' '\n' | sed '/^$/d'
 }
 
-# Commands the tests name: every need_cmd argument, and every word in a
+# Commands the tests name: each word after need_cmd, and every word in a
 # command position of a test script (line start, after | ; && || $( or
 # `run`, `ip netns exec NS`, `timeout N`) that is an executable file on
 # PATH rather than a builtin, a function or one of ours.
