@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "vnet/ctl.h"
 #include "vnet/log.h"
 #include "vnet/num.h"
 #include "vnet/tool.h"
@@ -68,4 +69,20 @@ uint64_t vnet_opt_duration(const char *opt, const char *arg)
 		vnet_usage_error("%s: '%s' is not a duration (e.g. 300, 30s, "
 				 "500ms, 5m)", opt, arg);
 	return ns;
+}
+
+int vnet_tool_ctl_open(const struct vnet_ctl_config *c, struct vnet_ctl **out)
+{
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
+	int r;
+
+	if ((r = vnet_ctl_open(c, out, &err)) < 0) {
+		vnet_log_err(&err, "control socket");
+		return -1;
+	}
+	if (r > 0)
+		vnet_log(VNET_LOG_INFO, "no control socket: %s",
+			 vnet_err_str(&err, buf, sizeof(buf)));
+	return 0;
 }

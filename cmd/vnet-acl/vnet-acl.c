@@ -727,13 +727,8 @@ static int do_run(const struct conf *cf, struct vnet_acl *a, uint32_t ct_max)
 	 * /run), the socket first, so that --reload PIDFILE finds it, and
 	 * both before any port, so that a second instance stops there;
 	 * signals are already caught. */
-	if ((r = vnet_ctl_open(&cc, &st->ctl, &err)) < 0) {
-		vnet_log_err(&err, "control socket");
+	if (vnet_tool_ctl_open(&cc, &st->ctl) < 0)
 		goto out;
-	}
-	if (r > 0)
-		vnet_log(VNET_LOG_INFO, "no control socket: %s",
-			 vnet_err_str(&err, buf, sizeof(buf)));
 	if (cf->o.pidfile && !(pf = vnet_pidfile_open(cf->o.pidfile, &err))) {
 		vnet_log_err(&err, "pidfile");
 		goto out;

@@ -778,13 +778,8 @@ static int acquire(struct tool *t)
 		vnet_log(VNET_LOG_ERR, "write stream header: %s", strerror(-r));
 		return -1;
 	}
-	if ((r = vnet_ctl_open(&cc, &t->ctl, &err)) < 0) {
-		vnet_log_err(&err, "control socket");
+	if (vnet_tool_ctl_open(&cc, &t->ctl) < 0)
 		return -1;
-	}
-	if (r > 0)
-		vnet_log(VNET_LOG_INFO, "no control socket: %s",
-			 vnet_err_str(&err, buf, sizeof(buf)));
 	if (cf->user && (r = vnet_drop_privileges(cf->user)) < 0) {
 		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->user,
 			 strerror(-r));

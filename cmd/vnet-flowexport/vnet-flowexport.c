@@ -473,18 +473,8 @@ static int open_ctl(struct tool *t)
 		.cmds = ctl_cmds,
 		.arg = t,
 	};
-	char buf[VNET_ERR_STRLEN];
-	struct vnet_err err;
-	int r;
 
-	if ((r = vnet_ctl_open(&cc, &t->ctl, &err)) < 0) {
-		vnet_log_err(&err, "control socket");
-		return -1;
-	}
-	if (r > 0)
-		vnet_log(VNET_LOG_INFO, "no control socket: %s",
-			 vnet_err_str(&err, buf, sizeof(buf)));
-	return 0;
+	return vnet_tool_ctl_open(&cc, &t->ctl);
 }
 
 static int attach_ctl(struct tool *t, struct vnet_loop *l)

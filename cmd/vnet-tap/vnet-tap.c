@@ -375,7 +375,6 @@ static int acquire(const struct conf *cf, struct tool *t)
 	};
 	struct vnet_port **tap = &t->tap, **io = &t->io;
 	struct vnet_pidfile **pf = &t->pf;
-	char buf[VNET_ERR_STRLEN];
 	const struct vnet_port_spec iospec = { .kind = VNET_PORT_STDIO };
 	struct vnet_err err;
 	int r;
@@ -410,13 +409,8 @@ static int acquire(const struct conf *cf, struct tool *t)
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(-r));
 		return -1;
 	}
-	if ((r = vnet_ctl_open(&cc, &t->ctl, &err)) < 0) {
-		vnet_log_err(&err, "control socket");
+	if (vnet_tool_ctl_open(&cc, &t->ctl) < 0)
 		return -1;
-	}
-	if (r > 0)
-		vnet_log(VNET_LOG_INFO, "no control socket: %s",
-			 vnet_err_str(&err, buf, sizeof(buf)));
 	if (cf->o.user && (r = vnet_drop_privileges(cf->o.user)) < 0) {
 		vnet_log(VNET_LOG_ERR, "drop privileges to %s: %s", cf->o.user,
 			 strerror(-r));

@@ -24,6 +24,15 @@ uint64_t vnet_opt_u64(const char *opt, const char *arg, uint64_t min,
 /* A duration ("30", "30s", "500ms", "5m"), in ns, or exit 2. */
 uint64_t vnet_opt_duration(const char *opt, const char *arg);
 
+/* Open the control socket of c into *out (ctl.h) and say how it went,
+ * once: an error is logged ("control socket ...") and gives -1; a default
+ * socket that may not be made is a note at info level and gives 0 with
+ * *out NULL; otherwise 0. */
+struct vnet_ctl;
+struct vnet_ctl_config;
+int vnet_tool_ctl_open(const struct vnet_ctl_config *c,
+		       struct vnet_ctl **out);
+
 #define VNET_VERSION "0.1.0"
 
 #endif
