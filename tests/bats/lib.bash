@@ -80,6 +80,23 @@ fails() {
 	! "$@"
 }
 
+# vteps_vni100 [ARGS...]: hosts A and B (setup_hosts), each with a
+# one-process vnet-encap on tap vx0 in VNI 100 (vnetA, vnetB; ARGS go to
+# A's), overlay addresses 198.19.0.1 and .2, links up.
+vteps_vni100() {
+	setup_hosts
+	bg vnetA ip netns exec "$A" vnet-encap -i tap:vx0 -o udp:198.18.0.1 \
+		--remote 198.18.0.2 --vni 100 "$@"
+	bg vnetB ip netns exec "$B" vnet-encap -i tap:vx0 -o udp:198.18.0.2 \
+		--remote 198.18.0.1 --vni 100
+	wait_link "$A" vx0
+	wait_link "$B" vx0
+	ip -n "$A" addr add 198.19.0.1/24 dev vx0
+	ip -n "$B" addr add 198.19.0.2/24 dev vx0
+	ip -n "$A" link set vx0 up
+	ip -n "$B" link set vx0 up
+}
+
 pid_of() {
 	local v="PID_${1//[^a-zA-Z0-9_]/_}"
 	echo "${!v}"

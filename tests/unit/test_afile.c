@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tfile.h"
 #include "vnet/afile.h"
 
 static char dir[] = "/tmp/vnet-afile.XXXXXX";
@@ -36,19 +37,6 @@ static void put_file(const char *path, const char *text)
 }
 
 /* The whole file into buf (n bytes, terminated); its length or -1. */
-static long get_file(const char *path, char *buf, size_t n)
-{
-	FILE *f = fopen(path, "r");
-	size_t k;
-
-	if (!f)
-		return -1;
-	k = fread(buf, 1, n - 1, f);
-	buf[k] = '\0';
-	fclose(f);
-	return (long)k;
-}
-
 /* Entries of d other than . and .. */
 static int entries(const char *d)
 {

@@ -18,23 +18,11 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tfile.h"
 #include "vnet/pidfile.h"
 
 static char dir[] = "/tmp/vnet-pidfile.XXXXXX";
 static char path[256];
-
-static long get_file(const char *p, char *buf, size_t n)
-{
-	FILE *f = fopen(p, "r");
-	size_t k;
-
-	if (!f)
-		return -1;
-	k = fread(buf, 1, n - 1, f);
-	buf[k] = '\0';
-	fclose(f);
-	return (long)k;
-}
 
 static void put_file(const char *p, const char *text)
 {
