@@ -470,19 +470,23 @@ static int write_ct(void *arg, FILE *f)
 
 /* The connection table to --ct-dump whole or not at all (lib/afile.c):
  * a reader never sees half a table, and a dump that fails (a full disk)
- * leaves the last one as it was, is logged, and the filter goes on. */
-static void dump_ct(const struct state *st)
+ * leaves the last one as it was, is logged, and the filter goes on; -1
+ * then, so the dump at exit makes the exit status 1. */
+static int dump_ct(const struct state *st)
 {
 	static struct vnet_ratelimit rl = VNET_RATELIMIT_INIT(1, 3);
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 
 	if (!st->cf->ct_dump)
-		return;
-	if (vnet_afile_write(st->cf->ct_dump, write_ct, (void *)st, &err) < 0)
+		return 0;
+	if (vnet_afile_write(st->cf->ct_dump, write_ct, (void *)st, &err) < 0) {
 		vnet_log_rl(&rl, vnet_clock_wall(), VNET_LOG_ERR,
 			    "ct dump %s (the file is left as it was)",
 			    vnet_err_str(&err, buf, sizeof(buf)));
+		return -1;
+	}
+	return 0;
 }
 
 /* Load the policy file again and put it in force, logged either way:
@@ -755,7 +759,8 @@ out:
 		sync_stream_stats(st);
 		if (cf->o.stats)
 			vnet_acl_print_counters(a, stderr);
-		dump_ct(st);
+		if (dump_ct(st) < 0)
+			ret = 1;
 	}
 	vnet_mid_close(st->m);
 	vnet_ctl_close(st->ctl);
@@ -797,7 +802,8 @@ int main(int argc, char **argv)
 			vnet_acl_print_counters(a, stderr);
 		st.cf = &cf;
 		st.a = a;
-		dump_ct(&st);
+		if (dump_ct(&st) < 0 && ret == 0)
+			ret = 1;
 	} else {
 		ret = do_run(&cf, a, ac.ct.max);
 	}

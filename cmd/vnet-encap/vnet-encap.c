@@ -212,19 +212,23 @@ static int write_fdb(void *arg, FILE *f)
 
 /* Write the FDB to --fdb-dump whole or not at all (lib/afile.c): a
  * reader never sees half a table, and a dump that fails (a full disk)
- * leaves the last one as it was, is logged, and the VTEP goes on. */
-static void dump_fdb(const struct conf *cf, struct vtep *v)
+ * leaves the last one as it was, is logged, and the VTEP goes on; -1
+ * then, so the dump at exit makes the exit status 1. */
+static int dump_fdb(const struct conf *cf, struct vtep *v)
 {
 	static struct vnet_ratelimit rl = VNET_RATELIMIT_INIT(1, 3);
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 
 	if (!cf->fdb_dump || !v->fdb)
-		return;
-	if (vnet_afile_write(cf->fdb_dump, write_fdb, v, &err) < 0)
+		return 0;
+	if (vnet_afile_write(cf->fdb_dump, write_fdb, v, &err) < 0) {
 		vnet_log_rl(&rl, vnet_clock_wall(), VNET_LOG_ERR,
 			    "fdb dump %s (the file is left as it was)",
 			    vnet_err_str(&err, buf, sizeof(buf)));
+		return -1;
+	}
+	return 0;
 }
 
 static void print_counters(struct vtep *v)
@@ -794,13 +798,14 @@ static int acquire(struct tool *t)
 /* Flush what is left, age the FDB, print counters and, after a run
  * (ran), the FDB dump if asked; close everything (whatever was
  * acquired), the pid file last.  An instance that did not get its pid
- * file or its port never writes the dump of the one that has them. */
-static void cleanup(struct tool *t, int ran)
+ * file or its port never writes the dump of the one that has them.
+ * -1 when that last dump failed. */
+static int cleanup(struct tool *t, int ran)
 {
 	const struct conf *cf = t->cf;
 	struct vtep *v = t->v;
 	struct vnet_pidfile *pf = t->pf;
-	int r;
+	int r, ret = 0;
 
 	if (v->inner)
 		vnet_port_flush(v->inner);
@@ -810,8 +815,8 @@ static void cleanup(struct tool *t, int ran)
 		vnet_fdb_age(v->fdb, vnet_clock_now(), 0);
 	if (cf->stats)
 		print_counters(v);
-	if (ran)
-		dump_fdb(cf, v);
+	if (ran && dump_fdb(cf, v) < 0)
+		ret = -1;
 	vnet_ctl_close(t->ctl);
 	vnet_port_close(v->inner);
 	vnet_port_close(v->outer);
@@ -821,6 +826,7 @@ static void cleanup(struct tool *t, int ran)
 	if ((r = vnet_pidfile_remove(pf)) < 0)
 		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->pidfile,
 			 strerror(-r));
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -842,6 +848,7 @@ int main(int argc, char **argv)
 	ran = acquire(&t) == 0;
 	if (ran && run_loop(&t) == 0)
 		ret = 0;
-	cleanup(&t, ran);
+	if (cleanup(&t, ran) < 0)
+		ret = 1;
 	return ret;
 }

@@ -237,6 +237,14 @@ received() {
 	[ "$(inns ls -A "$T/full")" = "fdb.tsv" ]
 	[ "$(grep -c "No space left" "$(log_of vnetF)")" -eq 1 ]
 	fails exited vnetF
+	# Full again at SIGTERM: the dump at exit fails, the file is the
+	# last good one, and the exit status says so (1).
+	inns cat "$T/full/fdb.tsv" >"$T/dump.2"
+	inns dd if=/dev/zero of="$T/full/fill" bs=4096 2>/dev/null || :
+	inns dd if=/dev/zero of="$T/full/fill" bs=1 oflag=append \
+		conv=notrunc 2>/dev/null || :
+	inns cat "$T/full/fdb.tsv" | cmp - "$T/dump.2"
+	stop_expect vnetF 1
 }
 
 @test "dump and pid file paths that cannot be written are refused at start with exit 2 naming the path" {

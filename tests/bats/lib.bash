@@ -160,6 +160,20 @@ stop() {
 	wait "$pid"
 }
 
+# stop_expect NAME RC: stop NAME (as stop does) and check that its exit
+# status is RC; teardown then no longer asks it for status 0.
+stop_expect() {
+	local rc=0 i
+	stop "$1" || rc=$?
+	for ((i = 0; i < ${#BG_NAMES[@]}; i++)); do
+		[ "${BG_NAMES[i]}" = "$1" ] && BG_NAMES[i]="stopped-$1"
+	done
+	if [ "$rc" != "$2" ]; then
+		echo "$1 exited with status $rc, not $2" >&2
+		return 1
+	fi
+}
+
 # Stop everything this test started, delete its namespaces.  A vnet
 # program that did not exit 0 on SIGTERM (a crash, a sanitizer report)
 # fails the test.
