@@ -163,7 +163,7 @@ uint32_t vnet_hash_bytes(const void *p, size_t len, uint32_t seed)
  *   IPv6   four words of addresses; last: ports, protocol, length 38
  *   other  one word of destination MAC and EtherType; last: source
  *          MAC, length 15
- * Ports are zero for fragments and for protocols without ports.  With
+ * Ports (TCP, UDP, SCTP) are zero for fragments and for other protocols.  With
  * sym, the endpoint that sorts first (address, then port, in an order
  * of our own) goes first, so both directions give the same key.
  */
@@ -192,7 +192,7 @@ uint32_t vnet_flow_hash(const struct vnet_pkt *p, uint32_t seed, int sym)
 		return sip_final(&s, b0 | (uint64_t)15 << 56);
 	}
 
-	if ((p->layers & (VNET_L_TCP | VNET_L_UDP)) &&
+	if ((p->layers & (VNET_L_TCP | VNET_L_UDP | VNET_L_SCTP)) &&
 	    !(p->layers & VNET_L_FRAG)) {
 		pa = p->sport;
 		pb = p->dport;

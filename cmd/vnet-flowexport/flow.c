@@ -33,7 +33,6 @@
 #define PROTO_ICMP 1
 #define PROTO_TCP 6
 #define PROTO_ICMPV6 58
-#define PROTO_SCTP 132
 
 struct ent {
 	struct vnet_flow f;
@@ -79,7 +78,6 @@ int vnet_flow_is_icmp(const struct vnet_flow_key *k)
 int vnet_flow_from_pkt(const struct vnet_pkt *p, struct vnet_flow *obs)
 {
 	struct vnet_flow_key *k = &obs->key;
-	size_t l4, end;
 
 	if (!(p->layers & (VNET_L_IPV4 | VNET_L_IPV6))) {
 		if (p->ethertype == VNET_ETH_P_IP ||
@@ -99,7 +97,7 @@ int vnet_flow_from_pkt(const struct vnet_pkt *p, struct vnet_flow *obs)
 	k->src.family = k->dst.family = p->saddr.family;
 	memcpy(k->src.b, p->saddr.b, k->ip_version == 4 ? 4 : 16);
 	memcpy(k->dst.b, p->daddr.b, k->ip_version == 4 ? 4 : 16);
-	if (p->layers & (VNET_L_TCP | VNET_L_UDP)) {
+	if (p->layers & (VNET_L_TCP | VNET_L_UDP | VNET_L_SCTP)) {
 		k->sport = p->sport;
 		k->dport = p->dport;
 		if (p->layers & VNET_L_TCP)
@@ -107,13 +105,6 @@ int vnet_flow_from_pkt(const struct vnet_pkt *p, struct vnet_flow *obs)
 	} else if (p->layers & VNET_L_ICMP) {
 		/* The NetFlow convention: type and code in the dst port. */
 		k->dport = (uint16_t)(p->icmp_type << 8 | p->icmp_code);
-	} else if (p->ip_proto == PROTO_SCTP && !(p->layers & VNET_L_FRAG)) {
-		l4 = p->l4_off;
-		end = (size_t)p->l3_off + p->l3_len;
-		if (l4 + 4 > end)
-			return -EINVAL;
-		k->sport = vnet_get16(p->data + l4);
-		k->dport = vnet_get16(p->data + l4 + 2);
 	}
 	memcpy(obs->src_mac, p->src, 6);
 	memcpy(obs->dst_mac, p->dst, 6);

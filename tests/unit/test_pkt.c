@@ -1263,10 +1263,15 @@ static uint32_t hash4(uint8_t proto, uint32_t s, uint32_t d, uint16_t sp,
 	eth(&f, mac_b, mac_a);
 	w16(&f, VNET_ETH_P_IP);
 	ipo = ip4(&f, proto, s, d, 0, 0);
-	if (proto == 6)
+	if (proto == 6) {
 		tcp(&f, sp, dp, 0x02, 5, 0);
-	else
+	} else if (proto == 132) { /* the SCTP common header */
+		w16(&f, sp);
+		w16(&f, dp);
+		wzero(&f, 8);
+	} else {
 		udp(&f, sp, dp, 0);
+	}
 	ip4_done(&f, ipo);
 	vnet_pkt_parse(f.b, f.n, &p);
 	return vnet_flow_hash(&p, 0x5eed, sym);
@@ -1355,6 +1360,14 @@ static void test_flow_fields(void)
 
 	/* The protocol counts even without ports. */
 	T_ASSERT(hash4(6, 1, 2, 0, 0, 0) != hash4(17, 1, 2, 0, 0, 0));
+
+	/* SCTP's ports count as TCP's and UDP's do (two associations
+	 * between one pair of hosts are two flows), both ways alike. */
+	T_ASSERT(hash4(132, 1, 2, 3868, 80, 0) !=
+		 hash4(132, 1, 2, 3869, 80, 0));
+	T_ASSERT(hash4(132, 1, 2, 3868, 80, 0) !=
+		 hash4(132, 1, 2, 3868, 81, 0));
+	T_EQ(hash4(132, 1, 2, 3868, 80, 1), hash4(132, 2, 1, 80, 3868, 1));
 }
 
 int main(void)
