@@ -25,6 +25,7 @@ void vnet_vhdr_decode(const uint8_t *b, struct vnet_vhdr *h)
 	memcpy(&h->gso_size, b + 4, 2);
 	memcpy(&h->csum_start, b + 6, 2);
 	memcpy(&h->csum_offset, b + 8, 2);
+	h->outer_th = h->inner_nh = 0;
 }
 
 void vnet_vhdr_encode(uint8_t *b, const struct vnet_vhdr *h)
@@ -35,6 +36,58 @@ void vnet_vhdr_encode(uint8_t *b, const struct vnet_vhdr *h)
 	memcpy(b + 4, &h->gso_size, 2);
 	memcpy(b + 6, &h->csum_start, 2);
 	memcpy(b + 8, &h->csum_offset, 2);
+}
+
+void vnet_vhdr_decode_tnl(const uint8_t *b, struct vnet_vhdr *h)
+{
+	vnet_vhdr_decode(b, h);
+	/* 10..11 num_buffers, 12..15 hash value, 16..19 report, padding */
+	h->outer_th = (uint16_t)(b[20] | b[21] << 8);
+	h->inner_nh = (uint16_t)(b[22] | b[23] << 8);
+}
+
+void vnet_vhdr_encode_tnl(uint8_t *b, const struct vnet_vhdr *h)
+{
+	memset(b, 0, VNET_VHDR_TNL_LEN);
+	vnet_vhdr_encode(b, h);
+	b[20] = (uint8_t)h->outer_th;
+	b[21] = (uint8_t)(h->outer_th >> 8);
+	b[22] = (uint8_t)h->inner_nh;
+	b[23] = (uint8_t)(h->inner_nh >> 8);
+}
+
+int vnet_vhdr_check(const struct vnet_vhdr *h, size_t len, int tunnel)
+{
+	unsigned tnl = h->gso_type & VNET_GSO_TUNNEL;
+	unsigned type = h->gso_type & ~(VNET_GSO_TUNNEL | VNET_GSO_ECN);
+
+	if (tnl && (!tunnel || tnl == VNET_GSO_TUNNEL))
+		return -EINVAL;
+	switch (type) {
+	case VNET_GSO_NONE:
+		if (tnl || (h->gso_type & VNET_GSO_ECN))
+			return -EINVAL;
+		break;
+	case VNET_GSO_UDP_L4:
+		if (h->gso_type & VNET_GSO_ECN)
+			return -EINVAL;
+		/* fall through */
+	case VNET_GSO_TCPV4:
+	case VNET_GSO_TCPV6:
+		if (!(h->flags & VNET_VHDR_F_NEEDS_CSUM) || !h->gso_size ||
+		    h->hdr_len > len)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((h->flags & VNET_VHDR_F_NEEDS_CSUM) &&
+	    (size_t)h->csum_start + h->csum_offset + 2 > len)
+		return -EINVAL;
+	if (tnl && (h->outer_th < 14 || h->outer_th + 8 > h->inner_nh ||
+		    h->inner_nh + 20 > h->csum_start))
+		return -EINVAL;
+	return 0;
 }
 
 /*

@@ -14,7 +14,9 @@
 #include "vnet/port.h"
 
 #define TAP_BATCH 64
-#define TAP_SLOT (65536 + VNET_VHDR_LEN)
+/* A read: the header, then up to 64 KiB of IP packet with its Ethernet
+ * header -- and a tunnel super-frame's outer headers. */
+#define TAP_SLOT (65536 + 128 + VNET_VHDR_TNL_LEN)
 /* Wire-size frames cut from TSO super-frames are packed here; a read is
  * started only while a whole super-frame's worth of room is left. */
 #define ARENA_SIZE (1u << 20)
@@ -32,6 +34,8 @@ struct vnet_port {
 	uint8_t *slots; /* tap: TAP_BATCH frames of TAP_SLOT bytes */
 	/* tap offloads (VNET_TAP_OFFLOAD) */
 	int offload;
+	unsigned vhlen;	      /* the header's length: 10, or 24 (tunnel) */
+	struct vnet_vhdr *vh; /* VNET_PORT_GSO: the last recv's headers */
 	uint8_t *arena;
 	size_t arena_used;
 	struct vnet_frame pend[VNET_SEG_MAX];
@@ -116,6 +120,17 @@ static int open_stream(struct vnet_port *p, enum vnet_stream_fmt fmt)
 	return 0;
 }
 
+static unsigned tap_flags(int offload, int flags)
+{
+	unsigned f = offload ? VNET_TAP_OFFLOAD : 0;
+
+	if (flags & VNET_PORT_GSO)
+		f |= VNET_TAP_USO;
+	if (flags & VNET_PORT_TUNNEL)
+		f |= VNET_TAP_TUNNEL;
+	return f;
+}
+
 struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 				 enum vnet_stream_fmt fmt, struct vnet_err *e)
 {
@@ -175,8 +190,17 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 	case VNET_PORT_TAP:
 		snprintf(p->name, sizeof(p->name), "tap:%s", sp->ifname);
 		p->offload = !(flags & VNET_PORT_NO_OFFLOAD);
-		if ((r = vnet_tap_open_flags(sp->ifname, p->offload
-						 ? VNET_TAP_OFFLOAD : 0)) < 0) {
+		if (flags & VNET_PORT_TUNNEL)
+			p->flags |= VNET_PORT_GSO;
+		if (!p->offload && (p->flags & VNET_PORT_GSO)) {
+			r = -EINVAL;
+			break;
+		}
+		p->vhlen = flags & VNET_PORT_TUNNEL ? VNET_VHDR_TNL_LEN
+						    : VNET_VHDR_LEN;
+		if ((r = vnet_tap_open_flags(sp->ifname,
+					     tap_flags(p->offload, p->flags))) <
+		    0) {
 			tap_open = 1;
 			break;
 		}
@@ -196,6 +220,11 @@ struct vnet_port *vnet_port_open(const struct vnet_port_spec *sp, int flags,
 		     !(p->scratch = malloc(VNET_SEG_MAX * VNET_SEG_HDR_MAX)) ||
 		     !(p->gather = malloc(TAP_SLOT)) ||
 		     !(p->gro = vnet_gro_new()))) {
+			r = -errno;
+			break;
+		}
+		if ((p->flags & VNET_PORT_GSO) &&
+		    !(p->vh = calloc(TAP_BATCH, sizeof(*p->vh)))) {
 			r = -errno;
 			break;
 		}
@@ -247,6 +276,7 @@ void vnet_port_close(struct vnet_port *p)
 	free(p->arena);
 	free(p->scratch);
 	free(p->gather);
+	free(p->vh);
 	vnet_gro_free(p->gro);
 	free(p);
 }
@@ -366,6 +396,55 @@ static int recv_tap_offload(struct vnet_port *p, struct vnet_frame *f,
 	return (int)n;
 }
 
+/* A tap that hands super-frames whole (VNET_PORT_GSO): each frame with
+ * its header in p->vh[], checked (vnet_vhdr_check) but not cut; a
+ * header that does not add up is an offload error and its frame is
+ * dropped. */
+static int recv_tap_gso(struct vnet_port *p, struct vnet_frame *f,
+			unsigned max)
+{
+	const int tunnel = p->vhlen == VNET_VHDR_TNL_LEN;
+	uint64_t now = vnet_clock_wall();
+	unsigned n = 0, k = 0;
+
+	if (max > TAP_BATCH)
+		max = TAP_BATCH;
+	while (n < max && k < TAP_BATCH) {
+		uint8_t *buf = p->slots + (size_t)k * TAP_SLOT;
+		ssize_t len = read(p->rfd, buf, TAP_SLOT);
+		size_t flen;
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || n)
+				break;
+			return read_failed(p, errno);
+		}
+		k++;
+		if ((size_t)len < p->vhlen + 14) {
+			p->tstats.offload_errors++;
+			continue;
+		}
+		flen = (size_t)len - p->vhlen;
+		if (tunnel)
+			vnet_vhdr_decode_tnl(buf, &p->vh[n]);
+		else
+			vnet_vhdr_decode(buf, &p->vh[n]);
+		if (vnet_vhdr_check(&p->vh[n], flen, tunnel) < 0) {
+			p->tstats.offload_errors++;
+			continue;
+		}
+		if (p->vh[n].gso_type != VNET_GSO_NONE)
+			p->tstats.superframes++;
+		f[n].ts_ns = now;
+		f[n].len = f[n].wire_len = (uint32_t)flen;
+		f[n].data = buf + p->vhlen;
+		n++;
+	}
+	return (int)n;
+}
+
 static int recv_stream(struct vnet_port *p, struct vnet_frame *f,
 		       unsigned max)
 {
@@ -408,9 +487,12 @@ int vnet_port_recv(struct vnet_port *p, struct vnet_frame *f, unsigned max)
 {
 	if (p->flags & VNET_PORT_NO_READ || p->eof)
 		return 0;
-	if (p->kind == VNET_PORT_TAP)
+	if (p->kind == VNET_PORT_TAP) {
+		if (p->vh)
+			return recv_tap_gso(p, f, max);
 		return p->offload ? recv_tap_offload(p, f, max)
 				  : recv_tap(p, f, max);
+	}
 	return recv_stream(p, f, max);
 }
 
@@ -457,16 +539,19 @@ const struct vnet_err *vnet_port_err(const struct vnet_port *p)
 static int tap_writev_hdr(struct vnet_port *p, const struct vnet_vhdr *h,
 			  const struct iovec *iov, int iovcnt)
 {
-	uint8_t hb[VNET_VHDR_LEN];
+	uint8_t hb[VNET_VHDR_TNL_LEN];
 	struct iovec v[8];
 	ssize_t n;
 	int i;
 
 	if (iovcnt > 7)
 		return -EINVAL;
-	vnet_vhdr_encode(hb, h);
+	if (p->vhlen == VNET_VHDR_TNL_LEN)
+		vnet_vhdr_encode_tnl(hb, h);
+	else
+		vnet_vhdr_encode(hb, h);
 	v[0].iov_base = hb;
-	v[0].iov_len = sizeof(hb);
+	v[0].iov_len = p->vhlen;
 	for (i = 0; i < iovcnt; i++)
 		v[i + 1] = iov[i];
 	do
@@ -525,6 +610,26 @@ static int send_tap_offload(struct vnet_port *p, const struct iovec *iov,
 	if (r == -EAGAIN && vnet_gro_add(p->gro, frame, len) == 1)
 		return 0;
 	return tap_writev_hdr(p, &none, iov, iovcnt);
+}
+
+const struct vnet_vhdr *vnet_port_recv_vh(const struct vnet_port *p)
+{
+	return p->vh;
+}
+
+int vnet_port_send_vh(struct vnet_port *p, const struct vnet_vhdr *h,
+		      const struct iovec *iov, int iovcnt)
+{
+	int r;
+
+	if (p->flags & VNET_PORT_NO_WRITE)
+		return 0;
+	if (!p->vh)
+		return -EINVAL;
+	/* After what is coalesced: frames leave in the order given. */
+	if ((r = gro_flush(p)) < 0)
+		return r;
+	return tap_writev_hdr(p, h, iov, iovcnt);
 }
 
 int vnet_port_send(struct vnet_port *p, uint64_t ts_ns,

@@ -14,6 +14,13 @@
 
 #include "vnet/tap.h"
 
+/* Offload bits newer than some distributions' headers (Linux 6.2 for
+ * USO, 6.17 for UDP tunnels). */
+#define TAP_F_USO4 0x20
+#define TAP_F_USO6 0x40
+#define TAP_F_UDP_TUNNEL_GSO 0x80
+#define TAP_F_UDP_TUNNEL_GSO_CSUM 0x100
+
 /* Large enough for any RTM_NEWLINK/RTM_GETLINK exchange on one link: a
  * reply that does not fit would be truncated and refused by libmnl. */
 #define NL_BUFSZ 32768
@@ -26,9 +33,11 @@ int vnet_tap_open(const char *name)
 int vnet_tap_open_flags(const char *name, unsigned flags)
 {
 	/* What we can take from the kernel: partial checksums and TCP
-	 * super-frames (lib/offload.c completes and cuts them). */
-	const unsigned offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
-				  TUN_F_TSO_ECN;
+	 * super-frames (lib/offload.c completes and cuts them); with
+	 * VNET_TAP_USO UDP super-frames too, with VNET_TAP_TUNNEL UDP
+	 * tunnel super-frames (offload.h), which nothing here cuts. */
+	unsigned offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+			    TUN_F_TSO_ECN;
 	int hdrsz = 10; /* struct virtio_net_hdr */
 	struct ifreq ifr;
 	size_t len;
@@ -49,10 +58,20 @@ int vnet_tap_open_flags(const char *name, unsigned flags)
 	memcpy(ifr.ifr_name, name, len);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		goto fail;
+	if (flags & (VNET_TAP_USO | VNET_TAP_TUNNEL))
+		offloads |= TAP_F_USO4 | TAP_F_USO6;
+	if (flags & VNET_TAP_TUNNEL) {
+		offloads |= TAP_F_UDP_TUNNEL_GSO | TAP_F_UDP_TUNNEL_GSO_CSUM;
+		hdrsz = 24; /* struct virtio_net_hdr_v1_hash_tunnel */
+	}
 	if (flags & VNET_TAP_OFFLOAD &&
 	    (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0 ||
-	     ioctl(fd, TUNSETOFFLOAD, offloads) < 0))
+	     ioctl(fd, TUNSETOFFLOAD, offloads) < 0)) {
+		/* An older kernel refuses the bits it does not know. */
+		if (errno == EINVAL && flags & (VNET_TAP_USO | VNET_TAP_TUNNEL))
+			errno = EOPNOTSUPP;
 		goto fail;
+	}
 	return fd;
 fail:
 	ret = -errno;

@@ -38,10 +38,48 @@ struct vnet_vhdr {
 	uint16_t gso_size;
 	uint16_t csum_start;
 	uint16_t csum_offset;
+	/* The 24-byte header of a tunnel-offload tap only (0 otherwise):
+	 * where the outer UDP header and the inner IP header start,
+	 * counted from the frame's first byte. */
+	uint16_t outer_th;
+	uint16_t inner_nh;
 };
 
+/* The 10-byte header; decode sets outer_th and inner_nh to 0. */
 void vnet_vhdr_decode(const uint8_t *b, struct vnet_vhdr *h);
 void vnet_vhdr_encode(uint8_t *b, const struct vnet_vhdr *h);
+
+/*
+ * UDP tunnel offload (Linux 6.17 and later): a tap set up with
+ * TUN_F_UDP_TUNNEL_GSO[_CSUM] and a 24-byte header (struct
+ * virtio_net_hdr_v1_hash_tunnel: the 10-byte header, num_buffers, a
+ * 4-byte hash value, hash report and padding, then outer_th_offset and
+ * inner_nh_offset, little-endian) takes and gives whole super-frames of
+ * a UDP tunnel: Ethernet/IP/UDP/encapsulation/inner Ethernet/IP/TCP or
+ * UDP, with gso_type = the inner type | VNET_GSO_UDP_TUNNEL4/6, and cuts
+ * them itself where a device needs wire frames (never on a veth).  The
+ * checksum to complete is the inner L4 one (csum_start points there);
+ * VNET_VHDR_F_UDP_TUNNEL_CSUM asks for the outer UDP checksum too.
+ */
+#define VNET_VHDR_TNL_LEN 24
+#define VNET_VHDR_F_UDP_TUNNEL_CSUM 8
+#define VNET_GSO_UDP_L4 5
+#define VNET_GSO_UDP_TUNNEL4 0x20
+#define VNET_GSO_UDP_TUNNEL6 0x40
+#define VNET_GSO_TUNNEL (VNET_GSO_UDP_TUNNEL4 | VNET_GSO_UDP_TUNNEL6)
+
+void vnet_vhdr_decode_tnl(const uint8_t *b, struct vnet_vhdr *h);
+void vnet_vhdr_encode_tnl(uint8_t *b, const struct vnet_vhdr *h);
+/* Whether header h fits the len-byte frame it came with: 0, or -EINVAL
+ * for a gso_type that is not NONE, TCPV4, TCPV6 or UDP_L4 (ECN allowed
+ * with TCP), at most one tunnel bit (and only if tunnel != 0), a
+ * checksum field (NEEDS_CSUM: csum_start + csum_offset + 2) outside the
+ * frame, a GSO frame without NEEDS_CSUM, gso_size 0 or hdr_len past the
+ * frame; for a tunnel type, 14 <= outer_th, outer_th + 8 <= inner_nh,
+ * inner_nh + 20 <= csum_start (the outer UDP header, then the inner IP
+ * header, before the inner L4 header).  Nothing else of the frame is
+ * read: the caller parses the headers it uses. */
+int vnet_vhdr_check(const struct vnet_vhdr *h, size_t len, int tunnel);
 
 /* Largest header (Ethernet + one VLAN tag + IPv6 + 40 bytes of extension
  * headers + TCP with options) that a segment carries. */

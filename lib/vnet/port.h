@@ -23,6 +23,7 @@
 
 #include "vnet/addr.h"
 #include "vnet/err.h"
+#include "vnet/offload.h"
 #include "vnet/stream.h"
 #include "vnet/tap.h"
 
@@ -62,6 +63,8 @@ enum {
 	VNET_PORT_NO_WRITE = 1 << 2, /* never write this port */
 	VNET_PORT_NO_OFFLOAD = 1 << 3, /* tap: no IFF_VNET_HDR offloads */
 	VNET_PORT_BLOCK = 1 << 4, /* stream output: wait for room when full */
+	VNET_PORT_GSO = 1 << 5,	   /* tap: super-frames whole (see below) */
+	VNET_PORT_TUNNEL = 1 << 6, /* tap: GSO with UDP tunnel offload */
 };
 
 /* A stream output is a bounded queue (stream.h, VNET_ON_FULL_DROP: 4096
@@ -81,6 +84,18 @@ struct vnet_port_tap_stats {
 	uint64_t coalesced;	 /* frames written as part of a super-frame */
 	uint64_t offload_errors; /* reads whose offload header did not add up */
 };
+
+/* A tap opened VNET_PORT_GSO hands its TCP and UDP super-frames whole
+ * (TSO/USO, nothing cut or completed): vnet_port_recv_vh() gives the
+ * virtio_net_hdr of each frame the last recv returned, in order, and
+ * vnet_port_send_vh() writes a frame with its header, after what
+ * vnet_port_send() has coalesced.  VNET_PORT_TUNNEL also takes and gives
+ * UDP tunnel super-frames (offload.h; Linux 6.17): opening fails with
+ * EOPNOTSUPP on a kernel without them (fall back to another underlay).
+ * Both need offloads (not with VNET_PORT_NO_OFFLOAD: EINVAL). */
+const struct vnet_vhdr *vnet_port_recv_vh(const struct vnet_port *p);
+int vnet_port_send_vh(struct vnet_port *p, const struct vnet_vhdr *h,
+		      const struct iovec *iov, int iovcnt);
 
 /* Open a frame port.  fmt is the output stream format for stream ports.
  * Tap ports are created/attached and set up (mtu, mac, up).  On failure

@@ -62,6 +62,12 @@ int vnet_tap_err(struct vnet_err *e, const char *obj, const char *name,
 			     * TUNSETOFFLOAD CSUM|TSO4|TSO6|TSO_ECN: every
 			     * frame read or written carries a
 			     * virtio_net_hdr (lib/vnet/offload.h) */
+#define VNET_TAP_USO 2u	    /* with OFFLOAD: UDP super-frames too
+			     * (TUN_F_USO4/6: Linux 6.2) */
+#define VNET_TAP_TUNNEL 4u  /* with OFFLOAD: the 24-byte header and UDP
+			     * tunnel super-frames, USO included
+			     * (TUN_F_UDP_TUNNEL_GSO[_CSUM]: Linux 6.17);
+			     * -EOPNOTSUPP where the kernel has not these */
 /* vnet_tap_open with flags. */
 int vnet_tap_open_flags(const char *name, unsigned flags);
 

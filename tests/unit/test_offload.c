@@ -891,6 +891,72 @@ static void test_gro_not_candidates(void)
 	vnet_gro_free(g);
 }
 
+/* The 24-byte tunnel header: layout (offsets 20 and 22, little-endian,
+ * the hash fields zero) and what vnet_vhdr_check() refuses. */
+static void test_vhdr_tnl(void)
+{
+	struct vnet_vhdr h = {
+		.flags = VNET_VHDR_F_NEEDS_CSUM,
+		.gso_type = VNET_GSO_TCPV4 | VNET_GSO_UDP_TUNNEL4,
+		.hdr_len = 104, .gso_size = 1398, .csum_start = 84,
+		.csum_offset = 16, .outer_th = 34, .inner_nh = 64,
+	}, g, x;
+	uint8_t b[VNET_VHDR_TNL_LEN];
+	size_t i;
+
+	vnet_vhdr_encode_tnl(b, &h);
+	T_EQ(b[1], 0x21);
+	T_EQ(b[20] | b[21] << 8, 34);
+	T_EQ(b[22] | b[23] << 8, 64);
+	for (i = 10; i < 20; i++)
+		T_EQ(b[i], 0);
+	vnet_vhdr_decode_tnl(b, &g);
+	T_MEMEQ(&g, &h, sizeof(h));
+	vnet_vhdr_decode(b, &g);
+	T_EQ(g.outer_th, 0);
+	T_EQ(g.inner_nh, 0);
+
+	T_EQ(vnet_vhdr_check(&h, 60000, 1), 0);
+	T_EQ(vnet_vhdr_check(&h, 60000, 0), -EINVAL); /* not a tunnel tap */
+	x = h;
+	x.gso_type |= VNET_GSO_UDP_TUNNEL6; /* both families */
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	x = h;
+	x.gso_type = 0x23; /* UDP (UFO) in a tunnel */
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	x = h;
+	x.outer_th = 10; /* inside the Ethernet header */
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	x = h;
+	x.inner_nh = 38; /* the inner IP inside the outer UDP header */
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	x = h;
+	x.csum_start = 70; /* the inner L4 inside the inner IP header */
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	x = h;
+	x.flags = 0; /* GSO without a partial checksum */
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	x = h;
+	x.gso_size = 0;
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	T_EQ(vnet_vhdr_check(&h, 84 + 17, 1), -EINVAL); /* field past end */
+	T_EQ(vnet_vhdr_check(&h, 84 + 18, 1), -EINVAL); /* hdr_len past */
+	T_EQ(vnet_vhdr_check(&h, 104, 1), 0);
+	x = h;
+	x.gso_type = VNET_GSO_UDP_L4 | VNET_GSO_ECN | VNET_GSO_UDP_TUNNEL4;
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), -EINVAL);
+	x.gso_type = VNET_GSO_UDP_L4 | VNET_GSO_UDP_TUNNEL6;
+	x.csum_offset = 6;
+	T_EQ(vnet_vhdr_check(&x, 60000, 1), 0);
+	/* Plain frames: nothing but a checksum field to check. */
+	memset(&x, 0, sizeof(x));
+	T_EQ(vnet_vhdr_check(&x, 14, 0), 0);
+	x.gso_type = VNET_GSO_ECN;
+	T_EQ(vnet_vhdr_check(&x, 14, 0), -EINVAL);
+	x.gso_type = VNET_GSO_UDP_TUNNEL4;
+	T_EQ(vnet_vhdr_check(&x, 100, 1), -EINVAL);
+}
+
 int main(void)
 {
 	uint32_t x = 2463534242u;
@@ -903,6 +969,7 @@ int main(void)
 		pat[i] = (uint8_t)x;
 	}
 	T_RUN(test_vhdr);
+	T_RUN(test_vhdr_tnl);
 	T_RUN(test_gso_tcp4_roundtrip);
 	T_RUN(test_gso_tcp6_roundtrip);
 	T_RUN(test_gso_flags);
