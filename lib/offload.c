@@ -97,7 +97,7 @@ int vnet_vhdr_check(const struct vnet_vhdr *h, size_t len, int tunnel)
 /* NEEDS_CSUM: the field holds the pseudo-header sum, so the checksum over
  * [csum_start, len) with it included is the final one.  A result of 0 is
  * stored as 0xffff, as skb_checksum_help() does (0 means "none" in UDP). */
-static void csum_complete(uint8_t *frame, size_t len, const struct vnet_vhdr *h)
+void vnet_csum_complete(uint8_t *frame, size_t len, const struct vnet_vhdr *h)
 {
 	uint16_t c = vnet_csum_fold(
 	    vnet_csum_add(0, frame + h->csum_start, len - h->csum_start));
@@ -202,7 +202,7 @@ int vnet_gso_segment(const struct vnet_vhdr *h, uint8_t *frame, size_t len,
 	if (!max)
 		return -ENOBUFS;
 	if (h->flags & VNET_VHDR_F_NEEDS_CSUM)
-		csum_complete(frame, len, h);
+		vnet_csum_complete(frame, len, h);
 	out[0].hdr = NULL;
 	out[0].hdr_len = 0;
 	out[0].data = frame;

@@ -195,6 +195,17 @@ int vnet_link_setup(const char *ifname, unsigned mtu, const uint8_t *mac,
 	return nl_talk(buf, NULL, NULL);
 }
 
+int vnet_link_set_gso_max(const char *ifname, unsigned size)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_BUFSZ];
+
+	if (!name_ok(ifname) || !size)
+		return -EINVAL;
+	link_msg(buf, RTM_NEWLINK, ifname);
+	mnl_attr_put_u32((struct nlmsghdr *)buf, IFLA_GSO_MAX_SIZE, size);
+	return nl_talk(buf, NULL, NULL);
+}
+
 struct mtu_ctx {
 	int mtu;
 };

@@ -48,7 +48,7 @@ static const struct vnet_opt opts[] = {
 	{ .name = "inner", .letter = 'i', .arg = "INNER", .key = OPT_INNER,
 	  .help = "the inner side: a stream or a tap (default -)" },
 	{ .name = "outer", .letter = 'o', .arg = "OUTER", .key = OPT_OUTER,
-	  .help = "udp:ADDR[:PORT] or a stream (default -)" },
+	  .help = "udp:ADDR[:PORT], a tap or a stream (default -)" },
 	{ .name = "vni", .arg = "N", .key = OPT_VNI,
 	  .help = "the VNI of untagged frames" },
 	{ .name = "map", .arg = "VLAN:VNI", .flags = VNET_OPT_REPEAT,
@@ -94,7 +94,7 @@ static const struct vnet_opt_prog prog = {
 	.opts = opts,
 	.notes = "  INNER: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M]   "
 		 "(default -)\n"
-		 "  OUTER: udp:ADDR[:PORT] | - | fd:R,W | pcap:FILE           "
+		 "  OUTER: udp:ADDR[:PORT] | tap:NAME | - | fd:R,W | pcap:FILE  "
 		 "(default -)\n",
 };
 
@@ -358,8 +358,7 @@ static int on_inner(void *arg, struct vnet_port *p, struct vnet_frame *f,
 	struct run *ru = arg;
 	int r;
 
-	(void)p;
-	r = vtep_encap(ru->v, f, n);
+	r = vtep_encap(ru->v, f, vnet_port_recv_vh(p), n);
 	if (r >= 0)
 		r = vtep_flush_outer(ru->v);
 	if (r < 0 && r != -EPIPE && r != -ECANCELED)
@@ -376,8 +375,7 @@ static int on_outer(void *arg, struct vnet_port *p, struct vnet_frame *f,
 	struct run *ru = arg;
 	int r;
 
-	(void)p;
-	r = vtep_decap_frames(ru->v, f, n);
+	r = vtep_decap_frames(ru->v, f, vnet_port_recv_vh(p), n);
 	if (r < 0 && r != -EPIPE && r != -ECANCELED)
 		vnet_log(VNET_LOG_ERR, "inner %s: %s", ru->cf->inner,
 			 strerror(-r));
@@ -625,9 +623,6 @@ static void validate(struct conf *cf, struct vtep *v)
 	if (vnet_port_parse(cf->outer, osp, &err))
 		vnet_usage_error("--outer %s", vnet_err_str(&err, buf,
 							     sizeof(buf)));
-	if (osp->kind == VNET_PORT_TAP)
-		vnet_usage_error("--outer '%s': use udp:ADDR for the underlay, "
-				 "or a stream of outer frames", cf->outer);
 	if (v->conf.vni == VTEP_NO_VNI && !v->conf.nmaps)
 		vnet_usage_error("no VNI: give --vni N and/or --map VLAN:VNI");
 	if (v->conf.nmaps) /* qsort(NULL, 0, ...) is undefined */
@@ -653,8 +648,13 @@ static void validate(struct conf *cf, struct vtep *v)
 				 v->conf.vni != VTEP_NO_VNI ? "--vni" : "--map");
 	} else if (!cf->has_local) {
 		vnet_usage_error("--local ADDR is needed when the outer side is "
-				 "a frame stream");
+				 "%s", osp->kind == VNET_PORT_TAP
+					   ? "a tap (the VTEP's address on it)"
+					   : "a frame stream");
 	}
+	/* An underlay tap carries whole outer packets. */
+	if (osp->kind == VNET_PORT_TAP && !osp->mtu)
+		osp->mtu = v->conf.mtu;
 	if (v->conf.local.family == AF_INET6)
 		vnet_config_error("--local: an IPv6 underlay is not supported "
 				  "yet");
@@ -720,6 +720,31 @@ static void load_tables(const struct conf *cf, struct vtep *v)
 		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 }
 
+/* The outer tap with UDP tunnel offload (port.h VNET_PORT_TUNNEL):
+ * v->tunnel and v->outer set; on a kernel without it (before 6.17), or
+ * --no-offload, nothing is opened here and the tap carries frame by
+ * frame, as a stream does.  0, or -1 after logging what failed. */
+static int open_tunnel(struct tool *t, const struct vnet_port_spec *osp)
+{
+	struct vtep *v = t->v;
+	struct vnet_err err;
+
+	v->outer = vnet_port_open(osp, VNET_PORT_TUNNEL, t->cf->fmt, &err);
+	if (v->outer) {
+		v->tunnel = 1;
+		vnet_log(VNET_LOG_INFO, "outer tap:%s: UDP tunnel offload",
+			 osp->ifname);
+		return 0;
+	}
+	if (errno != EOPNOTSUPP) {
+		vnet_log_err(&err, "open outer");
+		return -1;
+	}
+	vnet_log(VNET_LOG_INFO, "outer tap:%s: no UDP tunnel offload in this "
+		 "kernel (6.17 has it): frame by frame", osp->ifname);
+	return 0;
+}
+
 /* Signals, the pid file, the underlay, the inner side, the outer stream,
  * their stream headers, the control socket, then the privileges go: 0, or
  * -1 after logging what failed. */
@@ -756,14 +781,31 @@ static int acquire(struct tool *t)
 			return -1;
 		}
 	}
+	/* Tap to tap: first the outer tap with UDP tunnel offload, where
+	 * the kernel has it; then super-frames pass whole both ways. */
+	if (osp.kind == VNET_PORT_TAP && isp.kind == VNET_PORT_TAP &&
+	    !cf->no_offload && open_tunnel(t, &osp) < 0)
+		return -1;
 	fl = cf->no_offload ? VNET_PORT_NO_OFFLOAD : 0;
+	if (v->tunnel)
+		fl |= VNET_PORT_GSO;
 	if (cf->oneway)
 		fl |= cf->ingress ? VNET_PORT_NO_READ : VNET_PORT_NO_WRITE;
 	if (!(v->inner = vnet_port_open(&isp, fl, cf->fmt, &err))) {
 		vnet_log_err(&err, "open inner");
 		return -1;
 	}
-	if (osp.kind != VNET_PORT_UDP) {
+	/* Room for the outer headers around the inner tap's largest
+	 * super-frame: the outer packet is one IP packet of <= 64 KiB. */
+	if (v->tunnel &&
+	    (r = vnet_link_set_gso_max(isp.ifname,
+				       65535 - vtep_overhead(v) -
+					   VNET_ETH_HLEN)) < 0) {
+		vnet_log(VNET_LOG_ERR, "open inner tap:%s: gso_max_size: %s",
+			 isp.ifname, strerror(-r));
+		return -1;
+	}
+	if (osp.kind != VNET_PORT_UDP && !v->outer) {
 		/* Both sides on stdio: the outer one is the right-hand side
 		 * of a middle program (fds 3/4). */
 		fl = isp.kind == VNET_PORT_STDIO && osp.kind == VNET_PORT_STDIO

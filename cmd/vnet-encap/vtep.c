@@ -29,6 +29,7 @@
 
 #include "vnet/bytes.h"
 #include "vnet/clock.h"
+#include "vnet/csum.h"
 #include "vnet/hash.h"
 #include "vnet/log.h"
 #include "vnet/pkt.h"
@@ -89,6 +90,8 @@ static const char *const ctr_names[C_MAX] = {
 	[C_TAP_SUPERFRAMES] = "tap_superframes",
 	[C_TAP_COALESCED] = "tap_coalesced",
 	[C_TAP_OFFLOAD_ERRORS] = "tap_offload_errors",
+	[C_ENCAP_TUNNEL_SUPERFRAMES] = "encap_tunnel_superframes",
+	[C_DECAP_TUNNEL_SUPERFRAMES] = "decap_tunnel_superframes",
 	[C_FDB_ENTRIES] = "fdb_entries",
 	[C_FDB_LEARNED] = "fdb_learned",
 	[C_FDB_MOVED] = "fdb_moved",
@@ -379,6 +382,30 @@ int vtep_flush_outer(struct vtep *v)
 	return r;
 }
 
+/* A remote of the other address family than the underlay's: counted
+ * and said; 1 if so. */
+static int family_drop(struct vtep *v, const struct vnet_addr *remote)
+{
+	const struct vtep_conf *c = &v->conf;
+
+	if (remote->family == c->local.family)
+		return 0;
+	/* e.g. an IPv6 remote in an --fdb file of an IPv4 VTEP */
+	v->ctr[C_DROP_FAMILY].value++;
+	if (warn_wanted(v, VTEP_W_FAMILY)) {
+		char a[VNET_ADDRSTRLEN], l[VNET_ADDRSTRLEN];
+		int six = remote->family == AF_INET6;
+
+		WARN_DROP(v, VTEP_W_FAMILY,
+			  "drop_family: remote %s is %s, the underlay "
+			  "(--local %s) %s: give %s remotes in --fdb",
+			  vnet_addr_fmt(remote, a), six ? "IPv6" : "IPv4",
+			  vnet_addr_fmt(&c->local, l), six ? "IPv4" : "IPv6",
+			  six ? "IPv4" : "IPv6");
+	}
+	return 1;
+}
+
 /* Queue or write one outer packet: the kind's header hdr for its VNI,
  * then the inner frame in in[0..nin). */
 static int emit(struct vtep *v, const struct vnet_addr *remote,
@@ -400,22 +427,8 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 	unsigned i;
 	int h, r;
 
-	if (remote->family != c->local.family) {
-		/* e.g. an IPv6 remote in an --fdb file of an IPv4 VTEP */
-		v->ctr[C_DROP_FAMILY].value++;
-		if (warn_wanted(v, VTEP_W_FAMILY)) {
-			char a[VNET_ADDRSTRLEN], l[VNET_ADDRSTRLEN];
-			int six = remote->family == AF_INET6;
-
-			WARN_DROP(v, VTEP_W_FAMILY,
-				  "drop_family: remote %s is %s, the underlay "
-				  "(--local %s) %s: give %s remotes in --fdb",
-				  vnet_addr_fmt(remote, a), six ? "IPv6" : "IPv4",
-				  vnet_addr_fmt(&c->local, l),
-				  six ? "IPv4" : "IPv6", six ? "IPv4" : "IPv6");
-		}
+	if (family_drop(v, remote))
 		return 0;
-	}
 	if (!v->outer)
 		return vnet_underlay_queue(v->ul, remote, sport, c->dstport,
 					   hdr, hlen, in, nin);
@@ -443,6 +456,95 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 		return r;
 	v->ctr[C_ENCAP_PACKETS].value++;
 	v->ctr[C_ENCAP_BYTES].value += iov[0].iov_len + ilen;
+	return 0;
+}
+
+/* The bytes of the longest wire frame that super-frame d (checked
+ * header h) is cut into: its headers up to the end of the L4 header,
+ * then gso_size bytes. */
+static size_t gso_wire_len(const uint8_t *d, size_t len,
+			   const struct vnet_vhdr *h)
+{
+	size_t l4 = h->csum_start, end;
+
+	if ((h->gso_type & ~VNET_GSO_ECN) == VNET_GSO_UDP_L4)
+		end = l4 + VNET_UDP_HLEN;
+	else /* TCP: the data offset (vnet_vhdr_check: l4 + 18 <= len) */
+		end = l4 + (size_t)(d[l4 + 12] >> 4) * 4;
+	end += h->gso_size;
+	return end < len ? end : len;
+}
+
+/* Write one UDP tunnel super-frame to the outer tap: the outer headers
+ * and the kind's header hdr around inner super-frame in[0..nin) (ilen
+ * bytes, shift bytes of VLAN tag taken out of it before the offsets of
+ * its header h), for the kernel to cut (offload.h).  Over IPv4 the outer
+ * UDP checksum is 0; over IPv6 it is left partial, for the kernel to
+ * complete per segment. */
+static int emit_super(struct vtep *v, const struct vnet_addr *remote,
+		      uint16_t sport, const uint8_t *hdr,
+		      const struct iovec *in, unsigned nin, size_t ilen,
+		      const struct vnet_vhdr *h, size_t shift)
+{
+	const struct vtep_conf *c = &v->conf;
+	const size_t hlen = kind(v)->hlen;
+	const int six = c->local.family == AF_INET6;
+	struct vnet_outer o = {
+		.src = c->local,
+		.dst = *remote,
+		.sport = sport,
+		.dport = c->dstport,
+		.ttl = c->ttl,
+		.tos = c->tos,
+	};
+	uint8_t buf[64 + VTEP_HDR_MAX];
+	struct vnet_vhdr t = *h;
+	struct iovec iov[3];
+	size_t off, ip_hl = six ? VNET_IP6_HLEN : VNET_IP4_HLEN, segs;
+	unsigned i;
+	int b, r;
+
+	if (family_drop(v, remote))
+		return 0;
+	memcpy(o.smac, c->local_mac, 6);
+	memcpy(o.dmac, neigh_mac(v, remote), 6);
+	b = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
+	if (b < 0) {
+		/* Over 64 KiB with the outer headers: the inner tap's
+		 * gso_max_size (set at start) was not kept to. */
+		v->ctr[C_DROP_TOO_BIG].value++;
+		return 0;
+	}
+	memcpy(buf + b, hdr, hlen);
+	off = (size_t)b + hlen;
+	if (six) {
+		uint8_t *u = buf + VNET_ETH_HLEN + ip_hl;
+		uint16_t ps = (uint16_t)~vnet_csum_fold(vnet_csum_pseudo(
+			&o.src, &o.dst, IPPROTO_UDP,
+			(uint32_t)(VNET_UDP_HLEN + hlen + ilen)));
+
+		vnet_put16(u + 6, ps);
+		t.flags |= VNET_VHDR_F_UDP_TUNNEL_CSUM;
+	}
+	t.gso_type = (uint8_t)(h->gso_type | (six ? VNET_GSO_UDP_TUNNEL6
+						   : VNET_GSO_UDP_TUNNEL4));
+	t.csum_start = (uint16_t)(h->csum_start + off - shift);
+	t.hdr_len = (uint16_t)(h->hdr_len > shift ? h->hdr_len + off - shift
+						  : 0);
+	t.outer_th = (uint16_t)(VNET_ETH_HLEN + ip_hl);
+	t.inner_nh = (uint16_t)(off + VNET_ETH_HLEN);
+	iov[0].iov_base = buf;
+	iov[0].iov_len = off;
+	for (i = 0; i < nin; i++)
+		iov[i + 1] = in[i];
+	r = vnet_port_send_vh(v->outer, &t, iov, (int)nin + 1);
+	if (r < 0)
+		return r;
+	/* What leaves the tap: one outer packet per gso_size of payload. */
+	segs = (ilen - (t.csum_start - off) + h->gso_size - 1) / h->gso_size;
+	v->ctr[C_ENCAP_TUNNEL_SUPERFRAMES].value++;
+	v->ctr[C_ENCAP_PACKETS].value += segs ? segs : 1;
+	v->ctr[C_ENCAP_BYTES].value += off + ilen - VNET_ETH_HLEN;
 	return 0;
 }
 
@@ -521,14 +623,16 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 	return 0;
 }
 
-int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
+int vtep_encap(struct vtep *v, const struct vnet_frame *f,
+	       const struct vnet_vhdr *vh, unsigned n)
 {
 	const struct vnet_addr *rem[VTEP_MAX_FLOOD];
 	unsigned k;
 
 	for (k = 0; k < n; k++) {
 		const uint8_t *d = f[k].data;
-		size_t len = f[k].len, ilen, l2, nr, j;
+		const struct vnet_vhdr *gh = vh ? &vh[k] : NULL;
+		size_t len = f[k].len, ilen, wlen, l2, nr, j;
 		uint8_t hdr[VTEP_HDR_MAX];
 		struct iovec in[2];
 		struct vnet_pkt pkt;
@@ -541,6 +645,13 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		v->ctr[C_INNER_RX_FRAMES].value++;
 		v->ctr[C_INNER_RX_BYTES].value += len;
 		vnet_clock_observe(f[k].ts_ns);
+		/* A whole super-frame (tunnel offload) goes on as one; a
+		 * plain frame with a partial checksum is completed here. */
+		if (gh && gh->gso_type == VNET_GSO_NONE) {
+			if (gh->flags & VNET_VHDR_F_NEEDS_CSUM)
+				vnet_csum_complete((uint8_t *)d, len, gh);
+			gh = NULL;
+		}
 		/* The outermost tag names the segment (segment.h); it does
 		 * not travel (RFC 7348 6.1). */
 		switch ((seg = vnet_segment_of(d, len, &vid, &l2))) {
@@ -584,14 +695,17 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 			nin = 1;
 			ilen = len;
 		}
-		/* Never fragment, never truncate (RFC 7348 4.3). */
-		if (ilen + overhead(v) > v->conf.mtu) {
+		/* Never fragment, never truncate (RFC 7348 4.3); a
+		 * super-frame by the frames it is cut into. */
+		wlen = gh ? gso_wire_len(d, len, gh) - (l2 - VNET_ETH_HLEN)
+			  : ilen;
+		if (wlen + overhead(v) > v->conf.mtu) {
 			v->ctr[C_DROP_TOO_BIG].value++;
 			WARN_DROP(v, VTEP_W_TOO_BIG,
 				  "drop_too_big: a %zu-byte frame does not fit "
 				  "the underlay MTU %u: lower the inner MTU to "
 				  "%u or raise --mtu",
-				  ilen, v->conf.mtu,
+				  wlen, v->conf.mtu,
 				  v->conf.mtu - overhead(v) - VNET_ETH_HLEN);
 			continue;
 		}
@@ -617,6 +731,17 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 		sport = (uint16_t)(v->conf.sport_lo +
 				   h % ((uint32_t)v->conf.sport_hi -
 					v->conf.sport_lo + 1));
+		if (gh) {
+			if ((r = run_flush(v)) < 0)
+				return r;
+			kind(v)->encode(hdr, vni);
+			for (j = 0; j < nr; j++)
+				if ((r = emit_super(v, rem[j], sport, hdr, in,
+						    nin, ilen, gh,
+						    l2 - VNET_ETH_HLEN)) < 0)
+					return r;
+			continue;
+		}
 		if (!flood && v->gso && !v->outer &&
 		    rem[0]->family == v->conf.local.family) {
 			if ((r = run_add(v, rem[0], sport, vni, in, nin, ilen,
@@ -639,7 +764,8 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n)
 
 /* One UDP payload (the kind's header + inner frame) from remote. */
 static int decap_one(struct vtep *v, const struct vnet_addr *remote,
-		     const uint8_t *p, size_t plen, uint64_t ts)
+		     const uint8_t *p, size_t plen, uint64_t ts,
+		     const struct vnet_vhdr *gh)
 {
 	const uint8_t *in;
 	struct iovec iov[3];
@@ -693,7 +819,19 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		iov[0].iov_len = ilen;
 		n = 1;
 	}
-	r = vnet_port_send(v->inner, ts, iov, n);
+	if (gh) {
+		/* A super-frame of the tunnel offload, its header made
+		 * relative to the inner frame by the caller: moved by the
+		 * tag put in. */
+		struct vnet_vhdr t = *gh;
+		unsigned sh = vlan ? VNET_VLAN_HLEN : 0;
+
+		t.csum_start = (uint16_t)(gh->csum_start + sh);
+		t.hdr_len = (uint16_t)(gh->hdr_len ? gh->hdr_len + sh : 0);
+		r = vnet_port_send_vh(v->inner, &t, iov, n);
+	} else {
+		r = vnet_port_send(v->inner, ts, iov, n);
+	}
 	if (r == -EPIPE)
 		return r;
 	if (r < 0) {
@@ -717,7 +855,7 @@ static int recv_one(void *arg, const struct vnet_underlay_dgram *d)
 
 	if (!c->ts)
 		c->ts = vnet_clock_wall();
-	return decap_one(c->v, &d->src, d->data, d->len, c->ts);
+	return decap_one(c->v, &d->src, d->data, d->len, c->ts, NULL);
 }
 
 int vtep_recv_udp(struct vtep *v)
@@ -757,7 +895,41 @@ static int outer_arp(struct vtep *v, const uint8_t *d, size_t len,
 	return vnet_port_send(v->outer, ts, &iov, 1);
 }
 
-int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f, unsigned n)
+/* A frame of the outer tap with tunnel offload, header h: 1 if it is
+ * a super-frame to decapsulate whole (*t then its header relative to
+ * the inner frame, which starts off bytes in), 0 if it is a plain frame
+ * now (a partial checksum completed), -1 to drop (counted).  The outer
+ * UDP checksum of a super-frame is partial: the kernel made it here and
+ * trusts it, and so does this VTEP (over IPv4 it is cleared for the
+ * parse, which would verify it; over IPv6, where 0 is not allowed, it is
+ * completed). */
+static int tunnel_rx(struct vtep *v, uint8_t *d, size_t len,
+		     const struct vnet_vhdr *h)
+{
+	size_t u = h->outer_th;
+
+	if (!(h->gso_type & VNET_GSO_TUNNEL)) {
+		if (h->flags & VNET_VHDR_F_NEEDS_CSUM)
+			vnet_csum_complete(d, len, h);
+		return 0;
+	}
+	v->ctr[C_DECAP_TUNNEL_SUPERFRAMES].value++;
+	if (h->flags & VNET_VHDR_F_UDP_TUNNEL_CSUM) {
+		if (d[12] == 0x08 && d[13] == 0x00) {
+			vnet_put16(d + u + 6, 0);
+		} else {
+			struct vnet_vhdr c = { .flags = VNET_VHDR_F_NEEDS_CSUM,
+					       .csum_start = (uint16_t)u,
+					       .csum_offset = 6 };
+
+			vnet_csum_complete(d, len, &c);
+		}
+	}
+	return 1;
+}
+
+int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
+		      const struct vnet_vhdr *vh, unsigned n)
 {
 	unsigned k;
 	int r;
@@ -765,9 +937,13 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f, unsigned n)
 	for (k = 0; k < n; k++) {
 		const uint8_t *pl;
 		struct vnet_outer o;
-		size_t plen;
+		struct vnet_vhdr t, *gh = NULL;
+		size_t plen, off;
 
 		vnet_clock_observe(f[k].ts_ns);
+		if (vh && tunnel_rx(v, (uint8_t *)f[k].data, f[k].len,
+				    &vh[k]) == 1)
+			gh = &t;
 		if (f[k].len >= VNET_ETH_HLEN && f[k].data[12] == 0x08 &&
 		    f[k].data[13] == 0x06) {
 			if ((r = outer_arp(v, f[k].data, f[k].len,
@@ -789,7 +965,23 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f, unsigned n)
 			continue;
 		}
 		neigh_learn(v, &o.src, o.smac);
-		if ((r = decap_one(v, &o.src, pl, plen, f[k].ts_ns)) < 0)
+		if (gh) {
+			/* The inner frame starts after the kind's header. */
+			off = (size_t)(pl - f[k].data) + kind(v)->hlen;
+			if (vh[k].csum_start < off + VNET_ETH_HLEN) {
+				v->ctr[C_TAP_OFFLOAD_ERRORS].value++;
+				continue;
+			}
+			t = vh[k];
+			t.gso_type &= (uint8_t)~VNET_GSO_TUNNEL;
+			t.flags &= (uint8_t)~VNET_VHDR_F_UDP_TUNNEL_CSUM;
+			t.csum_start = (uint16_t)(vh[k].csum_start - off);
+			t.hdr_len = (uint16_t)(vh[k].hdr_len > off
+						   ? vh[k].hdr_len - off
+						   : 0);
+			t.outer_th = t.inner_nh = 0;
+		}
+		if ((r = decap_one(v, &o.src, pl, plen, f[k].ts_ns, gh)) < 0)
 			return r;
 	}
 	return 0;

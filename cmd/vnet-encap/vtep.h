@@ -12,6 +12,7 @@
 #include "vnet/counter.h"
 #include "vnet/fdb.h"
 #include "vnet/log.h"
+#include "vnet/offload.h"
 #include "vnet/port.h"
 #include "vnet/underlay.h"
 
@@ -75,6 +76,8 @@ enum {
 	C_TAP_SUPERFRAMES,
 	C_TAP_COALESCED,
 	C_TAP_OFFLOAD_ERRORS,
+	C_ENCAP_TUNNEL_SUPERFRAMES, /* UDP tunnel offload (outer tap) */
+	C_DECAP_TUNNEL_SUPERFRAMES,
 	C_FDB_ENTRIES,
 	C_FDB_LEARNED,
 	C_FDB_MOVED,
@@ -176,6 +179,10 @@ struct vtep {
 	struct vnet_counter ctr[C_MAX];
 
 	int gso;		/* gather runs: the underlay sends GSO */
+	int tunnel;		/* the outer side is a tap with UDP tunnel
+				 * offload, the inner one hands TSO/USO
+				 * super-frames whole: they go through as
+				 * they are, headers around them */
 	struct vtep_run run;	/* the run being gathered */
 	/* the drops of enum vtep_warn said once, and their rate limits */
 	uint8_t warned[VTEP_W_MAX];
@@ -211,9 +218,12 @@ int vtep_outer_fd(const struct vtep *v);
 /* Outer header bytes counted against the underlay MTU: IP (of
  * conf.local's family) + UDP + the kind's header. */
 unsigned vtep_overhead(const struct vtep *v);
-/* Inner frames -> outer packets.  Returns 0, or -errno from the outer
+/* Inner frames -> outer packets.  vh: the frames' virtio_net_hdrs when
+ * the inner port hands super-frames whole (v->tunnel, port.h
+ * VNET_PORT_GSO), else NULL.  Returns 0, or -errno from the outer
  * stream (e.g. -EPIPE). */
-int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n);
+int vtep_encap(struct vtep *v, const struct vnet_frame *f,
+	       const struct vnet_vhdr *vh, unsigned n);
 /* Send the queued outer packets of the UDP underlay (a frame-stream
  * underlay is written by the event loop, which never waits on it);
  * reports what the underlay counted since the last call (send errors,
@@ -222,8 +232,10 @@ int vtep_flush_outer(struct vtep *v);
 /* Receive what the UDP underlay has and decapsulate it; returns the
  * number of datagrams, or -errno. */
 int vtep_recv_udp(struct vtep *v);
-/* Outer frames (frame-stream underlay) -> inner frames. */
-int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f, unsigned n);
+/* Outer frames (frame-stream or tap underlay) -> inner frames; vh as
+ * for vtep_encap (the outer tap's headers with tunnel offload). */
+int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
+		      const struct vnet_vhdr *vh, unsigned n);
 /* Copy table and underlay statistics into the counters. */
 void vtep_sync_counters(struct vtep *v);
 /* The counter index of an outer drop reason (enum vnet_encap_drop,

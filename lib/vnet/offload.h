@@ -70,6 +70,11 @@ void vnet_vhdr_encode(uint8_t *b, const struct vnet_vhdr *h);
 
 void vnet_vhdr_decode_tnl(const uint8_t *b, struct vnet_vhdr *h);
 void vnet_vhdr_encode_tnl(uint8_t *b, const struct vnet_vhdr *h);
+/* Complete the partial checksum of a frame with NEEDS_CSUM in place
+ * (the field at csum_start + csum_offset holds the pseudo-header sum),
+ * over [csum_start, len); a result of 0 is stored as 0xffff.  The caller
+ * has checked h (vnet_vhdr_check). */
+void vnet_csum_complete(uint8_t *frame, size_t len, const struct vnet_vhdr *h);
 /* Whether header h fits the len-byte frame it came with: 0, or -EINVAL
  * for a gso_type that is not NONE, TCPV4, TCPV6 or UDP_L4 (ECN allowed
  * with TCP), at most one tunnel bit (and only if tunnel != 0), a

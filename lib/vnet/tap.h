@@ -78,6 +78,10 @@ int vnet_tap_open_flags(const char *name, unsigned flags);
  * multicast or zero MAC; -EINVAL for an empty or too long name). */
 int vnet_link_setup(const char *ifname, unsigned mtu, const uint8_t *mac,
 		    int up);
+/* Cap the size of the super-frames the kernel builds for link ifname
+ * (IFLA_GSO_MAX_SIZE, bytes of IP packet): room for the headers a tunnel
+ * puts around them.  0 or -errno (-EINVAL: above the device's limit). */
+int vnet_link_set_gso_max(const char *ifname, unsigned size);
 /* The MTU of a link (RTM_GETLINK), or -errno (-ENODEV for no such link,
  * -EINVAL for an empty or too long name). */
 int vnet_link_mtu(const char *ifname);

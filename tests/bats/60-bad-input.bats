@@ -425,7 +425,8 @@ usage() {
 	E=(vnet-encap --local 198.18.0.1)
 	usage "'bogus:x': unknown port type" "${E[@]}" --vni 1 -i bogus:x
 	usage "'tap:': bad tap name" "${E[@]}" --vni 1 -o tap:
-	usage "'tap:vm0'" "${E[@]}" --vni 1 -o tap:vm0
+	usage "--local ADDR is needed when the outer side is a tap" \
+		vnet-encap --vni 1 -o tap:vm0
 	usage "'udp:198.18.0.1'" "${E[@]}" --vni 1 -i udp:198.18.0.1
 	usage "unknown option '--bogus'" "${E[@]}" --vni 1 --bogus
 	err_has "usage: vnet-encap"
