@@ -46,7 +46,7 @@
 
 #define VNET_UNDERLAY_BATCH_MAX 256 /* datagrams per receive, at most */
 #define VNET_UNDERLAY_TXQ 256	    /* datagrams queued per sendmmsg */
-#define VNET_UNDERLAY_HDR_MAX 80    /* caller's header bytes per datagram */
+#define VNET_UNDERLAY_HDR_MAX 264   /* caller's header bytes per datagram */
 #define VNET_UNDERLAY_IOV_MAX 4	    /* payload pieces per queued datagram */
 #define VNET_UNDERLAY_SOCKS 64	    /* GSO source-port sockets in the pool */
 /* A pool socket unused this long may be closed for another source port. */
