@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* vnet-encap -- the VTEP (VXLAN, GENEVE): inner frames <-> an underlay. */
+/* vnet-encap -- the VTEP (VXLAN, GENEVE, NVGRE): inner frames <-> an
+ * underlay. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -51,8 +52,8 @@ static const struct vnet_opt opts[] = {
 	  .help = "the inner side: a stream or a tap (default -)" },
 	{ .name = "outer", .letter = 'o', .arg = "OUTER", .key = OPT_OUTER,
 	  .help = "udp:ADDR[:PORT] or a stream (default -)" },
-	{ .name = "encap", .letter = 'e', .arg = "vxlan|geneve", .key = OPT_ENCAP,
-	  .help = "vxlan or geneve (default vxlan)" },
+	{ .name = "encap", .letter = 'e', .arg = "vxlan|geneve|nvgre",
+	  .key = OPT_ENCAP, .help = "the encapsulation (default vxlan)" },
 	{ .name = "vni", .arg = "N", .key = OPT_VNI,
 	  .help = "the VNI of untagged frames" },
 	{ .name = "map", .arg = "VLAN:VNI", .flags = VNET_OPT_REPEAT,
@@ -330,8 +331,8 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 			break;
 		case OPT_ENCAP:
 			if ((k = vtep_encap_by_name(arg)) < 0)
-				vnet_usage_error("--encap: '%s' is not vxlan or "
-						 "geneve", arg);
+				vnet_usage_error("--encap: '%s' is not vxlan, "
+						 "geneve or nvgre", arg);
 			lo = v->conf.dstport;
 			vtep_set_encap(v, (enum vtep_encap)k);
 			if (cf->has_dstport) /* --dstport came first */
@@ -349,6 +350,9 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 		vnet_usage_error("unexpected argument '%s'", argv[optind]);
 	if (cf->has_geneve_opt && v->conf.encap != VTEP_GENEVE)
 		vnet_usage_error("--geneve-opt needs --encap geneve");
+	if (cf->has_dstport && v->conf.encap == VTEP_NVGRE)
+		vnet_usage_error("--dstport: NVGRE is GRE (IP protocol 47): it "
+				 "has no ports");
 	cf->fmt = o.fmt;
 	cf->clk = o.clk;
 	cf->stats = o.stats;
@@ -682,6 +686,18 @@ static void validate(struct conf *cf, struct vtep *v)
 		    v->conf.maps[i].vni == v->conf.vni)
 			vnet_usage_error("VNI %u is mapped twice (--vni/--map)",
 					 v->conf.maps[i].vni);
+	/* RFC 7637 3.2: NVGRE reserves VSIDs 0-0xfff and 0xffffff. */
+	if (v->conf.vni != VTEP_NO_VNI && !vtep_vni_ok(v, v->conf.vni))
+		vnet_config_error("--vni %u: VSID %u is reserved in NVGRE "
+				  "(0-4095 and 16777215, RFC 7637 3.2)",
+				  v->conf.vni, v->conf.vni);
+	for (i = 0; i < v->conf.nmaps; i++)
+		if (!vtep_vni_ok(v, v->conf.maps[i].vni))
+			vnet_config_error("--map %u:%u: VSID %u is reserved in "
+					  "NVGRE (0-4095 and 16777215, RFC 7637 "
+					  "3.2)", v->conf.maps[i].vlan,
+					  v->conf.maps[i].vni,
+					  v->conf.maps[i].vni);
 	if (osp->kind == VNET_PORT_UDP) {
 		if (!osp->port)
 			osp->port = v->conf.dstport;

@@ -2,7 +2,8 @@
 /* vtep.c -- encapsulation and decapsulation for vnet-encap.
  *
  * The kind of encapsulation is a row of kinds[] (VXLAN, RFC 7348;
- * GENEVE, RFC 8926): its header length, port and codec.  Everything else
+ * GENEVE, RFC 8926; NVGRE, RFC 7637): its header length, port, outer IP
+ * protocol (UDP; GRE for NVGRE) and codec.  Everything else
  * is the same for every kind.  A GENEVE header carries the options of
  * --geneve-opt; the options received are counted and tabled.
  *
@@ -33,6 +34,7 @@
 #include "vnet/geneve.h"
 #include "vnet/hash.h"
 #include "vnet/log.h"
+#include "vnet/nvgre.h"
 #include "vnet/pkt.h"
 #include "vnet/segment.h"
 #include "vnet/underlay.h"
@@ -88,6 +90,11 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DROP_GENEVE_OAM] = "drop_geneve_oam",
 	[C_DROP_GENEVE_PROTO] = "drop_geneve_proto",
 	[C_DROP_GENEVE_CRITICAL] = "drop_geneve_critical",
+	[C_DROP_NOT_GRE] = "drop_not_gre",
+	[C_DROP_GRE_FLAGS] = "drop_gre_flags",
+	[C_DROP_GRE_VERSION] = "drop_gre_version",
+	[C_DROP_GRE_PROTO] = "drop_gre_proto",
+	[C_DROP_NVGRE_VSID] = "drop_nvgre_vsid",
 	[C_GENEVE_OPTIONS_RX] = "geneve_options_rx",
 	[C_GENEVE_OPTIONS_UNTRACKED] = "geneve_options_untracked",
 	[C_STREAM_TRUNCATED] = "stream_truncated",
@@ -133,6 +140,11 @@ static const uint8_t drop_ctr[VNET_DROP_MAX] = {
 	[VNET_DROP_GENEVE_OAM] = C_DROP_GENEVE_OAM,
 	[VNET_DROP_GENEVE_PROTO] = C_DROP_GENEVE_PROTO,
 	[VNET_DROP_GENEVE_CRITICAL] = C_DROP_GENEVE_CRITICAL,
+	[VNET_DROP_NOT_GRE] = C_DROP_NOT_GRE,
+	[VNET_DROP_GRE_FLAGS] = C_DROP_GRE_FLAGS,
+	[VNET_DROP_GRE_VERSION] = C_DROP_GRE_VERSION,
+	[VNET_DROP_GRE_PROTO] = C_DROP_GRE_PROTO,
+	[VNET_DROP_NVGRE_VSID] = C_DROP_NVGRE_VSID,
 };
 _Static_assert(C_MAX <= UINT8_MAX, "drop_ctr holds counter indexes");
 
@@ -217,6 +229,26 @@ static int geneve_decode(struct vtep *v, const uint8_t *p, size_t len,
 	return 0;
 }
 
+/* NVGRE: the FlowID is the low 8 bits of the inner flow hash (RFC 7637
+ * 3.2: per-flow entropy), the VSID the key's top 24 bits. */
+static size_t nvgre_encode(const struct vtep *v, uint8_t *hdr, uint32_t vni,
+			   uint32_t hash)
+{
+	(void)v;
+	vnet_nvgre_encode(hdr, vni, (uint8_t)hash);
+	return VNET_NVGRE_HLEN;
+}
+
+/* The FlowID is masked: a VSID matches whatever the peer's FlowIDs. */
+static int nvgre_decode(struct vtep *v, const uint8_t *p, size_t len,
+			uint32_t *vni, size_t *hlen)
+{
+	uint8_t flowid;
+
+	*hlen = VNET_NVGRE_HLEN;
+	return vnet_nvgre_decode(p, len, v->conf.strict, vni, &flowid);
+}
+
 static const struct vtep_kind kinds[VTEP_ENCAP_MAX] = {
 	[VTEP_VXLAN] = {
 		.name = "vxlan",
@@ -233,6 +265,14 @@ static const struct vtep_kind kinds[VTEP_ENCAP_MAX] = {
 		.hlen = VNET_GENEVE_HLEN,
 		.encode = geneve_encode,
 		.decode = geneve_decode,
+	},
+	[VTEP_NVGRE] = {
+		.name = "nvgre",
+		.port = 0,
+		.proto = VNET_IPPROTO_GRE,
+		.hlen = VNET_NVGRE_HLEN,
+		.encode = nvgre_encode,
+		.decode = nvgre_decode,
 	},
 };
 _Static_assert(VNET_VXLAN_HLEN <= VTEP_HDR_MAX, "every .hlen <= VTEP_HDR_MAX");
@@ -361,12 +401,22 @@ static inline unsigned overhead(const struct vtep *v)
 {
 	return (v->conf.local.family == AF_INET6 ? VNET_IP6_HLEN
 						 : VNET_IP4_HLEN) +
-	       VNET_UDP_HLEN + v->hlen;
+	       (kind(v)->proto == IPPROTO_UDP ? VNET_UDP_HLEN : 0) + v->hlen;
 }
 
 unsigned vtep_overhead(const struct vtep *v)
 {
 	return overhead(v);
+}
+
+int vtep_proto(const struct vtep *v)
+{
+	return kind(v)->proto;
+}
+
+int vtep_vni_ok(const struct vtep *v, uint32_t vni)
+{
+	return v->conf.encap != VTEP_NVGRE || !vnet_nvgre_vsid_reserved(vni);
 }
 
 void vtep_sync_counters(struct vtep *v)
@@ -429,6 +479,7 @@ int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		.tos = v->conf.tos,
 		.gso = v->conf.gso,
 		.batch = VTEP_BATCH,
+		.proto = kind(v)->proto,
 	};
 
 	if (!(v->ul = vnet_underlay_open(&uc, e)))
@@ -583,7 +634,10 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 					   hdr, hlen, in, nin);
 	memcpy(o.smac, c->local_mac, 6);
 	memcpy(o.dmac, neigh_mac(v, remote), 6);
-	h = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
+	if (kind(v)->proto == IPPROTO_UDP)
+		h = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
+	else
+		h = vnet_gre_build_eth(buf, 64, &o, hlen + ilen);
 	if (h < 0)
 		return h;
 	memcpy(buf + h, hdr, hlen);
@@ -938,12 +992,18 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f, unsigned n)
 				return r;
 			continue;
 		}
-		r = vnet_outer_parse_eth(f[k].data, f[k].len, &o, &pl, &plen);
+		if (kind(v)->proto == IPPROTO_UDP)
+			r = vnet_outer_parse_eth(f[k].data, f[k].len, &o, &pl,
+						 &plen);
+		else
+			r = vnet_gre_parse_eth(f[k].data, f[k].len, &o, &pl,
+					       &plen);
 		if (r) {
 			count_drop(v, r);
 			continue;
 		}
-		if (o.dport != v->conf.dstport) {
+		if (kind(v)->proto == IPPROTO_UDP &&
+		    o.dport != v->conf.dstport) {
 			v->ctr[C_DROP_WRONG_PORT].value++;
 			continue;
 		}

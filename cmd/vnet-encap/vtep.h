@@ -75,6 +75,11 @@ enum {
 	C_DROP_GENEVE_OAM,
 	C_DROP_GENEVE_PROTO,
 	C_DROP_GENEVE_CRITICAL,
+	C_DROP_NOT_GRE,
+	C_DROP_GRE_FLAGS,
+	C_DROP_GRE_VERSION,
+	C_DROP_GRE_PROTO,
+	C_DROP_NVGRE_VSID,
 	C_GENEVE_OPTIONS_RX,	  /* options in accepted GENEVE packets */
 	C_GENEVE_OPTIONS_UNTRACKED, /* ... not in the table: it was full */
 	C_STREAM_TRUNCATED,
@@ -115,6 +120,7 @@ struct vtep_map {
 enum vtep_encap {
 	VTEP_VXLAN,
 	VTEP_GENEVE,
+	VTEP_NVGRE,
 	VTEP_ENCAP_MAX
 };
 
@@ -124,8 +130,10 @@ struct vtep;
  * that sits between the outer UDP header and the inner frame. */
 struct vtep_kind {
 	const char *name;	/* as on the command line: "vxlan" */
-	uint16_t port;		/* default UDP destination port (IANA) */
-	uint8_t proto;		/* outer IP protocol: IPPROTO_UDP */
+	uint16_t port;		/* default UDP destination port (IANA), 0
+				 * for a kind without UDP */
+	uint8_t proto;		/* outer IP protocol: IPPROTO_UDP, or
+				 * IPPROTO_GRE (NVGRE: no UDP header) */
 	uint8_t hlen;		/* header bytes before the inner frame,
 				 * without options (vtep.hlen has them) */
 	/* Write the header for vni at hdr (room for VTEP_HDR_MAX bytes);
@@ -231,7 +239,7 @@ struct vtep {
  * (VNI unset, VLANs unmapped, the kind's port, source ports
  * 49152-65535, TTL 64, MTU 1500, learning on). */
 void vtep_init(struct vtep *v, enum vtep_encap encap);
-/* The kind named name ("vxlan", "geneve"), or -1. */
+/* The kind named name ("vxlan", "geneve", "nvgre"), or -1. */
 int vtep_encap_by_name(const char *name);
 /* The name of a kind. */
 const char *vtep_encap_name(enum vtep_encap encap);
@@ -260,8 +268,14 @@ void vtep_close_udp(struct vtep *v);
  * underlay's. */
 int vtep_outer_fd(const struct vtep *v);
 /* Outer header bytes counted against the underlay MTU: IP (of
- * conf.local's family) + UDP + the kind's header with its options. */
+ * conf.local's family) + UDP (if the kind has it) + the kind's header
+ * with its options. */
 unsigned vtep_overhead(const struct vtep *v);
+/* The outer IP protocol of v's kind (IPPROTO_UDP, IPPROTO_GRE). */
+int vtep_proto(const struct vtep *v);
+/* Whether a VNI may be configured for v's kind: NVGRE refuses the
+ * reserved VSIDs (nvgre.h). */
+int vtep_vni_ok(const struct vtep *v, uint32_t vni);
 /* Inner frames -> outer packets.  Returns 0, or -errno from the outer
  * stream (e.g. -EPIPE). */
 int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n);

@@ -40,6 +40,11 @@ enum vnet_encap_drop {
 	VNET_DROP_GENEVE_OAM,	/* O bit: a control packet, not data */
 	VNET_DROP_GENEVE_PROTO,	/* protocol type not 0x6558 (Ethernet) */
 	VNET_DROP_GENEVE_CRITICAL, /* a critical option not understood */
+	VNET_DROP_NOT_GRE,	/* NVGRE: outer IP protocol is not GRE (47) */
+	VNET_DROP_GRE_FLAGS,	/* GRE: C, R, S, s or bit 5 set, K clear */
+	VNET_DROP_GRE_VERSION,	/* GRE version not 0 */
+	VNET_DROP_GRE_PROTO,	/* GRE protocol type not 0x6558 (Ethernet) */
+	VNET_DROP_NVGRE_VSID,	/* a reserved VSID (0-0xfff, 0xffffff) */
 	VNET_DROP_MAX
 };
 const char *vnet_encap_drop_name(int reason);

@@ -50,6 +50,12 @@
 #   --geneve-ver N     the version (default 0)
 #   --geneve-proto P   the protocol type (default 0x6558)
 #
+# NVGRE (RFC 7637) wrapping: Ethernet/IPv4 (protocol 47)/GRE with a key:
+#   --nvgre VSID       wrap each frame; the key is VSID << 8 | FlowID
+#   --nvgre-flowid N   the FlowID (default 0)
+#   --gre-flags F      the GRE flags-and-version word (default 0x2000: K)
+#   --gre-proto P      the GRE protocol type (default 0x6558)
+#
 # Flows:
 #   --flows N          frame i is frame i % N: with --type udp, N flows
 #                      (ports 40000..40000+N-1) repeated in turn
@@ -175,6 +181,13 @@ def geneve(inner, i, a):
 		ipv4(a.outer_src, a.outer_dst, 17, u)
 
 
+def nvgre(inner, i, a):
+	hdr = struct.pack("!HHI", a.gre_flags, a.gre_proto,
+			  (a.nvgre << 8 | a.nvgre_flowid) & 0xFFFFFFFF)
+	return a.outer_dst_mac + a.outer_src_mac + b"\x08\x00" + \
+		ipv4(a.outer_src, a.outer_dst, 47, hdr + inner)
+
+
 def write_pcap(f, frames, a):
 	e = ">" if a.big_endian else "<"
 	f.write(struct.pack(e + "IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, a.snaplen,
@@ -219,6 +232,10 @@ def parser():
 	p.add_argument("--geneve-proto", type=lambda s: int(s, 0),
 		       default=0x6558)
 	p.add_argument("--flows", type=int)
+	p.add_argument("--nvgre", type=int)
+	p.add_argument("--nvgre-flowid", type=int, default=0)
+	p.add_argument("--gre-flags", type=lambda s: int(s, 0), default=0x2000)
+	p.add_argument("--gre-proto", type=lambda s: int(s, 0), default=0x6558)
 	p.add_argument("--linktype", type=int, default=1)
 	p.add_argument("--ts", type=int, default=1700000000)
 	p.add_argument("--ts-step", type=int, default=1000)
@@ -239,6 +256,8 @@ def main():
 			fr = vxlan(fr, i, a)
 		elif a.geneve is not None:
 			fr = geneve(fr, i, a)
+		elif a.nvgre is not None:
+			fr = nvgre(fr, i, a)
 		frames.append(fr)
 	if a.out == "-":
 		write_pcap(sys.stdout.buffer, frames, a)

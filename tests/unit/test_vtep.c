@@ -83,10 +83,33 @@ static void test_geneve_kind(void)
 	T_EQ(v.conf.dstport, VNET_VXLAN_PORT);
 }
 
+/* The NVGRE row: GRE, no UDP header (IPv4 20 + GRE 8), no port, the
+ * reserved VSIDs refused. */
+static void test_nvgre_kind(void)
+{
+	memset(&v, 0, sizeof(v));
+	vtep_init(&v, VTEP_VXLAN);
+	T_EQ(vtep_encap_by_name("nvgre"), VTEP_NVGRE);
+	T_EQ(vtep_vni_ok(&v, 0), 1);
+	vtep_set_encap(&v, VTEP_NVGRE);
+	T_EQ(vtep_proto(&v), 47);
+	T_EQ(v.conf.dstport, 0);
+	v.conf.local.family = AF_INET;
+	T_EQ(vtep_overhead(&v), 28);
+	v.conf.local.family = AF_INET6;
+	T_EQ(vtep_overhead(&v), 48);
+	T_EQ(vtep_vni_ok(&v, 0), 0);
+	T_EQ(vtep_vni_ok(&v, 0xfff), 0);
+	T_EQ(vtep_vni_ok(&v, 0x1000), 1);
+	T_EQ(vtep_vni_ok(&v, 0xfffffe), 1);
+	T_EQ(vtep_vni_ok(&v, 0xffffff), 0);
+}
+
 int main(void)
 {
 	T_RUN(test_drop_counters);
 	T_RUN(test_vxlan_kind);
 	T_RUN(test_geneve_kind);
+	T_RUN(test_nvgre_kind);
 	return T_DONE();
 }
