@@ -693,9 +693,10 @@ static void validate(struct conf *cf, struct vtep *v)
 				  v->conf.vni, v->conf.vni);
 	for (i = 0; i < v->conf.nmaps; i++)
 		if (!vtep_vni_ok(v, v->conf.maps[i].vni))
-			vnet_config_error("--map %u:%u: VSID %u is reserved in "
-					  "NVGRE (0-4095 and 16777215, RFC 7637 "
-					  "3.2)", v->conf.maps[i].vlan,
+			vnet_config_error("--map %u:%u: VSID %u is reserved "
+					  "in NVGRE (0-4095 and 16777215, "
+					  "RFC 7637 3.2)",
+					  v->conf.maps[i].vlan,
 					  v->conf.maps[i].vni,
 					  v->conf.maps[i].vni);
 	if (osp->kind == VNET_PORT_UDP) {
