@@ -3,9 +3,10 @@
  *
  * The kind of encapsulation is a row of kinds[] (VXLAN, RFC 7348;
  * GENEVE, RFC 8926; NVGRE, RFC 7637): its header length, port, outer IP
- * protocol (UDP; GRE for NVGRE) and codec.  Everything else
- * is the same for every kind.  A GENEVE header carries the options of
- * --geneve-opt; the options received are counted and tabled.
+ * protocol (UDP; GRE for NVGRE) and codec.  Everything else is the same
+ * for every kind.  A GENEVE header carries the options of --geneve-opt;
+ * the options of the headers received are counted and tabled (before the
+ * VNI is looked up).
  *
  * Encap: an inner frame's segment (segment.h) picks the VNI, the FDB
  * picks the remote VTEP (unknown unicast and BUM go to every remote of the
