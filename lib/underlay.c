@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "vnet/err.h"
+#include "vnet/nvgre.h" /* vnet_gre_build_ip */
 #include "vnet/pkt.h"
 #include "vnet/underlay.h"
 #include "vnet/vxlan.h" /* struct vnet_outer, vnet_outer_build_ip */
@@ -48,6 +49,7 @@ struct pool_sock {
 struct vnet_underlay {
 	struct vnet_addr local;
 	uint8_t ttl, tos;
+	uint8_t proto;	/* IPPROTO_UDP, or IPPROTO_GRE: no UDP header */
 	int gso;
 	unsigned batch;
 	int rx_fd, tx_fd;
@@ -94,6 +96,8 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	snprintf(name, sizeof(name),
 		 c->bind.family == AF_INET6 ? "udp:[%s]:%u" : "udp:%s:%u",
 		 vnet_addr_fmt(&c->bind, a), c->port);
+	if (c->proto == IPPROTO_GRE)
+		snprintf(name, sizeof(name), "gre:%s", a);
 	step = NULL; /* "an IPv6 underlay is not supported yet" */
 	err = EAFNOSUPPORT;
 	if (c->bind.family != AF_INET ||
@@ -112,10 +116,21 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	u->tos = c->tos;
 	u->gso = !!c->gso;
 	u->batch = c->batch ? c->batch : 64;
+	u->proto = c->proto == IPPROTO_GRE ? IPPROTO_GRE : IPPROTO_UDP;
+	if (u->proto == IPPROTO_GRE)
+		u->gso = 0;
 
 	step = "UDP socket";
-	u->rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			  0);
+	if (u->proto == IPPROTO_GRE) {
+		/* GRE has no ports: a raw socket of protocol 47 bound to
+		 * the address gets the packets for it, IP header first. */
+		step = "GRE socket";
+		u->rx_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK |
+					       SOCK_CLOEXEC, IPPROTO_GRE);
+	} else {
+		u->rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
+					       SOCK_CLOEXEC, 0);
+	}
 	if (u->rx_fd < 0)
 		goto fail;
 	/* No SO_REUSEADDR: a second socket on ADDR:PORT would take over
@@ -125,7 +140,8 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	 * their segment size in a cmsg (Linux 5.0; without it, one by one). */
 	if (u->gso)
 		setsockopt(u->rx_fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
-	sl = vnet_addr_to_sockaddr(&c->bind, c->port, &ss);
+	sl = vnet_addr_to_sockaddr(&c->bind,
+				   u->proto == IPPROTO_GRE ? 0 : c->port, &ss);
 	step = "bind";
 	if (bind(u->rx_fd, (struct sockaddr *)&ss, sl))
 		goto fail;
@@ -236,7 +252,10 @@ int vnet_underlay_queue(struct vnet_underlay *u, const struct vnet_addr *dst,
 	if (u->ntx == VNET_UNDERLAY_TXQ)
 		vnet_underlay_flush(u);
 	k = u->ntx;
-	h = vnet_outer_build_ip(u->txhdr[k], SLOT - hlen, &o, len);
+	if (u->proto == IPPROTO_GRE)
+		h = vnet_gre_build_ip(u->txhdr[k], SLOT - hlen, &o, len);
+	else
+		h = vnet_outer_build_ip(u->txhdr[k], SLOT - hlen, &o, len);
 	if (h < 0)
 		return h;
 	if (hlen)
@@ -436,6 +455,26 @@ static size_t gro_size(struct msghdr *m)
 	return 0;
 }
 
+/* Step over the IPv4 header of a raw socket's packet at *p (*len bytes),
+ * bytes past its total length are dropped: 0, or -1 for a packet too
+ * short for its header. */
+static int strip_ip4(const uint8_t **p, size_t *len)
+{
+	size_t ihl, tot;
+
+	if (*len < VNET_IP4_HLEN)
+		return -1;
+	ihl = (size_t)((*p)[0] & 0x0f) * 4;
+	tot = (size_t)(*p)[2] << 8 | (*p)[3];
+	if (ihl < VNET_IP4_HLEN || ihl > *len || tot < ihl)
+		return -1;
+	if (tot < *len)
+		*len = tot;
+	*p += ihl;
+	*len -= ihl;
+	return 0;
+}
+
 int vnet_underlay_recv(struct vnet_underlay *u,
 		       int (*fn)(void *, const struct vnet_underlay_dgram *),
 		       void *arg)
@@ -465,6 +504,11 @@ int vnet_underlay_recv(struct vnet_underlay *u,
 			continue;
 		p = u->rxiov[i].iov_base;
 		len = u->rxm[i].msg_len;
+		/* An IPv4 raw socket hands the IP header too (reassembled:
+		 * never a fragment); the payload is GRE. */
+		if (u->proto == IPPROTO_GRE && d.src.family == AF_INET &&
+		    strip_ip4(&p, &len))
+			continue;
 		seg = gro_size(m);
 		if (!seg || seg >= len) {
 			d.data = p;

@@ -26,6 +26,16 @@ static const char *const drop_names[VNET_DROP_MAX] = {
 	[VNET_DROP_NO_I_FLAG] = "no_i_flag",
 	[VNET_DROP_RESERVED] = "reserved",
 	[VNET_DROP_INNER_SHORT] = "inner_short",
+	[VNET_DROP_GENEVE_VERSION] = "geneve_version",
+	[VNET_DROP_GENEVE_OPTLEN] = "geneve_optlen",
+	[VNET_DROP_GENEVE_OAM] = "geneve_oam",
+	[VNET_DROP_GENEVE_PROTO] = "geneve_proto",
+	[VNET_DROP_GENEVE_CRITICAL] = "geneve_critical",
+	[VNET_DROP_NOT_GRE] = "not_gre",
+	[VNET_DROP_GRE_FLAGS] = "gre_flags",
+	[VNET_DROP_GRE_VERSION] = "gre_version",
+	[VNET_DROP_GRE_PROTO] = "gre_proto",
+	[VNET_DROP_NVGRE_VSID] = "nvgre_vsid",
 };
 
 const char *vnet_encap_drop_name(int reason)

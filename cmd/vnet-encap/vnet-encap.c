@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* vnet-encap -- the VXLAN VTEP: inner frames <-> an underlay. */
+/* vnet-encap -- the VTEP (VXLAN, GENEVE, NVGRE): inner frames <-> an
+ * underlay. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -41,6 +42,8 @@ enum {
 	OPT_NO_LEARN,
 	OPT_FDB_DUMP,
 	OPT_STRICT,
+	OPT_ENCAP,
+	OPT_GENEVE_OPT,
 };
 
 static const struct vnet_opt opts[] = {
@@ -49,6 +52,8 @@ static const struct vnet_opt opts[] = {
 	  .help = "the inner side: a stream or a tap (default -)" },
 	{ .name = "outer", .letter = 'o', .arg = "OUTER", .key = OPT_OUTER,
 	  .help = "udp:ADDR[:PORT], a tap or a stream (default -)" },
+	{ .name = "encap", .letter = 'e', .arg = "vxlan|geneve|nvgre",
+	  .key = OPT_ENCAP, .help = "the encapsulation (default vxlan)" },
 	{ .name = "vni", .arg = "N", .key = OPT_VNI,
 	  .help = "the VNI of untagged frames" },
 	{ .name = "map", .arg = "VLAN:VNI", .flags = VNET_OPT_REPEAT,
@@ -61,7 +66,7 @@ static const struct vnet_opt opts[] = {
 	{ .name = "local-mac", .arg = "MAC", .key = OPT_LOCAL_MAC,
 	  .help = "the outer source MAC on a stream underlay" },
 	{ .name = "dstport", .arg = "N", .key = OPT_DSTPORT,
-	  .help = "the UDP destination port (default 4789)" },
+	  .help = "the UDP destination port (default 4789, GENEVE 6081)" },
 	{ .name = "srcport-range", .arg = "LO-HI", .key = OPT_SRCPORT,
 	  .help = "UDP source ports (default 49152-65535)" },
 	{ .name = "ttl", .arg = "N", .key = OPT_TTL,
@@ -82,7 +87,10 @@ static const struct vnet_opt opts[] = {
 	  .help = "write the FDB to FILE on SIGUSR1 and at exit" },
 	{ .shared = VNET_OPT_PIDFILE },
 	{ .name = "strict", .flags = VNET_OPT_REPEAT, .key = OPT_STRICT,
-	  .help = "drop VXLAN packets with reserved bits set" },
+	  .help = "drop packets with reserved bits set" },
+	{ .name = "geneve-opt", .arg = "CLASS:TYPE:HEX",
+	  .flags = VNET_OPT_REPEAT, .key = OPT_GENEVE_OPT,
+	  .help = "add a GENEVE option to every packet" },
 	VNET_OPT_ROWS_FRAMES,
 	{ .shared = VNET_OPT_DIR },
 	VNET_OPT_ROWS_CONTROL,
@@ -108,6 +116,7 @@ struct conf {
 	uint32_t fdb_max;
 	uint64_t ageing_ns;
 	int stats, has_local, has_local_mac, no_offload, force, has_outer;
+	int has_dstport, has_geneve_opt;
 	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
 	enum vnet_stream_fmt fmt;
 	enum vnet_clock_mode clk;
@@ -242,8 +251,9 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 {
 	struct vnet_opt_common o;
 	const char *arg;
+	const char *why;
 	uint64_t lo, hi;
-	int c;
+	int c, k;
 
 	vnet_opt_begin(&prog, &o, argc, argv);
 	while ((c = vnet_opt_next(&arg)) != -1) {
@@ -284,6 +294,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 			cf->has_local_mac = 1;
 			break;
 		case OPT_DSTPORT:
+			cf->has_dstport = 1;
 			v->conf.dstport = (uint16_t)vnet_opt_u64("--dstport", arg, 1,
 							    65535);
 			break;
@@ -322,10 +333,30 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 		case OPT_STRICT:
 			v->conf.strict = 1;
 			break;
+		case OPT_ENCAP:
+			if ((k = vtep_encap_by_name(arg)) < 0)
+				vnet_usage_error("--encap: '%s' is not vxlan, "
+						 "geneve or nvgre", arg);
+			lo = v->conf.dstport;
+			vtep_set_encap(v, (enum vtep_encap)k);
+			if (cf->has_dstport) /* --dstport came first */
+				v->conf.dstport = (uint16_t)lo;
+			break;
+		case OPT_GENEVE_OPT:
+			if (vtep_geneve_opt_add(v, arg, &why) < 0)
+				vnet_usage_error("--geneve-opt '%s': %s", arg,
+						 why);
+			cf->has_geneve_opt = 1;
+			break;
 		}
 	}
 	if (optind != argc)
 		vnet_usage_error("unexpected argument '%s'", argv[optind]);
+	if (cf->has_geneve_opt && v->conf.encap != VTEP_GENEVE)
+		vnet_usage_error("--geneve-opt needs --encap geneve");
+	if (cf->has_dstport && v->conf.encap == VTEP_NVGRE)
+		vnet_usage_error("--dstport: NVGRE is GRE (IP protocol 47): it "
+				 "has no ports");
 	cf->fmt = o.fmt;
 	cf->clk = o.clk;
 	cf->stats = o.stats;
@@ -460,6 +491,24 @@ static int ctl_fdb(void *arg, const struct vnet_ctl_req *rq,
 	return vnet_fdb_dump(t->v->fdb, vnet_ctl_out(rp), vnet_clock_now());
 }
 
+/* The GENEVE options received (vtep_geneve_opts_dump). */
+static const struct vnet_ctl_col gopt_cols[] = {
+	{ .name = "class" },	       { .name = "type" },
+	{ .name = "length", .num = 1 }, { .name = "count", .num = 1 },
+	{ .name = "last_vni", .num = 1 }, { 0 },
+};
+
+static int ctl_geneve_options(void *arg, const struct vnet_ctl_req *rq,
+			      struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+
+	(void)rq;
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_table(rp, "geneve_options", gopt_cols);
+	return vtep_geneve_opts_dump(t->v, vnet_ctl_out(rp));
+}
+
 static int ctl_reload(void *arg, const struct vnet_ctl_req *rq,
 		      struct vnet_ctl_reply *rp)
 {
@@ -502,6 +551,7 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 	vnet_ctl_about(rp);
 	vnet_ctl_str(rp, "inner", cf->inner);
 	vnet_ctl_str(rp, "outer", cf->outer);
+	vnet_ctl_str(rp, "encap", vtep_encap_name(vc->encap));
 	if (cf->oneway)
 		vnet_ctl_str(rp, "dir", cf->ingress ? "ingress" : "egress");
 	if (vc->vni == VTEP_NO_VNI)
@@ -539,6 +589,8 @@ static const struct vnet_ctl_cmd ctl_cmds[] = {
 	  .fn = ctl_describe },
 	{ .name = "fdb", .help = "the forwarding database (--fdb-dump's form)",
 	  .fn = ctl_fdb },
+	{ .name = "geneve-options", .help = "the GENEVE options received",
+	  .fn = ctl_geneve_options },
 	{ .name = "reload", .help = "load --fdb again (as SIGHUP)",
 	  .fn = ctl_reload },
 	{ 0 },
@@ -633,6 +685,19 @@ static void validate(struct conf *cf, struct vtep *v)
 		    v->conf.maps[i].vni == v->conf.vni)
 			vnet_usage_error("VNI %u is mapped twice (--vni/--map)",
 					 v->conf.maps[i].vni);
+	/* RFC 7637 3.2: NVGRE reserves VSIDs 0-0xfff and 0xffffff. */
+	if (v->conf.vni != VTEP_NO_VNI && !vtep_vni_ok(v, v->conf.vni))
+		vnet_config_error("--vni %u: VSID %u is reserved in NVGRE "
+				  "(0-4095 and 16777215, RFC 7637 3.2)",
+				  v->conf.vni, v->conf.vni);
+	for (i = 0; i < v->conf.nmaps; i++)
+		if (!vtep_vni_ok(v, v->conf.maps[i].vni))
+			vnet_config_error("--map %u:%u: VSID %u is reserved "
+					  "in NVGRE (0-4095 and 16777215, "
+					  "RFC 7637 3.2)",
+					  v->conf.maps[i].vlan,
+					  v->conf.maps[i].vni,
+					  v->conf.maps[i].vni);
 	if (osp->kind == VNET_PORT_UDP) {
 		if (!osp->port)
 			osp->port = v->conf.dstport;
@@ -782,9 +847,11 @@ static int acquire(struct tool *t)
 		}
 	}
 	/* Tap to tap: first the outer tap with UDP tunnel offload, where
-	 * the kernel has it; then super-frames pass whole both ways. */
+	 * the kernel has it (UDP kinds: GRE has no such offload); then
+	 * super-frames pass whole both ways. */
 	if (osp.kind == VNET_PORT_TAP && isp.kind == VNET_PORT_TAP &&
-	    !cf->no_offload && open_tunnel(t, &osp) < 0)
+	    !cf->no_offload && vtep_proto(v) == IPPROTO_UDP &&
+	    open_tunnel(t, &osp) < 0)
 		return -1;
 	fl = cf->no_offload ? VNET_PORT_NO_OFFLOAD : 0;
 	if (v->tunnel)

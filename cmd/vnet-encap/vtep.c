@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /* vtep.c -- encapsulation and decapsulation for vnet-encap.
  *
- * The kind of encapsulation is a row of kinds[] (VXLAN, RFC 7348): its
- * header length, port and codec.  Everything else is the same for every
- * kind.
+ * The kind of encapsulation is a row of kinds[] (VXLAN, RFC 7348;
+ * GENEVE, RFC 8926; NVGRE, RFC 7637): its header length, port, outer IP
+ * protocol (UDP; GRE for NVGRE) and codec.  Everything else is the same
+ * for every kind.  A GENEVE header carries the options of --geneve-opt;
+ * the options of the headers received are counted and tabled (before the
+ * VNI is looked up).
  *
  * Encap: an inner frame's segment (segment.h) picks the VNI, the FDB
  * picks the remote VTEP (unknown unicast and BUM go to every remote of the
@@ -30,8 +33,10 @@
 #include "vnet/bytes.h"
 #include "vnet/clock.h"
 #include "vnet/csum.h"
+#include "vnet/geneve.h"
 #include "vnet/hash.h"
 #include "vnet/log.h"
+#include "vnet/nvgre.h"
 #include "vnet/pkt.h"
 #include "vnet/segment.h"
 #include "vnet/underlay.h"
@@ -82,6 +87,18 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DROP_NO_I_FLAG] = "drop_no_i_flag",
 	[C_DROP_RESERVED] = "drop_reserved",
 	[C_DROP_INNER_SHORT] = "drop_inner_short",
+	[C_DROP_GENEVE_VERSION] = "drop_geneve_version",
+	[C_DROP_GENEVE_OPTLEN] = "drop_geneve_optlen",
+	[C_DROP_GENEVE_OAM] = "drop_geneve_oam",
+	[C_DROP_GENEVE_PROTO] = "drop_geneve_proto",
+	[C_DROP_GENEVE_CRITICAL] = "drop_geneve_critical",
+	[C_DROP_NOT_GRE] = "drop_not_gre",
+	[C_DROP_GRE_FLAGS] = "drop_gre_flags",
+	[C_DROP_GRE_VERSION] = "drop_gre_version",
+	[C_DROP_GRE_PROTO] = "drop_gre_proto",
+	[C_DROP_NVGRE_VSID] = "drop_nvgre_vsid",
+	[C_GENEVE_OPTIONS_RX] = "geneve_options_rx",
+	[C_GENEVE_OPTIONS_UNTRACKED] = "geneve_options_untracked",
 	[C_STREAM_TRUNCATED] = "stream_truncated",
 	[C_STREAM_OVERSIZE] = "stream_oversize",
 	[C_STREAM_RUNT] = "stream_runt",
@@ -122,19 +139,149 @@ static const uint8_t drop_ctr[VNET_DROP_MAX] = {
 	[VNET_DROP_NO_I_FLAG] = C_DROP_NO_I_FLAG,
 	[VNET_DROP_RESERVED] = C_DROP_RESERVED,
 	[VNET_DROP_INNER_SHORT] = C_DROP_INNER_SHORT,
+	[VNET_DROP_GENEVE_VERSION] = C_DROP_GENEVE_VERSION,
+	[VNET_DROP_GENEVE_OPTLEN] = C_DROP_GENEVE_OPTLEN,
+	[VNET_DROP_GENEVE_OAM] = C_DROP_GENEVE_OAM,
+	[VNET_DROP_GENEVE_PROTO] = C_DROP_GENEVE_PROTO,
+	[VNET_DROP_GENEVE_CRITICAL] = C_DROP_GENEVE_CRITICAL,
+	[VNET_DROP_NOT_GRE] = C_DROP_NOT_GRE,
+	[VNET_DROP_GRE_FLAGS] = C_DROP_GRE_FLAGS,
+	[VNET_DROP_GRE_VERSION] = C_DROP_GRE_VERSION,
+	[VNET_DROP_GRE_PROTO] = C_DROP_GRE_PROTO,
+	[VNET_DROP_NVGRE_VSID] = C_DROP_NVGRE_VSID,
 };
 _Static_assert(C_MAX <= UINT8_MAX, "drop_ctr holds counter indexes");
+
+static size_t vxlan_encode(const struct vtep *v, uint8_t *hdr, uint32_t vni,
+			   uint32_t hash)
+{
+	(void)v;
+	(void)hash;
+	vnet_vxlan_encode(hdr, vni);
+	return VNET_VXLAN_HLEN;
+}
+
+static int vxlan_decode(struct vtep *v, const uint8_t *p, size_t len,
+			uint32_t *vni, size_t *hlen)
+{
+	*hlen = VNET_VXLAN_HLEN;
+	return vnet_vxlan_decode(p, len, v->conf.strict, vni);
+}
+
+static size_t geneve_encode(const struct vtep *v, uint8_t *hdr, uint32_t vni,
+			    uint32_t hash)
+{
+	(void)hash; /* the entropy is in the source port (RFC 8926 3.3) */
+	return vnet_geneve_encode(hdr, vni, &v->conf.geneve);
+}
+
+/* The options this node understands: those it sends (--geneve-opt), so
+ * that peers configured alike may mark them critical. */
+static int geneve_known(void *arg, uint16_t cls, uint8_t type)
+{
+	const struct vnet_geneve_opts *o = arg;
+	size_t off;
+
+	for (off = 0; off + 4 <= o->len; off += 4 + (o->b[off + 3] & 0x1f) * 4)
+		if (vnet_get16(o->b + off) == cls && o->b[off + 2] == type)
+			return 1;
+	return 0;
+}
+
+/* Count an option received and update its row of the table. */
+static void geneve_seen(struct vtep *v, const struct vnet_geneve_opt *o,
+			uint32_t vni)
+{
+	struct vtep_gopt *g;
+	unsigned i;
+
+	v->ctr[C_GENEVE_OPTIONS_RX].value++;
+	for (i = 0; i < v->ngopt; i++) {
+		g = &v->gopt[i];
+		if (g->cls == o->cls && g->type == o->type && g->len == o->len)
+			goto found;
+	}
+	if (v->ngopt == VTEP_GENEVE_OPTS) {
+		v->ctr[C_GENEVE_OPTIONS_UNTRACKED].value++;
+		return;
+	}
+	g = &v->gopt[v->ngopt++];
+	g->cls = o->cls;
+	g->type = o->type;
+	g->len = o->len;
+	g->count = 0;
+found:
+	g->count++;
+	g->last_vni = vni;
+}
+
+static int geneve_decode(struct vtep *v, const uint8_t *p, size_t len,
+			 uint32_t *vni, size_t *hlen)
+{
+	struct vnet_geneve_hdr h;
+	struct vnet_geneve_opt o;
+	size_t off = 0;
+	int r;
+
+	if ((r = vnet_geneve_decode(p, len, v->conf.strict, geneve_known,
+				    &v->conf.geneve, &h)))
+		return r;
+	while (vnet_geneve_opt_next(&h, &off, &o))
+		geneve_seen(v, &o, h.vni);
+	*vni = h.vni;
+	*hlen = h.hlen;
+	return 0;
+}
+
+/* NVGRE: the FlowID is the low 8 bits of the inner flow hash (RFC 7637
+ * 3.2: per-flow entropy), the VSID the key's top 24 bits. */
+static size_t nvgre_encode(const struct vtep *v, uint8_t *hdr, uint32_t vni,
+			   uint32_t hash)
+{
+	(void)v;
+	vnet_nvgre_encode(hdr, vni, (uint8_t)hash);
+	return VNET_NVGRE_HLEN;
+}
+
+/* The FlowID is masked: a VSID matches whatever the peer's FlowIDs. */
+static int nvgre_decode(struct vtep *v, const uint8_t *p, size_t len,
+			uint32_t *vni, size_t *hlen)
+{
+	uint8_t flowid;
+
+	*hlen = VNET_NVGRE_HLEN;
+	return vnet_nvgre_decode(p, len, v->conf.strict, vni, &flowid);
+}
 
 static const struct vtep_kind kinds[VTEP_ENCAP_MAX] = {
 	[VTEP_VXLAN] = {
 		.name = "vxlan",
 		.port = VNET_VXLAN_PORT,
+		.proto = IPPROTO_UDP,
 		.hlen = VNET_VXLAN_HLEN,
-		.encode = vnet_vxlan_encode,
-		.decode = vnet_vxlan_decode,
+		.encode = vxlan_encode,
+		.decode = vxlan_decode,
+	},
+	[VTEP_GENEVE] = {
+		.name = "geneve",
+		.port = VNET_GENEVE_PORT,
+		.proto = IPPROTO_UDP,
+		.hlen = VNET_GENEVE_HLEN,
+		.encode = geneve_encode,
+		.decode = geneve_decode,
+	},
+	[VTEP_NVGRE] = {
+		.name = "nvgre",
+		.port = 0,
+		.proto = VNET_IPPROTO_GRE,
+		.hlen = VNET_NVGRE_HLEN,
+		.encode = nvgre_encode,
+		.decode = nvgre_decode,
 	},
 };
 _Static_assert(VNET_VXLAN_HLEN <= VTEP_HDR_MAX, "every .hlen <= VTEP_HDR_MAX");
+_Static_assert(VNET_GENEVE_HLEN_MAX <= VTEP_HDR_MAX,
+	       "a GENEVE header with all its options fits");
 _Static_assert(VTEP_HDR_MAX <= VNET_UNDERLAY_HDR_MAX,
 	       "a kind's header fits the underlay's slot");
 
@@ -173,11 +320,67 @@ void vtep_init(struct vtep *v, enum vtep_encap encap)
 	for (i = 0; i < 4096; i++)
 		c->vlan_vni[i] = VTEP_NO_VNI;
 	c->dstport = kinds[encap].port;
+	c->geneve.len = 0;
+	c->geneve.critical = 0;
+	v->hlen = kinds[encap].hlen;
+	v->ngopt = 0;
 	c->sport_lo = 49152;
 	c->sport_hi = 65535;
 	c->ttl = 64;
 	c->mtu = 1500;
 	c->learn = 1;
+}
+
+int vtep_encap_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < VTEP_ENCAP_MAX; i++)
+		if (!strcmp(kinds[i].name, name))
+			return i;
+	return -1;
+}
+
+const char *vtep_encap_name(enum vtep_encap encap)
+{
+	return kinds[encap].name;
+}
+
+/* The header length of the configuration: the kind's, and the options a
+ * GENEVE header carries. */
+static void set_hlen(struct vtep *v)
+{
+	v->hlen = kind(v)->hlen;
+	if (v->conf.encap == VTEP_GENEVE)
+		v->hlen += v->conf.geneve.len;
+}
+
+void vtep_set_encap(struct vtep *v, enum vtep_encap encap)
+{
+	v->conf.encap = encap;
+	v->conf.dstport = kinds[encap].port;
+	set_hlen(v);
+}
+
+int vtep_geneve_opt_add(struct vtep *v, const char *s, const char **why)
+{
+	int r = vnet_geneve_opt_parse(s, &v->conf.geneve, why);
+
+	set_hlen(v);
+	return r;
+}
+
+int vtep_geneve_opts_dump(const struct vtep *v, FILE *f)
+{
+	unsigned i;
+
+	for (i = 0; i < v->ngopt; i++)
+		if (fprintf(f, "0x%04x\t0x%02x\t%u\t%llu\t%u\n",
+			    v->gopt[i].cls, v->gopt[i].type, v->gopt[i].len,
+			    (unsigned long long)v->gopt[i].count,
+			    v->gopt[i].last_vni) < 0)
+			return -EIO;
+	return 0;
 }
 
 int vtep_drop_counter(int reason)
@@ -202,12 +405,22 @@ static inline unsigned overhead(const struct vtep *v)
 {
 	return (v->conf.local.family == AF_INET6 ? VNET_IP6_HLEN
 						 : VNET_IP4_HLEN) +
-	       VNET_UDP_HLEN + kind(v)->hlen;
+	       (kind(v)->proto == IPPROTO_UDP ? VNET_UDP_HLEN : 0) + v->hlen;
 }
 
 unsigned vtep_overhead(const struct vtep *v)
 {
 	return overhead(v);
+}
+
+int vtep_proto(const struct vtep *v)
+{
+	return kind(v)->proto;
+}
+
+int vtep_vni_ok(const struct vtep *v, uint32_t vni)
+{
+	return v->conf.encap != VTEP_NVGRE || !vnet_nvgre_vsid_reserved(vni);
 }
 
 void vtep_sync_counters(struct vtep *v)
@@ -270,6 +483,7 @@ int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		.tos = v->conf.tos,
 		.gso = v->conf.gso,
 		.batch = VTEP_BATCH,
+		.proto = kind(v)->proto,
 	};
 
 	if (!(v->ul = vnet_underlay_open(&uc, e)))
@@ -413,7 +627,7 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 		unsigned nin, size_t ilen, uint64_t ts)
 {
 	const struct vtep_conf *c = &v->conf;
-	const size_t hlen = kind(v)->hlen;
+	const size_t hlen = v->hlen;
 	struct vnet_outer o = {
 		.src = c->local,
 		.dst = *remote,
@@ -434,7 +648,10 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 					   hdr, hlen, in, nin);
 	memcpy(o.smac, c->local_mac, 6);
 	memcpy(o.dmac, neigh_mac(v, remote), 6);
-	h = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
+	if (kind(v)->proto == IPPROTO_UDP)
+		h = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
+	else
+		h = vnet_gre_build_eth(buf, 64, &o, hlen + ilen);
 	if (h < 0)
 		return h;
 	memcpy(buf + h, hdr, hlen);
@@ -487,7 +704,7 @@ static int emit_super(struct vtep *v, const struct vnet_addr *remote,
 		      const struct vnet_vhdr *h, size_t shift)
 {
 	const struct vtep_conf *c = &v->conf;
-	const size_t hlen = kind(v)->hlen;
+	const size_t hlen = v->hlen;
 	const int six = c->local.family == AF_INET6;
 	struct vnet_outer o = {
 		.src = c->local,
@@ -560,7 +777,7 @@ static int run_flush(struct vtep *v)
 	if (u->n > 1) {
 		r = vnet_underlay_send_gso(v->ul, &u->remote, u->sport,
 					   v->conf.dstport, u->iov, u->niov,
-					   kind(v)->hlen + u->ilen, u->now);
+					   v->hlen + u->ilen, u->now);
 		if (!r) {
 			u->n = 0;
 			return 0;
@@ -581,11 +798,12 @@ static int run_flush(struct vtep *v)
 /* Add a unicast frame for the UDP underlay to the pending run; a frame
  * that does not continue the run sends it and starts the next. */
 static int run_add(struct vtep *v, const struct vnet_addr *remote,
-		   uint16_t sport, uint32_t vni, const struct iovec *in,
-		   unsigned nin, size_t ilen, uint64_t ts, uint64_t now)
+		   uint16_t sport, uint32_t hash, uint32_t vni,
+		   const struct iovec *in, unsigned nin, size_t ilen,
+		   uint64_t ts, uint64_t now)
 {
 	struct vtep_run *u = &v->run;
-	const size_t hlen = kind(v)->hlen;
+	const size_t hlen = v->hlen;
 	int r;
 
 	if (u->n &&
@@ -605,7 +823,7 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 		u->closed = 0;
 		u->ts = ts;
 		/* Every segment starts with the same header. */
-		kind(v)->encode(u->hdr, vni);
+		kind(v)->encode(v, u->hdr, vni, hash);
 	}
 	u->now = now;
 	u->f[u->n].iov = u->niov;
@@ -734,7 +952,7 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 		if (gh) {
 			if ((r = run_flush(v)) < 0)
 				return r;
-			kind(v)->encode(hdr, vni);
+			kind(v)->encode(v, hdr, vni, h);
 			for (j = 0; j < nr; j++)
 				if ((r = emit_super(v, rem[j], sport, hdr, in,
 						    nin, ilen, gh,
@@ -744,8 +962,8 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 		}
 		if (!flood && v->gso && !v->outer &&
 		    rem[0]->family == v->conf.local.family) {
-			if ((r = run_add(v, rem[0], sport, vni, in, nin, ilen,
-					 f[k].ts_ns, now)) < 0)
+			if ((r = run_add(v, rem[0], sport, h, vni, in, nin,
+					 ilen, f[k].ts_ns, now)) < 0)
 				return r;
 			continue;
 		}
@@ -753,7 +971,7 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 		 * run before them. */
 		if ((r = run_flush(v)) < 0)
 			return r;
-		kind(v)->encode(hdr, vni);
+		kind(v)->encode(v, hdr, vni, h);
 		for (j = 0; j < nr; j++)
 			if ((r = emit(v, rem[j], sport, hdr, in, nin, ilen,
 				      f[k].ts_ns)) < 0)
@@ -765,16 +983,17 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 /* One UDP payload (the kind's header + inner frame) from remote. */
 static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		     const uint8_t *p, size_t plen, uint64_t ts,
-		     const struct vnet_vhdr *gh)
+		     const struct vnet_vhdr *gh, const uint8_t *base)
 {
 	const uint8_t *in;
+	struct vnet_vhdr t;
 	struct iovec iov[3];
 	uint8_t tag[4];
-	size_t ilen;
+	size_t ilen, hlen;
 	uint32_t vni;
 	int vlan, r, n;
 
-	if ((r = kind(v)->decode(p, plen, v->conf.strict, &vni))) {
+	if ((r = kind(v)->decode(v, p, plen, &vni, &hlen))) {
 		count_drop(v, r);
 		return 0;
 	}
@@ -791,8 +1010,26 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		}
 		return 0;
 	}
-	in = p + kind(v)->hlen;
-	ilen = plen - kind(v)->hlen;
+	in = p + hlen;
+	ilen = plen - hlen;
+	if (gh) {
+		/* A super-frame of the tunnel offload: its header made
+		 * relative to the inner frame, which starts off bytes into
+		 * the outer one; its L4 header must lie in the inner frame. */
+		size_t off = (size_t)(in - base);
+
+		if (gh->csum_start < off + VNET_ETH_HLEN) {
+			v->ctr[C_TAP_OFFLOAD_ERRORS].value++;
+			return 0;
+		}
+		t = *gh;
+		t.gso_type &= (uint8_t)~VNET_GSO_TUNNEL;
+		t.flags &= (uint8_t)~VNET_VHDR_F_UDP_TUNNEL_CSUM;
+		t.csum_start = (uint16_t)(gh->csum_start - off);
+		t.hdr_len = (uint16_t)(gh->hdr_len > off ? gh->hdr_len - off
+							 : 0);
+		t.outer_th = t.inner_nh = 0;
+	}
 	/* A tunnel carries untagged frames only (RFC 7348 6.1): any tag,
 	 * a priority tag too, is dropped. */
 	if (vnet_segment_of(in, ilen, NULL, NULL) != VNET_SEG_UNTAGGED) {
@@ -820,14 +1057,12 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		n = 1;
 	}
 	if (gh) {
-		/* A super-frame of the tunnel offload, its header made
-		 * relative to the inner frame by the caller: moved by the
-		 * tag put in. */
-		struct vnet_vhdr t = *gh;
-		unsigned sh = vlan ? VNET_VLAN_HLEN : 0;
-
-		t.csum_start = (uint16_t)(gh->csum_start + sh);
-		t.hdr_len = (uint16_t)(gh->hdr_len ? gh->hdr_len + sh : 0);
+		/* ... moved by the tag put in */
+		if (vlan) {
+			t.csum_start += VNET_VLAN_HLEN;
+			if (t.hdr_len)
+				t.hdr_len += VNET_VLAN_HLEN;
+		}
 		r = vnet_port_send_vh(v->inner, &t, iov, n);
 	} else {
 		r = vnet_port_send(v->inner, ts, iov, n);
@@ -855,7 +1090,7 @@ static int recv_one(void *arg, const struct vnet_underlay_dgram *d)
 
 	if (!c->ts)
 		c->ts = vnet_clock_wall();
-	return decap_one(c->v, &d->src, d->data, d->len, c->ts, NULL);
+	return decap_one(c->v, &d->src, d->data, d->len, c->ts, NULL, NULL);
 }
 
 int vtep_recv_udp(struct vtep *v)
@@ -937,13 +1172,13 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
 	for (k = 0; k < n; k++) {
 		const uint8_t *pl;
 		struct vnet_outer o;
-		struct vnet_vhdr t, *gh = NULL;
-		size_t plen, off;
+		const struct vnet_vhdr *gh = NULL;
+		size_t plen;
 
 		vnet_clock_observe(f[k].ts_ns);
 		if (vh && tunnel_rx(v, (uint8_t *)f[k].data, f[k].len,
 				    &vh[k]) == 1)
-			gh = &t;
+			gh = &vh[k];
 		if (f[k].len >= VNET_ETH_HLEN && f[k].data[12] == 0x08 &&
 		    f[k].data[13] == 0x06) {
 			if ((r = outer_arp(v, f[k].data, f[k].len,
@@ -951,12 +1186,18 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
 				return r;
 			continue;
 		}
-		r = vnet_outer_parse_eth(f[k].data, f[k].len, &o, &pl, &plen);
+		if (kind(v)->proto == IPPROTO_UDP)
+			r = vnet_outer_parse_eth(f[k].data, f[k].len, &o, &pl,
+						 &plen);
+		else
+			r = vnet_gre_parse_eth(f[k].data, f[k].len, &o, &pl,
+					       &plen);
 		if (r) {
 			count_drop(v, r);
 			continue;
 		}
-		if (o.dport != v->conf.dstport) {
+		if (kind(v)->proto == IPPROTO_UDP &&
+		    o.dport != v->conf.dstport) {
 			v->ctr[C_DROP_WRONG_PORT].value++;
 			continue;
 		}
@@ -965,23 +1206,8 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
 			continue;
 		}
 		neigh_learn(v, &o.src, o.smac);
-		if (gh) {
-			/* The inner frame starts after the kind's header. */
-			off = (size_t)(pl - f[k].data) + kind(v)->hlen;
-			if (vh[k].csum_start < off + VNET_ETH_HLEN) {
-				v->ctr[C_TAP_OFFLOAD_ERRORS].value++;
-				continue;
-			}
-			t = vh[k];
-			t.gso_type &= (uint8_t)~VNET_GSO_TUNNEL;
-			t.flags &= (uint8_t)~VNET_VHDR_F_UDP_TUNNEL_CSUM;
-			t.csum_start = (uint16_t)(vh[k].csum_start - off);
-			t.hdr_len = (uint16_t)(vh[k].hdr_len > off
-						   ? vh[k].hdr_len - off
-						   : 0);
-			t.outer_th = t.inner_nh = 0;
-		}
-		if ((r = decap_one(v, &o.src, pl, plen, f[k].ts_ns, gh)) < 0)
+		if ((r = decap_one(v, &o.src, pl, plen, f[k].ts_ns, gh,
+				   f[k].data)) < 0)
 			return r;
 	}
 	return 0;

@@ -5,12 +5,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "vnet/addr.h"
 #include "vnet/counter.h"
 #include "vnet/fdb.h"
+#include "vnet/geneve.h"
 #include "vnet/log.h"
 #include "vnet/offload.h"
 #include "vnet/port.h"
@@ -20,7 +22,8 @@
 #define VTEP_BATCH 64	/* frames per read */
 #define VTEP_NEIGH 64	/* outer neighbours of a frame-stream underlay */
 #define VTEP_GSO_SEGS 64 /* outer packets per UDP GSO send */
-#define VTEP_HDR_MAX 16	/* longest encapsulation header of a kind */
+#define VTEP_HDR_MAX VNET_GENEVE_HLEN_MAX /* longest header of a kind */
+#define VTEP_GENEVE_OPTS 64 /* rows of the received GENEVE options table */
 
 /* Counter indexes; names in vtep.c.  Outer-packet drop reasons (enum
  * vnet_encap_drop) map to theirs through an explicit table there
@@ -68,6 +71,18 @@ enum {
 	C_DROP_NO_I_FLAG,
 	C_DROP_RESERVED,
 	C_DROP_INNER_SHORT,
+	C_DROP_GENEVE_VERSION,
+	C_DROP_GENEVE_OPTLEN,
+	C_DROP_GENEVE_OAM,
+	C_DROP_GENEVE_PROTO,
+	C_DROP_GENEVE_CRITICAL,
+	C_DROP_NOT_GRE,
+	C_DROP_GRE_FLAGS,
+	C_DROP_GRE_VERSION,
+	C_DROP_GRE_PROTO,
+	C_DROP_NVGRE_VSID,
+	C_GENEVE_OPTIONS_RX,	  /* options in accepted GENEVE packets */
+	C_GENEVE_OPTIONS_UNTRACKED, /* ... not in the table: it was full */
 	C_STREAM_TRUNCATED,
 	C_STREAM_OVERSIZE,
 	C_STREAM_RUNT,
@@ -107,29 +122,43 @@ struct vtep_map {
 /* Encapsulation kinds: rows of the table in vtep.c. */
 enum vtep_encap {
 	VTEP_VXLAN,
+	VTEP_GENEVE,
+	VTEP_NVGRE,
 	VTEP_ENCAP_MAX
 };
+
+struct vtep;
 
 /* What a kind is: everything the data path needs to know of a header
  * that sits between the outer UDP header and the inner frame. */
 struct vtep_kind {
 	const char *name;	/* as on the command line: "vxlan" */
-	uint16_t port;		/* default UDP destination port (IANA) */
-	uint8_t hlen;		/* header bytes before the inner frame */
-	/* Write the hlen-byte header for vni at hdr. */
-	void (*encode)(uint8_t *hdr, uint32_t vni);
-	/* Check the header at p (len bytes: header and inner frame, which
-	 * starts at p + hlen); 0 and *vni set, or an enum vnet_encap_drop
-	 * reason.  strict also refuses reserved bits.  An accepted packet
-	 * holds at least an Ethernet header after the kind's header. */
-	int (*decode)(const uint8_t *p, size_t len, int strict,
-		      uint32_t *vni);
+	uint16_t port;		/* default UDP destination port (IANA), 0
+				 * for a kind without UDP */
+	uint8_t proto;		/* outer IP protocol: IPPROTO_UDP, or
+				 * IPPROTO_GRE (NVGRE: no UDP header) */
+	uint8_t hlen;		/* header bytes before the inner frame,
+				 * without options (vtep.hlen has them) */
+	/* Write the header for vni at hdr (room for VTEP_HDR_MAX bytes);
+	 * hash is the inner flow's.  Returns its length: v->hlen, the same
+	 * for every packet of a configuration. */
+	size_t (*encode)(const struct vtep *v, uint8_t *hdr, uint32_t vni,
+			 uint32_t hash);
+	/* Check the header at p (len bytes: header and inner frame); 0 with
+	 * *vni and *hlen (the inner frame's offset) set, or an enum
+	 * vnet_encap_drop reason.  conf.strict also refuses reserved bits.
+	 * An accepted packet holds at least an Ethernet header after the
+	 * kind's header.  May count what it saw (GENEVE options). */
+	int (*decode)(struct vtep *v, const uint8_t *p, size_t len,
+		      uint32_t *vni, size_t *hlen);
 };
 
 /* The VTEP's configuration: set by vtep_init to the defaults, then by
  * main from the options, before anything is opened. */
 struct vtep_conf {
 	enum vtep_encap encap;		/* the kind (VTEP_VXLAN) */
+	struct vnet_geneve_opts geneve;	/* GENEVE: options sent, and the
+					 * ones understood (--geneve-opt) */
 	uint32_t vni;			/* VNI of untagged frames */
 	uint32_t vlan_vni[4096];	/* VTEP_NO_VNI where unmapped */
 	struct vtep_map *maps;		/* sorted by VNI, for decap */
@@ -167,8 +196,18 @@ struct vtep_run {
 	} f[VTEP_GSO_SEGS];
 };
 
+/* A GENEVE option seen in accepted packets: a row of the table that
+ * vtep_geneve_opts_dump writes. */
+struct vtep_gopt {
+	uint16_t cls;
+	uint8_t type, len;	/* len: data bytes */
+	uint32_t last_vni;
+	uint64_t count;
+};
+
 struct vtep {
 	struct vtep_conf conf;
+	size_t hlen;		/* the kind's header with its options */
 
 	/* ports: the inner one, and a frame-stream or UDP underlay */
 	struct vnet_port *inner;
@@ -197,12 +236,32 @@ struct vtep {
 		uint8_t mac[6];
 	} neigh[VTEP_NEIGH];
 	unsigned nneigh, neigh_next;
+
+	/* GENEVE options received, in order of first sight */
+	struct vtep_gopt gopt[VTEP_GENEVE_OPTS];
+	unsigned ngopt;
 };
 
 /* Set the counter names and the configuration's defaults for encap
  * (VNI unset, VLANs unmapped, the kind's port, source ports
  * 49152-65535, TTL 64, MTU 1500, learning on). */
 void vtep_init(struct vtep *v, enum vtep_encap encap);
+/* The kind named name ("vxlan", "geneve", "nvgre"), or -1. */
+int vtep_encap_by_name(const char *name);
+/* The name of a kind. */
+const char *vtep_encap_name(enum vtep_encap encap);
+/* Switch v to another kind, after vtep_init and before anything is
+ * opened: its default port becomes conf.dstport. */
+void vtep_set_encap(struct vtep *v, enum vtep_encap encap);
+/* Add a GENEVE option "CLASS:TYPE:HEX" (geneve.h) to every packet sent;
+ * its (class, type) becomes one this node understands on receive (a
+ * critical one then does not drop the packet).  0, or -EINVAL/-EMSGSIZE
+ * with why set. */
+int vtep_geneve_opt_add(struct vtep *v, const char *s, const char **why);
+/* Write the GENEVE options received as lines "CLASS TYPE LENGTH COUNT
+ * LAST_VNI" (tab-separated; class 0xNNNN, type 0xNN, length in data
+ * bytes) in order of first sight.  0 or -errno. */
+int vtep_geneve_opts_dump(const struct vtep *v, FILE *f);
 /* Open the UDP underlay (lib/underlay.c) bound to bind_addr:port,
  * sending from conf.local with conf's TTL and TOS, GSO/GRO when
  * conf.gso.  0 or -errno with e (may be NULL) filled: obj
@@ -216,8 +275,14 @@ void vtep_close_udp(struct vtep *v);
  * underlay's. */
 int vtep_outer_fd(const struct vtep *v);
 /* Outer header bytes counted against the underlay MTU: IP (of
- * conf.local's family) + UDP + the kind's header. */
+ * conf.local's family) + UDP (if the kind has it) + the kind's header
+ * with its options. */
 unsigned vtep_overhead(const struct vtep *v);
+/* The outer IP protocol of v's kind (IPPROTO_UDP, IPPROTO_GRE). */
+int vtep_proto(const struct vtep *v);
+/* Whether a VNI may be configured for v's kind: NVGRE refuses the
+ * reserved VSIDs (nvgre.h). */
+int vtep_vni_ok(const struct vtep *v, uint32_t vni);
 /* Inner frames -> outer packets.  vh: the frames' virtio_net_hdrs when
  * the inner port hands super-frames whole (v->tunnel, port.h
  * VNET_PORT_GSO), else NULL.  Returns 0, or -errno from the outer

@@ -23,6 +23,11 @@
  * Receiving: vnet_underlay_recv() reads a batch with recvmmsg and hands
  * each datagram to a callback, a coalesced one cut at its segment size.
  *
+ * With conf.proto IPPROTO_GRE the same underlay carries GRE (NVGRE)
+ * instead: IP packets of protocol 47 received on a raw socket bound to
+ * the address (handed over without their IPv4 header), sent through the
+ * raw socket with no UDP header; no ports, no GSO/GRO.
+ *
  * Every datagram sent has DF set (never fragmented, RFC 7348 4.3), the TTL
  * and TOS of the configuration, and a zero UDP checksum on the raw path
  * (allowed over IPv4, RFC 768); GSO sends get the checksum the kernel
@@ -46,7 +51,7 @@
 
 #define VNET_UNDERLAY_BATCH_MAX 256 /* datagrams per receive, at most */
 #define VNET_UNDERLAY_TXQ 256	    /* datagrams queued per sendmmsg */
-#define VNET_UNDERLAY_HDR_MAX 80    /* caller's header bytes per datagram */
+#define VNET_UNDERLAY_HDR_MAX 264   /* caller's header bytes per datagram */
 #define VNET_UNDERLAY_IOV_MAX 4	    /* payload pieces per queued datagram */
 #define VNET_UNDERLAY_SOCKS 64	    /* GSO source-port sockets in the pool */
 /* A pool socket unused this long may be closed for another source port. */
@@ -65,6 +70,12 @@ struct vnet_underlay_conf {
 	int gso;		/* UDP GSO sends and UDP_GRO receive */
 	unsigned batch;		/* datagrams per recvmmsg, 1..BATCH_MAX;
 				 * 0: 64 */
+	uint8_t proto;		/* 0 or IPPROTO_UDP: UDP datagrams; or
+				 * IPPROTO_GRE: IP packets of protocol 47
+				 * (NVGRE), received on a raw socket bound
+				 * to the bind address, sent as the raw
+				 * path does but with no UDP header; no
+				 * ports, no GSO/GRO */
 };
 
 struct vnet_underlay_stats {

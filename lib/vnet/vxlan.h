@@ -35,6 +35,16 @@ enum vnet_encap_drop {
 	VNET_DROP_NO_I_FLAG,	/* VXLAN I flag clear */
 	VNET_DROP_RESERVED,	/* strict mode: reserved bits/flags set */
 	VNET_DROP_INNER_SHORT,	/* inner frame shorter than an Ethernet header */
+	VNET_DROP_GENEVE_VERSION, /* GENEVE version not 0 (geneve.h) */
+	VNET_DROP_GENEVE_OPTLEN, /* Opt Len or an option's length wrong */
+	VNET_DROP_GENEVE_OAM,	/* O bit: a control packet, not data */
+	VNET_DROP_GENEVE_PROTO,	/* protocol type not 0x6558 (Ethernet) */
+	VNET_DROP_GENEVE_CRITICAL, /* a critical option not understood */
+	VNET_DROP_NOT_GRE,	/* NVGRE: outer IP protocol is not GRE (47) */
+	VNET_DROP_GRE_FLAGS,	/* GRE: C, R, S, s or bit 5 set, K clear */
+	VNET_DROP_GRE_VERSION,	/* GRE version not 0 */
+	VNET_DROP_GRE_PROTO,	/* GRE protocol type not 0x6558 (Ethernet) */
+	VNET_DROP_NVGRE_VSID,	/* a reserved VSID (0-0xfff, 0xffffff) */
 	VNET_DROP_MAX
 };
 const char *vnet_encap_drop_name(int reason);

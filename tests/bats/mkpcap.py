@@ -39,8 +39,26 @@
 #   --outer-src A --outer-dst A   outer IPv4 (default 198.18.0.2 -> .1)
 #   --outer-src-mac MAC --outer-dst-mac MAC
 #                      defaults 02:00:c6:12:00:02 -> ff:ff:ff:ff:ff:ff
-#   --dstport N        UDP destination port (default 4789); the source
-#                      port is 50000 + i
+#   --dstport N        UDP destination port (default 4789, GENEVE 6081);
+#                      the source port is 50000 + i
+#
+# GENEVE (RFC 8926) wrapping, the same way (outer options as for VXLAN):
+#   --geneve VNI       wrap each frame in Ethernet/IPv4/UDP/GENEVE
+#   --geneve-opts HEX  the option bytes after the base header (default none)
+#   --geneve-optlen N  the Opt Len field (default: the options' length / 4)
+#   --geneve-flags B   byte 1: O 0x80, C 0x40, reserved 0x3f (default 0)
+#   --geneve-ver N     the version (default 0)
+#   --geneve-proto P   the protocol type (default 0x6558)
+#
+# NVGRE (RFC 7637) wrapping: Ethernet/IPv4 (protocol 47)/GRE with a key:
+#   --nvgre VSID       wrap each frame; the key is VSID << 8 | FlowID
+#   --nvgre-flowid N   the FlowID (default 0)
+#   --gre-flags F      the GRE flags-and-version word (default 0x2000: K)
+#   --gre-proto P      the GRE protocol type (default 0x6558)
+#
+# Flows:
+#   --flows N          frame i is frame i % N: with --type udp, N flows
+#                      (ports 40000..40000+N-1) repeated in turn
 #
 # File options:
 #   --linktype N       the header's link type (default 1, Ethernet)
@@ -152,6 +170,24 @@ def vxlan(inner, i, a):
 		ipv4(a.outer_src, a.outer_dst, 17, u)
 
 
+def geneve(inner, i, a):
+	opts = bytes.fromhex(a.geneve_opts)
+	optlen = len(opts) // 4 if a.geneve_optlen is None else a.geneve_optlen
+	hdr = struct.pack("!BBHI", a.geneve_ver << 6 | optlen, a.geneve_flags,
+			  a.geneve_proto, a.geneve << 8) + opts
+	u = udp(a.outer_src, a.outer_dst, 50000 + i, a.dstport, hdr + inner,
+		checksum=False)
+	return a.outer_dst_mac + a.outer_src_mac + b"\x08\x00" + \
+		ipv4(a.outer_src, a.outer_dst, 17, u)
+
+
+def nvgre(inner, i, a):
+	hdr = struct.pack("!HHI", a.gre_flags, a.gre_proto,
+			  (a.nvgre << 8 | a.nvgre_flowid) & 0xFFFFFFFF)
+	return a.outer_dst_mac + a.outer_src_mac + b"\x08\x00" + \
+		ipv4(a.outer_src, a.outer_dst, 47, hdr + inner)
+
+
 def write_pcap(f, frames, a):
 	e = ">" if a.big_endian else "<"
 	f.write(struct.pack(e + "IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, a.snaplen,
@@ -187,7 +223,19 @@ def parser():
 		       default=mac("02:00:c6:12:00:02"))
 	p.add_argument("--outer-dst-mac", type=mac,
 		       default=mac("ff:ff:ff:ff:ff:ff"))
-	p.add_argument("--dstport", type=int, default=4789)
+	p.add_argument("--dstport", type=int)
+	p.add_argument("--geneve", type=int)
+	p.add_argument("--geneve-opts", default="")
+	p.add_argument("--geneve-optlen", type=int)
+	p.add_argument("--geneve-flags", type=lambda s: int(s, 0), default=0)
+	p.add_argument("--geneve-ver", type=int, default=0)
+	p.add_argument("--geneve-proto", type=lambda s: int(s, 0),
+		       default=0x6558)
+	p.add_argument("--flows", type=int)
+	p.add_argument("--nvgre", type=int)
+	p.add_argument("--nvgre-flowid", type=int, default=0)
+	p.add_argument("--gre-flags", type=lambda s: int(s, 0), default=0x2000)
+	p.add_argument("--gre-proto", type=lambda s: int(s, 0), default=0x6558)
 	p.add_argument("--linktype", type=int, default=1)
 	p.add_argument("--ts", type=int, default=1700000000)
 	p.add_argument("--ts-step", type=int, default=1000)
@@ -199,11 +247,17 @@ def parser():
 
 def main():
 	a = parser().parse_args()
+	if a.dstport is None:
+		a.dstport = 6081 if a.geneve is not None else 4789
 	frames = []
 	for i in range(a.count):
-		fr = frame(i, a)
+		fr = frame(i % a.flows if a.flows else i, a)
 		if a.vxlan is not None:
 			fr = vxlan(fr, i, a)
+		elif a.geneve is not None:
+			fr = geneve(fr, i, a)
+		elif a.nvgre is not None:
+			fr = nvgre(fr, i, a)
 		frames.append(fr)
 	if a.out == "-":
 		write_pcap(sys.stdout.buffer, frames, a)

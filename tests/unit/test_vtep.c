@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /* test_vtep.c -- unit tests of vnet-encap's tables (cmd/vnet-encap/vtep.c):
  * drop reasons to counters, the encapsulation kind's defaults. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
 #include "vnet-encap/vtep.h"
+#include "vnet/geneve.h"
 #include "vnet/vxlan.h"
 
 static struct vtep v;
@@ -52,9 +54,62 @@ static void test_vxlan_kind(void)
 	T_EQ(vtep_overhead(&v), 56);
 }
 
+/* The GENEVE row: port 6081, options count in the header length, the
+ * kinds are found by name. */
+static void test_geneve_kind(void)
+{
+	const char *why = NULL;
+
+	memset(&v, 0, sizeof(v));
+	vtep_init(&v, VTEP_VXLAN);
+	T_EQ(vtep_encap_by_name("vxlan"), VTEP_VXLAN);
+	T_EQ(vtep_encap_by_name("geneve"), VTEP_GENEVE);
+	T_EQ(vtep_encap_by_name("GENEVE"), -1);
+	T_EQ(vtep_encap_by_name("gen"), -1);
+	T_STREQ(vtep_encap_name(VTEP_GENEVE), "geneve");
+	vtep_set_encap(&v, VTEP_GENEVE);
+	T_EQ(v.conf.dstport, VNET_GENEVE_PORT);
+	v.conf.local.family = AF_INET;
+	T_EQ(vtep_overhead(&v), 36);
+	T_EQ(vtep_geneve_opt_add(&v, "0x0102:5:00112233", &why), 0);
+	T_EQ(vtep_overhead(&v), 44);
+	T_EQ(vtep_geneve_opt_add(&v, "0x0102:5:0011", &why), -EINVAL);
+	T_EQ(vtep_overhead(&v), 44);
+	v.conf.local.family = AF_INET6;
+	T_EQ(vtep_overhead(&v), 64);
+	/* back to VXLAN: the options are not carried */
+	vtep_set_encap(&v, VTEP_VXLAN);
+	T_EQ(vtep_overhead(&v), 56);
+	T_EQ(v.conf.dstport, VNET_VXLAN_PORT);
+}
+
+/* The NVGRE row: GRE, no UDP header (IPv4 20 + GRE 8), no port, the
+ * reserved VSIDs refused. */
+static void test_nvgre_kind(void)
+{
+	memset(&v, 0, sizeof(v));
+	vtep_init(&v, VTEP_VXLAN);
+	T_EQ(vtep_encap_by_name("nvgre"), VTEP_NVGRE);
+	T_EQ(vtep_vni_ok(&v, 0), 1);
+	vtep_set_encap(&v, VTEP_NVGRE);
+	T_EQ(vtep_proto(&v), 47);
+	T_EQ(v.conf.dstport, 0);
+	v.conf.local.family = AF_INET;
+	T_EQ(vtep_overhead(&v), 28);
+	v.conf.local.family = AF_INET6;
+	T_EQ(vtep_overhead(&v), 48);
+	T_EQ(vtep_vni_ok(&v, 0), 0);
+	T_EQ(vtep_vni_ok(&v, 0xfff), 0);
+	T_EQ(vtep_vni_ok(&v, 0x1000), 1);
+	T_EQ(vtep_vni_ok(&v, 0xfffffe), 1);
+	T_EQ(vtep_vni_ok(&v, 0xffffff), 0);
+}
+
 int main(void)
 {
 	T_RUN(test_drop_counters);
 	T_RUN(test_vxlan_kind);
+	T_RUN(test_geneve_kind);
+	T_RUN(test_nvgre_kind);
 	return T_DONE();
 }

@@ -144,7 +144,9 @@ static void test_drop_names(void)
 	static const char *const want[] = {
 		"none", "short", "not_ip", "ip_bad", "fragment", "not_udp",
 		"udp_bad", "wrong_port", "not_local", "no_i_flag", "reserved",
-		"inner_short",
+		"inner_short", "geneve_version", "geneve_optlen", "geneve_oam",
+		"geneve_proto", "geneve_critical", "not_gre", "gre_flags",
+		"gre_version", "gre_proto", "nvgre_vsid",
 	};
 	int i;
 
@@ -731,7 +733,9 @@ static void test_rx_every_reason(void)
 	f[39] = (uint8_t)(f[39] - 1);
 	fix_ip4_csum(f + 14);
 	seen[rx(f, len - 1, &me, 4789, 1, &vni)] = 1;
-	for (i = 0; i < VNET_DROP_MAX; i++)
+	/* The outer and VXLAN reasons; those of the other kinds' decoders
+	 * are reached in their own tests (test_geneve.c, test_nvgre.c). */
+	for (i = 0; i <= VNET_DROP_INNER_SHORT; i++)
 		if (!seen[i])
 			T_FAIL("reason %s not reached",
 			       vnet_encap_drop_name(i));
