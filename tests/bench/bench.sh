@@ -11,6 +11,9 @@
 #   (b) the Linux kernel's VXLAN device (VNI 100, MTU 1450) on the veth
 #   (c) vnet one-process VTEP:  vnet-encap -i tap:vx0 -o udp:LOCAL ...
 #   (f) the same with --no-offload (what the offloads are worth)
+#   (g) vnet one-process VTEP on a tap underlay with UDP tunnel offload
+#       (Linux 6.17): vnet-encap -i tap:vx0 -o tap:ult --local LOCAL ...,
+#       ult bridged with the veth, whose address the VTEP then owns
 #   (d) vnet chain:  vnet-pipe vnet-tap tap:vx0,mtu=1450 = vnet-encap ...
 #   (e) nested vnet: VNI 100 carried as frames inside VNI 200 on the veth
 # For each: iperf3 TCP single stream (Gbit/s, receiver side), iperf3 UDP with
@@ -41,7 +44,7 @@ bin_arg=${1:-build/bin}
 secs=${BENCH_SECONDS:-5}
 usecs=${BENCH_UDP_SECONDS:-3}
 out_md=${BENCH_OUT:-build/bench.md}
-only=${BENCH_ONLY:-a b c d e f}
+only=${BENCH_ONLY:-a b c d e f g}
 cmdline="bash tests/bench/bench.sh $*"
 [ $# -eq 0 ] && cmdline="bash tests/bench/bench.sh"
 
@@ -462,6 +465,51 @@ setup_f() {
 	peer=198.19.5.2 dev=vx0
 }
 down_f() { down_vnet; }
+
+# (g): each namespace's veth goes into a bridge with the VTEP's underlay
+# tap, and the VTEP owns the veth's address; the path the kernel's own
+# VXLAN takes (super-frames never cut on the way).  down_g puts the
+# address back on the veth.
+setup_g() {
+	local ns l r
+	need vnet-encap || return 1
+	for ns in "$NSA" "$NSB"; do
+		if [ "$ns" = "$NSA" ]; then l=$U_A r=$U_B; else l=$U_B r=$U_A; fi
+		{
+			ip -n "$ns" addr del "$l/24" dev ul0 &&
+				ip -n "$ns" link add brg type bridge &&
+				ip -n "$ns" link set ul0 master brg &&
+				ip -n "$ns" link set brg up
+		} 2>"$work/ip.err" || {
+			note "bridge in $ns: $(lastline "$work/ip.err")"
+			return 1
+		}
+		start_vnet "vnet-encap ($ns)" "$ns" "$bin/vnet-encap" -v \
+			-i tap:vx0 -o tap:ult --local "$l" --remote "$r" --vni 100
+	done
+	for ns in "$NSA" "$NSB"; do
+		wait_dev "$ns" ult && wait_dev "$ns" vx0 || return 1
+		ip -n "$ns" link set ult master brg 2>"$work/ip.err" || {
+			note "ult into brg in $ns: $(lastline "$work/ip.err")"
+			return 1
+		}
+	done
+	vnet_up "$NSA" 198.19.6.1 vx0 && vnet_up "$NSB" 198.19.6.2 vx0 || return 1
+	grep -q "UDP tunnel offload" "$work/$cur-$NSA.log" ||
+		note "no UDP tunnel offload in this kernel: frame by frame"
+	peer=198.19.6.2 dev=vx0
+}
+down_g() {
+	local ns l
+	down_vnet
+	for ns in "$NSA" "$NSB"; do
+		if [ "$ns" = "$NSA" ]; then l=$U_A; else l=$U_B; fi
+		ip -n "$ns" link del ult 2>/dev/null
+		ip -n "$ns" link del brg 2>/dev/null
+		ip -n "$ns" addr add "$l/24" dev ul0 2>/dev/null
+		ip -n "$ns" link set ul0 up
+	done
+}
 down_d() { down_vnet; }
 down_e() { down_vnet; }
 
@@ -502,8 +550,24 @@ iperf() {
 	return 0
 }
 
+# cpu_busy: "busy total" jiffies of the whole machine (/proc/stat: busy
+# is everything but idle and iowait).
+cpu_busy() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i;
+		print t - $5 - $6, t; exit }' /proc/stat
+}
+
+# cores_per_gbit "B0 T0" "B1 T1" BITS_PER_S: the cores the machine kept
+# busy (busy share of its time x CPUs) per Gbit/s of the transfer.
+cores_per_gbit() {
+	local b0 t0 b1 t1
+	read -r b0 t0 <<<"$1"
+	read -r b1 t1 <<<"$2"
+	calc '%.3f' "($t1 > $t0 && $3 > 0) ? ($b1 - $b0) / ($t1 - $t0) * $ncpu / ($3 / 1e9) : 0"
+}
+
 measure() {
-	local r f p l s
+	local r f p l s c0 c1
 	mtu[$cur]=$(ip -n "$NSA" -o link show dev "$dev" 2>/dev/null |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "mtu") print $(i + 1) }')
 	# RTT first, while the link is idle.
@@ -512,11 +576,15 @@ measure() {
 	[ -n "${rtt[$cur]}" ] || note "ping: $(printf '%s\n' "$r" | tail -n 1)"
 	check_alive || return 1
 
+	c0=$(cpu_busy)
 	if iperf tcp "$secs"; then
+		c1=$(cpu_busy)
 		f="$work/$cur-tcp.flat"
 		s=$(jget "$f" end.sum_received.bits_per_second)
 		if [ -n "$s" ]; then
 			tcp[$cur]=$(calc '%.2f' "$s / 1e9")
+			# Machine cores busy during the transfer, per Gbit/s.
+			cpg[$cur]=$(cores_per_gbit "$c0" "$c1" "$s")
 		else
 			note "iperf3 tcp: no receiver summary"
 		fi
@@ -543,14 +611,15 @@ measure() {
 
 # --- main -------------------------------------------------------------------
 
-order=(a b c d e f)
-declare -A label mtu tcp udp loss rtt reason
+order=(a b c d e f g)
+declare -A label mtu tcp udp loss rtt reason cpg
 label[a]="(a) raw veth"
 label[b]="(b) kernel VXLAN"
 label[c]="(c) vnet-encap on tap"
 label[d]="(d) vnet-pipe tap = encap"
 label[e]="(e) vnet nested VNI 100 in 200"
 label[f]="(f) vnet-encap --no-offload"
+label[g]="(g) vnet-encap tap underlay"
 
 cpu=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 [ -n "$cpu" ] || cpu=$(uname -m)
@@ -580,14 +649,14 @@ done
 
 cell() { local v=${1:-}; [ -n "$v" ] && echo "$v" || echo n/a; }
 
-rows=()   # "label|mtu|tcp|x|udp|x|loss|rtt|x|note"
+rows=()   # "label|mtu|tcp|x|udp|x|loss|rtt|x|cores/Gbit|x|note"
 for k in "${order[@]}"; do
 	case " $only " in *" $k "*) ;; *) continue ;; esac
 	t=$(cell "${tcp[$k]:-}") u=$(cell "${udp[$k]:-}") r=$(cell "${rtt[$k]:-}")
-	rows+=("${label[$k]}|$(cell "${mtu[$k]:-}")|$t|$(ratio "${tcp[$k]:-}" "${tcp[b]:-}")|$u|$(ratio "${udp[$k]:-}" "${udp[b]:-}")|$(cell "${loss[$k]:-}")|$r|$(ratio "${rtt[$k]:-}" "${rtt[b]:-}")|${reason[$k]}")
+	rows+=("${label[$k]}|$(cell "${mtu[$k]:-}")|$t|$(ratio "${tcp[$k]:-}" "${tcp[b]:-}")|$u|$(ratio "${udp[$k]:-}" "${udp[b]:-}")|$(cell "${loss[$k]:-}")|$r|$(ratio "${rtt[$k]:-}" "${rtt[b]:-}")|$(cell "${cpg[$k]:-}")|$(ratio "${cpg[$k]:-}" "${cpg[b]:-}")|${reason[$k]}")
 done
 
-hdr="setup|MTU|TCP Gbit/s|x kVXLAN|UDP-64 kpps|x kVXLAN|UDP loss %|RTT ms|x kVXLAN|note"
+hdr="setup|MTU|TCP Gbit/s|x kVXLAN|UDP-64 kpps|x kVXLAN|UDP loss %|RTT ms|x kVXLAN|cores/Gbit/s|x kVXLAN|note"
 info="$when, $kern, $cpu ($ncpu CPUs, load ${load:-?} at start), $ipv${rev:+, vnet $rev}"
 busy=$(awk -v l="${load:-0}" -v n="$ncpu" 'BEGIN { if (n + 0 > 0 && l > n / 2) print 1 }')
 [ -n "$busy" ] && busy="warning: the machine was busy (load $load on $ncpu CPUs); the figures are noisy"
@@ -599,8 +668,8 @@ cmdinfo="$cmdline  (BENCH_SECONDS=$secs BENCH_UDP_SECONDS=$usecs)"
 	echo "command: $cmdinfo"
 	echo
 	printf '%s\n' "$hdr" "${rows[@]}" | awk -F '|' '
-	{ printf "%-31s %5s %11s %9s %12s %9s %11s %8s %9s", $1, $2, $3, $4, $5, $6, $7, $8, $9
-	  if ($10 != "") printf "  %s", (NR == 1 ? $10 : "n/a: " $10)
+	{ printf "%-31s %5s %11s %9s %12s %9s %11s %8s %9s %13s %9s", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+	  if ($12 != "") printf "  %s", (NR == 1 ? $12 : "n/a: " $12)
 	  printf "\n" }'
 	echo
 	echo "ratios: row / kernel VXLAN in this run (RTT: above 1 = slower); UDP-64 = packets/s received"
@@ -615,7 +684,7 @@ mkdir -p "$(dirname "$out_md")" 2>/dev/null
 	echo "Command: \`$cmdinfo\`."
 	echo
 	echo "| ${hdr//|/ | } |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 	for row in "${rows[@]}"; do
 		echo "| ${row//|/ | } |"
 	done
@@ -623,7 +692,9 @@ mkdir -p "$(dirname "$out_md")" 2>/dev/null
 	echo "Single veth pair (MTU 1500) between two network namespaces as the underlay."
 	echo "TCP: iperf3, one stream, ${secs} s, receiver rate. UDP-64: iperf3 -u -l 64 -b 0, ${usecs} s,"
 	echo "packets/s received and loss at the receiver. RTT: ping, 20 x 50 ms, average."
-	echo "Ratios are row / kernel VXLAN of the same run (for RTT, above 1 = slower)."
+	echo "Cores/Gbit/s: the machine's busy CPU time during the TCP test (all of it: sender, receiver,"
+	echo "vnet, the kernel) over its length, in cores, per Gbit/s received."
+	echo "Ratios are row / kernel VXLAN of the same run (for RTT and cores/Gbit/s, above 1 = worse)."
 	[ -n "$busy" ] && echo "**${busy^}.**"
 	echo
 	echo "Setups (LOCAL/PEER = the underlay addresses 198.18.0.1 and 198.18.0.2):"
@@ -635,6 +706,8 @@ mkdir -p "$(dirname "$out_md")" 2>/dev/null
 	echo "- (e) \`vnet-pipe vnet-tap tap:vx0,mtu=1400 = vnet-encap --vni 100 --mtu 1450 --local 198.19.0.1"
 	echo "  --remote 198.19.0.2 -o - = vnet-encap --vni 200 -o udp:LOCAL --remote PEER\`."
 	echo "- (f) (c) with \`--no-offload\`: no tap offloads, no UDP GSO/GRO."
+	echo "- (g) \`vnet-encap -i tap:vx0 -o tap:ult --local LOCAL --remote PEER --vni 100\`, ult in a bridge"
+	echo "  with the veth (UDP tunnel offload, Linux 6.17: super-frames pass whole)."
 } >"$out_md" || echo "bench: cannot write $out_md" >&2
 echo "markdown: $out_md"
 
