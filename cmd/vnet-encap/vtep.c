@@ -207,6 +207,18 @@ unsigned vtep_overhead(const struct vtep *v)
 	return overhead(v);
 }
 
+const char *vtep_kind_name(const struct vtep *v)
+{
+	return kind(v)->name;
+}
+
+unsigned vtep_inner_mtu(const struct vtep *v)
+{
+	unsigned o = overhead(v) + VNET_ETH_HLEN;
+
+	return v->conf.mtu > o ? v->conf.mtu - o : 0;
+}
+
 void vtep_sync_counters(struct vtep *v)
 {
 	const struct vnet_fdb_stats *fs = vnet_fdb_stats(v->fdb);

@@ -211,6 +211,12 @@ int vtep_outer_fd(const struct vtep *v);
 /* Outer header bytes counted against the underlay MTU: IP (of
  * conf.local's family) + UDP + the kind's header. */
 unsigned vtep_overhead(const struct vtep *v);
+/* The kind's name ("vxlan"). */
+const char *vtep_kind_name(const struct vtep *v);
+/* The largest inner packet (Ethernet payload, as ip-link's mtu) that
+ * fits conf.mtu: conf.mtu - vtep_overhead() - the inner Ethernet header
+ * (VXLAN over IPv4, --mtu 1500: 1450).  vnet(7) MTU BUDGET. */
+unsigned vtep_inner_mtu(const struct vtep *v);
 /* Inner frames -> outer packets.  Returns 0, or -errno from the outer
  * stream (e.g. -EPIPE). */
 int vtep_encap(struct vtep *v, const struct vnet_frame *f, unsigned n);
