@@ -427,8 +427,20 @@ static void run(struct chain *c, int sfd)
 struct plan {
 	struct budget_stage *st;
 	char **json;	/* each member's object, or NULL */
+	char **tap_argv; /* member 1's argv with --mtu N, or NULL */
 	struct budget_chain sum;
 };
+
+static void plan_free(struct plan *p, int n)
+{
+	int k;
+
+	for (k = 0; p->json && k < n; k++)
+		free(p->json[k]);
+	free(p->json);
+	free(p->st);
+	free(p->tap_argv);
+}
 
 /* Whether member m is a vnet program, which takes --describe. */
 static bool is_vnet(const struct member *m)
@@ -599,7 +611,7 @@ static void plan_chain(struct chain *c, struct plan *p, bool describe)
 		const char *w[] = { "--mtu", mtu };
 
 		snprintf(mtu, sizeof(mtu), "%u", p->sum.inner_mtu);
-		c->m[0].argv = argv_insert(c->m[0].argv, w, 2);
+		c->m[0].argv = p->tap_argv = argv_insert(c->m[0].argv, w, 2);
 		if (c->verbose)
 			warnx("member 1 (vnet-tap): --mtu %s, what the chain "
 			      "carries", mtu);
@@ -697,8 +709,19 @@ int main(int argc, char **argv)
 	c.m = split_members(argc, argv, first, &c.n);
 
 	plan_chain(&c, &plan, describe);
-	if (describe)
-		return print_plan(&c, &plan);
+	if (describe) {
+		k = print_plan(&c, &plan);
+		plan_free(&plan, c.n);
+		free(c.m);
+		return k;
+	}
+	/* What the members need is theirs now (argv); the rest goes. */
+	for (k = 0; k < c.n; k++)
+		free(plan.json[k]);
+	free(plan.json);
+	free(plan.st);
+	plan.json = NULL;
+	plan.st = NULL;
 
 	sanitise_stdfd();
 
@@ -743,6 +766,7 @@ int main(int argc, char **argv)
 	run(&c, sfd);
 
 	close(sfd);
+	plan_free(&plan, c.n);
 	free(c.m);
 	return c.status < 0 ? 0 : c.status;
 }
