@@ -35,6 +35,7 @@ enum {
 	OPT_TTL,
 	OPT_TOS,
 	OPT_MTU,
+	OPT_PMTU_REPLY,
 	OPT_FDB,
 	OPT_FDB_MAX,
 	OPT_FDB_AGEING,
@@ -70,6 +71,8 @@ static const struct vnet_opt opts[] = {
 	  .help = "TOS of the outer header (default 0)" },
 	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
 	  .help = "the underlay IP MTU (default 1500)" },
+	{ .name = "pmtu-reply", .flags = VNET_OPT_REPEAT, .key = OPT_PMTU_REPLY,
+	  .help = "answer a frame too big with ICMP, rate limited" },
 	{ .name = "fdb", .arg = "FILE", .key = OPT_FDB,
 	  .help = "static FDB entries, reloaded on SIGHUP" },
 	{ .name = "fdb-max", .arg = "N", .key = OPT_FDB_MAX,
@@ -300,6 +303,9 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 			break;
 		case OPT_MTU:
 			v->conf.mtu = (unsigned)vnet_opt_u64("--mtu", arg, 128, 65535);
+			break;
+		case OPT_PMTU_REPLY:
+			v->conf.pmtu_reply = 1;
 			break;
 		case OPT_FDB:
 			cf->fdb_file = arg;
@@ -546,6 +552,7 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 				    .outer_mtu = budget_outer(cf, t->v),
 			    });
 	vnet_ctl_u64(rp, "mtu", vc->mtu);
+	vnet_ctl_str(rp, "pmtu_reply", vc->pmtu_reply ? "yes" : "no");
 	vnet_ctl_str(rp, "local", vnet_addr_fmt(&vc->local, a));
 	vnet_ctl_u64(rp, "dstport", vc->dstport);
 	list[0] = '\0';

@@ -14,12 +14,15 @@
 #include "vnet/log.h"
 #include "vnet/port.h"
 #include "vnet/underlay.h"
+#include "pmtu.h"
 
 #define VTEP_NO_VNI UINT32_MAX
 #define VTEP_BATCH 64	/* frames per read */
 #define VTEP_NEIGH 64	/* outer neighbours of a frame-stream underlay */
 #define VTEP_GSO_SEGS 64 /* outer packets per UDP GSO send */
 #define VTEP_HDR_MAX 16	/* longest encapsulation header of a kind */
+#define VTEP_PMTU_RATE 10  /* --pmtu-reply: replies a second ... */
+#define VTEP_PMTU_BURST 10 /* ... and at once */
 
 /* Counter indexes; names in vtep.c.  Outer-packet drop reasons (enum
  * vnet_encap_drop) map to theirs through an explicit table there
@@ -50,6 +53,8 @@ enum {
 	C_DROP_S_TAG,
 	C_DROP_RESERVED_VID,
 	C_DROP_TOO_BIG,
+	C_PMTU_REPLIES, /* --pmtu-reply: ICMP answers to drop_too_big */
+	C_PMTU_RATELIMITED,
 	C_DROP_NO_REMOTE,
 	C_DROP_SEND_ERROR,
 	C_DROP_FAMILY, /* remote of another address family than --local */
@@ -138,6 +143,7 @@ struct vtep_conf {
 	unsigned mtu;			/* underlay IP MTU */
 	int strict, learn;
 	int gso;			/* UDP GSO/GRO on the UDP underlay */
+	int pmtu_reply;			/* answer drop_too_big with ICMP */
 };
 
 /* Consecutive frames to one remote with one source port and VNI, all as
@@ -180,6 +186,10 @@ struct vtep {
 	/* the drops of enum vtep_warn said once, and their rate limits */
 	uint8_t warned[VTEP_W_MAX];
 	struct vnet_ratelimit warn_rl[VTEP_W_MAX];
+	/* --pmtu-reply: the token bucket of the replies (by the one clock),
+	 * and the reply being built */
+	struct vnet_ratelimit pmtu_rl;
+	uint8_t pmtu_buf[PMTU_REPLY_MAX];
 	/* underlay events already reported */
 	uint64_t ul_send_errors;
 	int ul_gso_disabled;

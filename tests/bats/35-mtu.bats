@@ -181,3 +181,102 @@ nested() {
 	ip netns exec "$A" ping -M do -c 1 -W 2 -s $((mtu - 28)) 198.19.0.2
 	[ "$(vnet-ctl "$BATS_TEST_TMPDIR/midA.sock" counters --json | jq .counters.drop_too_big)" = 1 ]
 }
+
+# mkframes OUT N4 N6 M4 LEN: N6 IPv6 UDP packets of LEN bytes, then N4
+# IPv4 ones with DF, 198.19.0.1 -> .2, all stamped at T, then M4 IPv4
+# ones more at T + 1 s;
+# written with the standard library only.
+mkframes() {
+	python3 - "$@" <<'PY'
+import struct, sys
+out, n4, n6, m4, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def csum(b):
+    if len(b) % 2: b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+eth = bytes.fromhex('020000000002' '020000000001')
+def v4(i):
+    udp = struct.pack('!HHHH', 40000 + i, 7000, size - 20, 0) + bytes(size - 28)
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, size, i, 0x4000, 64, 17, 0,
+                    bytes([198, 19, 0, 1]), bytes([198, 19, 0, 2]))
+    h = h[:10] + struct.pack('!H', csum(h)) + h[12:]
+    return eth + b'\x08\x00' + h + udp
+def v6(i):
+    src = bytes.fromhex('20010db8000000000000000000000001')
+    dst = bytes.fromhex('20010db8000000000000000000000002')
+    return eth + b'\x86\xdd' + struct.pack('!IHBB', 0x60000000, size - 40, 17, 64) + src + dst + \
+        struct.pack('!HHHH', 40000 + i, 7000, size - 40, 0) + bytes(size - 48)
+recs = [(0, v6(i)) for i in range(n6)] + [(0, v4(i)) for i in range(n4)] + \
+       [(1, v4(100 + i)) for i in range(m4)]
+with open(out, 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for t, fr in recs:
+        f.write(struct.pack('<IIII', 1700000000 + t, 0, len(fr), len(fr)) + fr)
+PY
+}
+
+@test "--pmtu-reply answers a frame over the budget with ICMP fragmentation needed / packet too big, rate limited, exact checksums" {
+	need_cmd python3 tshark
+	local T=$BATS_TEST_TMPDIR
+	# One IPv6 packet of 1451 bytes and 25 IPv4 ones with DF at once, 15
+	# more a second later: the bucket holds 10 and gains 10 a second.
+	mkframes "$T/big.pcap" 25 1 15 1451
+	vnet-encap --vni 7 --local 198.18.0.1 -r 198.18.0.2 --pmtu-reply \
+		--clock pcap --stats -i fd:5,6 -o - 5<"$T/big.pcap" \
+		6>"$T/replies.pcap" </dev/null >"$T/outer.pcap" 2>"$T/err"
+	[ "$(counter "$T/err" drop_too_big)" = 41 ]
+	[ "$(counter "$T/err" encap_packets)" = 0 ]
+	[ "$(counter "$T/err" pmtu_replies)" = 20 ]
+	[ "$(counter "$T/err" pmtu_reply_ratelimited)" = 21 ]
+	# (tshark checks every ICMP checksum; the IP one when told.)
+	run --separate-stderr tshark -r "$T/replies.pcap" -o ip.check_checksum:TRUE \
+		-E occurrence=f -T fields -e ip.src -e ip.dst \
+		-e icmp.type -e icmp.code -e icmp.mtu -e ip.checksum.status \
+		-e icmp.checksum.status -e udp.srcport -Y icmp
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 19 ]
+	# From the destination to the sender, next-hop MTU 1500 - 50, both
+	# checksums good (status 1), quoting the packet's UDP header.
+	[ "${lines[0]}" = "198.19.0.2	198.19.0.1	3	4	1450	1	1	40000" ]
+	[ "$(printf '%s\n' "${lines[@]}" | cut -f1-7 | sort -u | wc -l)" = 1 ]
+	run --separate-stderr tshark -r "$T/replies.pcap" -E occurrence=f -T fields \
+		-e ipv6.src -e ipv6.dst -e icmpv6.type -e icmpv6.mtu \
+		-e icmpv6.checksum.status -Y icmpv6
+	[ "$output" = "2001:db8::2	2001:db8::1	2	1450	1" ]
+	# Without --pmtu-reply: dropped and counted, never answered.
+	vnet-encap --vni 7 --local 198.18.0.1 -r 198.18.0.2 --clock pcap \
+		--stats -i fd:5,6 -o - 5<"$T/big.pcap" 6>"$T/none.pcap" \
+		</dev/null >/dev/null 2>"$T/err2"
+	[ "$(counter "$T/err2" drop_too_big)" = 41 ]
+	[ "$(counter "$T/err2" pmtu_replies)" = 0 ]
+	[ "$(tshark -r "$T/none.pcap" 2>/dev/null | wc -l)" = 0 ]
+	# One byte less fits: no drop, no answer.
+	mkframes "$T/fit.pcap" 3 0 0 1450
+	vnet-encap --vni 7 --local 198.18.0.1 -r 198.18.0.2 --pmtu-reply \
+		--clock pcap --stats -i fd:5,6 -o - 5<"$T/fit.pcap" \
+		6>/dev/null </dev/null >/dev/null 2>"$T/err3"
+	[ "$(counter "$T/err3" drop_too_big)" = 0 ]
+	[ "$(counter "$T/err3" encap_packets)" = 3 ]
+	[ "$(counter "$T/err3" pmtu_replies)" = 0 ]
+}
+
+@test "--pmtu-reply: a TCP transfer through an undersized path completes, and the sender's route learns the MTU" {
+	need_root
+	need_cmd socat
+	vteps_vni100 --pmtu-reply --stats
+	# Both taps raised past what the tunnel carries (1450): TCP starts
+	# with 1460-byte segments, which only the ICMP answers can stop.
+	ip -n "$A" link set vx0 mtu 1500
+	ip -n "$B" link set vx0 mtu 1500
+	fails bash -c "ip -n '$A' route get 198.19.0.2 | grep -q 'mtu 1450'"
+	want=$(make_blob "$BATS_TEST_TMPDIR/blob" 20)
+	got=$(tcp_transfer "$A" "$B" 198.19.0.2 "$BATS_TEST_TMPDIR/blob")
+	[ "$got" = "$want" ]
+	run ip -n "$A" route get 198.19.0.2
+	echo "$output"
+	[[ $output == *"mtu 1450"* ]]
+	usr1 vnetA
+	[ "$(counter "$(log_of vnetA)" pmtu_replies)" -ge 1 ]
+	[ "$(counter "$(log_of vnetA)" drop_too_big)" -ge 1 ]
+}
