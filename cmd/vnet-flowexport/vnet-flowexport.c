@@ -459,6 +459,11 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 					    .outer = "none" });
 	else
 		budget_stream(rp, &cf->mc);
+	/* The VNI of untagged frames (--vni), where the stage knows one. */
+	if (t->mt->cls.vlan_vni[0] == VNET_FLOW_NO_SEGMENT)
+		vnet_ctl_str(rp, "vni", NULL);
+	else
+		vnet_ctl_u64(rp, "vni", t->mt->cls.vlan_vni[0]);
 	if (cf->collector)
 		vnet_ipfix_collector_fmt(&cf->coll, buf, sizeof(buf));
 	vnet_ctl_str(rp, "collector", cf->collector ? buf : NULL);

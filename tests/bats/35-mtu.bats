@@ -88,6 +88,9 @@ teardown() {
 	[ "$(jq -c '[.inner_framing,.outer_framing]' <<<"$j")" = '["pcap-file","tap"]' ]
 	j=$(vnet-flowexport --describe -C 198.18.0.9 -F vde 3</dev/null 4>/dev/null)
 	[ "$(jq -c '[.program,.inner_framing,.outer_framing,.overhead,.inner_mtu,.outer_mtu]' <<<"$j")" = '["vnet-flowexport","vde","vde",0,null,null]' ]
+	[ "$(jq .vni <<<"$j")" = null ]
+	j=$(vnet-flowexport --describe --vni 100 -C 198.18.0.9 3</dev/null 4>/dev/null)
+	[ "$(jq .vni <<<"$j")" = 100 ]
 	j=$(vnet-flowexport --describe -I u0 -C 198.18.0.9)
 	[ "$(jq -c '[.inner_framing,.outer_framing]' <<<"$j")" = '["interface","none"]' ]
 }
