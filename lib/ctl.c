@@ -251,6 +251,7 @@ struct vnet_ctl_reply {
 	size_t sec_off;
 	const struct vnet_ctl_col *cols;
 	const char *sec_key;
+	int offline; /* --describe: no socket, no instance */
 };
 
 static ssize_t reply_write(void *cookie, const char *d, size_t n)
@@ -452,6 +453,8 @@ void vnet_ctl_head(struct vnet_ctl_reply *rp, int tsv)
 	char b[40];
 
 	field(rp, "program", rp->ctl->program, 0, tsv);
+	if (rp->offline)
+		return;
 	field(rp, "instance", rp->ctl->instance, 0, tsv);
 	snprintf(b, sizeof(b), "%ld", (long)getpid());
 	field(rp, "pid", b, 1, tsv);
@@ -465,9 +468,29 @@ void vnet_ctl_about(struct vnet_ctl_reply *rp)
 {
 	vnet_ctl_head(rp, 1);
 	vnet_ctl_str(rp, "version", VNET_VERSION);
-	vnet_ctl_str(rp, "control", rp->ctl->path);
+	if (!rp->offline)
+		vnet_ctl_str(rp, "control", rp->ctl->path);
 	vnet_ctl_str(rp, "clock", vnet_clock_mode() == VNET_CLOCK_PCAP ? "pcap"
 								      : "live");
+}
+
+static void mtu_field(struct vnet_ctl_reply *rp, const char *key,
+		      unsigned v)
+{
+	if (v)
+		vnet_ctl_u64(rp, key, v);
+	else
+		vnet_ctl_str(rp, key, NULL);
+}
+
+void vnet_ctl_budget(struct vnet_ctl_reply *rp,
+		     const struct vnet_ctl_budget *b)
+{
+	vnet_ctl_str(rp, "inner_framing", b->inner);
+	vnet_ctl_str(rp, "outer_framing", b->outer);
+	vnet_ctl_u64(rp, "overhead", b->overhead);
+	mtu_field(rp, "inner_mtu", b->inner_mtu);
+	mtu_field(rp, "outer_mtu", b->outer_mtu);
 }
 
 static void sec_begin(struct vnet_ctl_reply *rp, int sec, const char *key,
@@ -631,6 +654,38 @@ done:
 	cl->off = 0;
 	cl->writing = 1;
 	vnet_loop_mod_fd(c->l, cl->fd, POLLOUT);
+}
+
+int vnet_ctl_describe_print(const char *program,
+			    const struct vnet_ctl_cmd *cmds, void *arg,
+			    FILE *out)
+{
+	static struct vnet_ctl c; /* large; only its program is used */
+	struct vnet_ctl_reply rp = { .ctl = &c, .json = 1, .offline = 1 };
+	const struct vnet_ctl_cmd *k;
+	struct vnet_ctl_req rq = { .cmd = "describe", .json = 1 };
+	int r = -ENOENT;
+
+	snprintf(c.program, sizeof(c.program), "%s", program);
+	for (k = cmds; k && k->name; k++)
+		if (!strcmp(k->name, "describe"))
+			break;
+	if (!k || !k->name)
+		return r;
+	if (!(rp.f = fopencookie(&rp, "w", reply_io)))
+		return -errno;
+	buf_add(&rp.body, "{", 1);
+	r = k->fn(arg, &rq, &rp);
+	sec_end(&rp);
+	buf_add(&rp.body, "}\n", 2);
+	fclose(rp.f);
+	if (r >= 0 && rp.body.full)
+		r = -ENOSPC;
+	if (r >= 0 && (fwrite(rp.body.p, 1, rp.body.len, out) != rp.body.len ||
+		       fflush(out)))
+		r = -EIO;
+	buf_free(&rp.body);
+	return r < 0 ? r : 0;
 }
 
 /* Write what the client takes; drop it when all is written or it went

@@ -87,6 +87,11 @@ static int rl_take(struct vnet_ratelimit *rl, uint64_t now_ns)
 	return 1;
 }
 
+int vnet_ratelimit_take(struct vnet_ratelimit *rl, uint64_t now_ns)
+{
+	return rl_take(rl, now_ns);
+}
+
 void vnet_log_first(struct vnet_ratelimit *rl, uint8_t *said,
 		    uint64_t now_ns, const char *fmt, ...)
 {

@@ -123,6 +123,24 @@ int vnet_mid_check(const struct vnet_mid_config *c, struct vnet_err *e)
 	return 0;
 }
 
+int vnet_mid_framing(const struct vnet_mid_config *c, const char **left,
+		     const char **right, int *oneway)
+{
+	struct vnet_port_spec sp;
+
+	*oneway = c->sink || is_oneway(c);
+	if (parse_side(c->left, 0, &sp, NULL) < 0)
+		return -EINVAL;
+	*left = vnet_port_framing(&sp, c->fmt);
+	*right = "none";
+	if (c->sink)
+		return 0;
+	if (parse_side(c->right, 1, &sp, NULL) < 0)
+		return -EINVAL;
+	*right = vnet_port_framing(&sp, c->fmt);
+	return 0;
+}
+
 /* Open a side from spec with flags (VNET_PORT_RIGHT: the right side); on
  * failure e names the side: as label (a one-way filter's "stdin"), or
  * as "left"/"right" and the port. */

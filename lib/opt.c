@@ -54,6 +54,9 @@ static const struct vnet_opt shared[VNET_OPT_NSHARED] = {
 	[VNET_OPT_CONTROL] = { .name = "control", .arg = "PATH|none",
 			       .help = "the control socket (default "
 				       "/run/vnet/NAME.sock)" },
+	[VNET_OPT_DESCRIBE] = { .name = "describe", .flags = VNET_OPT_REPEAT,
+				.help = "print the sides and MTU budget as JSON "
+					"and exit" },
 };
 
 /* The parse in progress (one a process, as getopt's). */
@@ -334,6 +337,9 @@ static void shared_opt(const struct vnet_opt *row, const char *arg)
 			vnet_usage_error("--control: give a socket path or "
 					 "none");
 		c->control = arg;
+		break;
+	case VNET_OPT_DESCRIBE:
+		c->describe = 1;
 		break;
 	default:
 		break;

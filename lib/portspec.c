@@ -5,6 +5,7 @@
 
 #include "vnet/addr.h"
 #include "vnet/num.h"
+#include "vnet/pkt.h"
 #include "vnet/port.h"
 #include "vnet/tap.h"
 
@@ -259,4 +260,30 @@ int vnet_port_parse(const char *s, struct vnet_port_spec *sp,
 		return 0;
 	}
 	return bad_spec(e, s, E_TYPE);
+}
+
+const char *vnet_port_framing(const struct vnet_port_spec *sp,
+			      enum vnet_stream_fmt fmt)
+{
+	switch (sp->kind) {
+	case VNET_PORT_TAP:
+		return "tap";
+	case VNET_PORT_UDP:
+		return "udp";
+	case VNET_PORT_PCAP:
+		return "pcap-file";
+	default:
+		return vnet_stream_fmt_name(fmt);
+	}
+}
+
+unsigned vnet_port_max_mtu(const struct vnet_port_spec *sp,
+			   enum vnet_stream_fmt fmt)
+{
+	if ((sp->kind == VNET_PORT_STDIO || sp->kind == VNET_PORT_FD) &&
+	    fmt == VNET_FMT_VDE)
+		return VNET_VDE_FRAME_MAX - VNET_ETH_HLEN;
+	if (sp->kind == VNET_PORT_TAP || sp->kind == VNET_PORT_UDP)
+		return 65535;
+	return VNET_FRAME_MAX - VNET_ETH_HLEN;
 }

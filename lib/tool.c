@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vnet/ctl.h"
 #include "vnet/log.h"
@@ -84,5 +85,17 @@ int vnet_tool_ctl_open(const struct vnet_ctl_config *c, struct vnet_ctl **out)
 	if (r > 0)
 		vnet_log(VNET_LOG_INFO, "no control socket: %s",
 			 vnet_err_str(&err, buf, sizeof(buf)));
+	return 0;
+}
+
+int vnet_tool_describe(const char *program, const struct vnet_ctl_cmd *cmds,
+		       void *arg)
+{
+	int r;
+
+	if ((r = vnet_ctl_describe_print(program, cmds, arg, stdout)) < 0) {
+		vnet_log(VNET_LOG_ERR, "--describe: %s", strerror(-r));
+		return 1;
+	}
 	return 0;
 }

@@ -80,6 +80,7 @@ static const struct vnet_opt opts[] = {
 	{ .shared = VNET_OPT_USER, .modes = M_RUN },
 	{ .shared = VNET_OPT_NAME, .modes = M_RUN },
 	{ .shared = VNET_OPT_CONTROL, .modes = M_RUN },
+	{ .shared = VNET_OPT_DESCRIBE, .modes = M_RUN },
 	{ .name = "check", .flags = VNET_OPT_MODE, .modes = M_CHECK,
 	  .key = OPT_CHECK, .help = "check the policy and exit" },
 	{ .name = "explain", .flags = VNET_OPT_MODE, .modes = M_EXPLAIN,
@@ -126,6 +127,7 @@ struct state {
 	struct vnet_ctl *ctl;
 	struct vnet_ratelimit send_rl;
 	uint32_t ct_max; /* for describe */
+	const struct vnet_mid_config *mc; /* the sides, for describe */
 	uint8_t out[VNET_ACL_REPLY_MAX];
 };
 
@@ -580,15 +582,21 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 {
 	struct state *st = arg;
 	const struct conf *cf = st->cf;
+	const char *lf = NULL, *rf = NULL;
 	unsigned g, w, rules;
+	int oneway = 0;
 
 	(void)rq;
 	vnet_policy_summary(vnet_acl_policy(st->a), &g, &w, &rules);
+	vnet_mid_framing(st->mc, &lf, &rf, &oneway);
 	vnet_ctl_about(rp);
 	vnet_ctl_str(rp, "left", cf->left ? cf->left : "-");
 	vnet_ctl_str(rp, "right", cf->right ? cf->right : "-");
-	if (vnet_mid_oneway(st->m))
-		vnet_ctl_str(rp, "dir", vnet_dir_name(vnet_mid_dir(st->m)));
+	if (st->m ? vnet_mid_oneway(st->m) : oneway)
+		vnet_ctl_str(rp, "dir", vnet_dir_name(st->mc->dir));
+	/* A firewall adds nothing and passes any size. */
+	vnet_ctl_budget(rp, &(struct vnet_ctl_budget){ .inner = lf,
+							.outer = rf });
 	vnet_ctl_str(rp, "policy", cf->policy);
 	vnet_ctl_u64(rp, "generation", vnet_acl_generation(st->a));
 	vnet_ctl_u64(rp, "groups", g);
@@ -707,6 +715,8 @@ static int do_run(const struct conf *cf, struct vnet_acl *a, uint32_t ct_max)
 	int r, ret = 1;
 
 	vnet_opt_mid_config(&cf->o, &mc);
+	if (cf->o.describe)
+		mc.force = 1; /* stdout is the description's */
 	/* A bad side, or a stream for a terminal: exit 2 before anything
 	 * is written. */
 	if ((r = vnet_mid_check(&mc, &err)) == -ENOTTY)
@@ -720,7 +730,12 @@ static int do_run(const struct conf *cf, struct vnet_acl *a, uint32_t ct_max)
 	st->cf = cf;
 	st->a = a;
 	st->ct_max = ct_max;
+	st->mc = &mc;
 	cc.arg = st;
+	if (cf->o.describe) {
+		ret = vnet_tool_describe(prog.name, ctl_cmds, st);
+		goto out;
+	}
 	st->send_rl = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(1, 5);
 	if ((r = vnet_sig_init()) < 0) {
 		vnet_log(VNET_LOG_ERR, "signals: %s", strerror(-r));

@@ -36,6 +36,7 @@ enum {
 	OPT_TTL,
 	OPT_TOS,
 	OPT_MTU,
+	OPT_PMTU_REPLY,
 	OPT_FDB,
 	OPT_FDB_MAX,
 	OPT_FDB_AGEING,
@@ -75,6 +76,8 @@ static const struct vnet_opt opts[] = {
 	  .help = "TOS of the outer header (default 0)" },
 	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
 	  .help = "the underlay IP MTU (default 1500)" },
+	{ .name = "pmtu-reply", .flags = VNET_OPT_REPEAT, .key = OPT_PMTU_REPLY,
+	  .help = "answer a frame too big with ICMP, rate limited" },
 	{ .name = "fdb", .arg = "FILE", .key = OPT_FDB,
 	  .help = "static FDB entries, reloaded on SIGHUP" },
 	{ .name = "fdb-max", .arg = "N", .key = OPT_FDB_MAX,
@@ -94,6 +97,7 @@ static const struct vnet_opt opts[] = {
 	VNET_OPT_ROWS_FRAMES,
 	{ .shared = VNET_OPT_DIR },
 	VNET_OPT_ROWS_CONTROL,
+	{ .shared = VNET_OPT_DESCRIBE },
 	{ 0 },
 };
 
@@ -118,6 +122,7 @@ struct conf {
 	int stats, has_local, has_local_mac, no_offload, force, has_outer;
 	int has_dstport, has_geneve_opt;
 	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
+	int describe; /* --describe: validate, print the budget, exit */
 	enum vnet_stream_fmt fmt;
 	enum vnet_clock_mode clk;
 	/* derived by validate() */
@@ -314,6 +319,9 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 		case OPT_MTU:
 			v->conf.mtu = (unsigned)vnet_opt_u64("--mtu", arg, 128, 65535);
 			break;
+		case OPT_PMTU_REPLY:
+			v->conf.pmtu_reply = 1;
+			break;
 		case OPT_FDB:
 			cf->fdb_file = arg;
 			break;
@@ -367,6 +375,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	cf->force = o.force;
 	cf->name = o.name;
 	cf->control = o.control;
+	cf->describe = o.describe;
 }
 
 /* The frame loop (lib/loop.c): its sources and what they need. */
@@ -532,6 +541,23 @@ static int ctl_reload(void *arg, const struct vnet_ctl_req *rq,
 	return 0;
 }
 
+/* The outer packets' budget (vnet(7) MTU BUDGET): --mtu, or less where
+ * the outer stream's format takes less (VDE). */
+static unsigned budget_outer(const struct conf *cf, const struct vtep *v)
+{
+	unsigned max = vnet_port_max_mtu(&cf->osp, cf->fmt);
+
+	return v->conf.mtu < max ? v->conf.mtu : max;
+}
+
+/* The largest inner packet that fits budget_outer(). */
+static unsigned budget_inner(const struct conf *cf, const struct vtep *v)
+{
+	unsigned o = vtep_overhead(v) + VNET_ETH_HLEN, m = budget_outer(cf, v);
+
+	return m > o ? m - o : 0;
+}
+
 static void describe_list(struct vnet_ctl_reply *rp, const char *key,
 			  const char *s)
 {
@@ -564,7 +590,20 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 				      i ? "," : "", vc->maps[i].vlan,
 				      vc->maps[i].vni);
 	describe_list(rp, "map", list);
+	vnet_ctl_str(rp, "family", vc->local.family == AF_INET6 ? "ipv6"
+								: "ipv4");
+	vnet_ctl_budget(rp, &(struct vnet_ctl_budget){
+				    .inner = vnet_port_framing(&cf->isp,
+							       cf->fmt),
+				    .outer = vnet_port_framing(&cf->osp,
+							       cf->fmt),
+				    .overhead = vtep_overhead(t->v) +
+						VNET_ETH_HLEN,
+				    .inner_mtu = budget_inner(cf, t->v),
+				    .outer_mtu = budget_outer(cf, t->v),
+			    });
 	vnet_ctl_u64(rp, "mtu", vc->mtu);
+	vnet_ctl_str(rp, "pmtu_reply", vc->pmtu_reply ? "yes" : "no");
 	vnet_ctl_str(rp, "local", vnet_addr_fmt(&vc->local, a));
 	vnet_ctl_u64(rp, "dstport", vc->dstport);
 	list[0] = '\0';
@@ -740,6 +779,16 @@ static void validate(struct conf *cf, struct vtep *v)
 		 * headers and the inner Ethernet header (VXLAN over IPv4:
 		 * 36 + 14 bytes). */
 		isp->mtu = v->conf.mtu - (vtep_overhead(v) + VNET_ETH_HLEN);
+	else if (isp->kind == VNET_PORT_TAP && isp->mtu > vtep_inner_mtu(v))
+		/* Fits by construction: a tap that would hand over frames
+		 * the underlay cannot carry is refused. */
+		vnet_config_error("--inner %s: MTU %u is larger than the %u "
+				  "bytes --mtu %u carries (%u of outer "
+				  "headers and the inner Ethernet header): "
+				  "give mtu=%u or less, or raise --mtu",
+				  cf->inner, isp->mtu, vtep_inner_mtu(v),
+				  v->conf.mtu, vtep_overhead(v) + VNET_ETH_HLEN,
+				  vtep_inner_mtu(v));
 	/* Both sides on stdio and no right-hand fds: a one-way filter
 	 * (DESIGN.md 2).  Egress reads inner frames on stdin and writes
 	 * outer frames to stdout; ingress the other way round. */
@@ -754,7 +803,7 @@ static void validate(struct conf *cf, struct vtep *v)
 	/* Streams are binary: not for a terminal.  A one-way filter writes
 	 * stdout; else each stream side writes its own descriptor (the
 	 * outer one fds 3/4 when both are on stdio). */
-	if (!cf->force &&
+	if (!cf->force && !cf->describe &&
 	    (vnet_port_check_tty(isp, 0, &err) < 0 ||
 	     (!cf->oneway &&
 	      vnet_port_check_tty(osp,
@@ -954,6 +1003,13 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &cf, &vt);
 	validate(&cf, &vt);
 	load_tables(&cf, &vt);
+	if (cf.describe) {
+		/* Nothing acquired: the budget as a run would have it. */
+		ret = vnet_tool_describe(prog.name, ctl_cmds, &t);
+		free(vt.conf.maps);
+		vnet_fdb_free(vt.fdb);
+		return ret;
+	}
 	ran = acquire(&t) == 0;
 	if (ran && run_loop(&t) == 0)
 		ret = 0;

@@ -70,6 +70,8 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DROP_S_TAG] = "drop_s_tag",
 	[C_DROP_RESERVED_VID] = "drop_reserved_vid",
 	[C_DROP_TOO_BIG] = "drop_too_big",
+	[C_PMTU_REPLIES] = "pmtu_replies",
+	[C_PMTU_RATELIMITED] = "pmtu_reply_ratelimited",
 	[C_DROP_NO_REMOTE] = "drop_no_remote",
 	[C_DROP_SEND_ERROR] = "drop_send_error",
 	[C_DROP_FAMILY] = "drop_family",
@@ -329,6 +331,8 @@ void vtep_init(struct vtep *v, enum vtep_encap encap)
 	c->ttl = 64;
 	c->mtu = 1500;
 	c->learn = 1;
+	v->pmtu_rl = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(
+		VTEP_PMTU_RATE, VTEP_PMTU_BURST);
 }
 
 int vtep_encap_by_name(const char *name)
@@ -421,6 +425,13 @@ int vtep_proto(const struct vtep *v)
 int vtep_vni_ok(const struct vtep *v, uint32_t vni)
 {
 	return v->conf.encap != VTEP_NVGRE || !vnet_nvgre_vsid_reserved(vni);
+}
+
+unsigned vtep_inner_mtu(const struct vtep *v)
+{
+	unsigned o = overhead(v) + VNET_ETH_HLEN;
+
+	return v->conf.mtu > o ? v->conf.mtu - o : 0;
 }
 
 void vtep_sync_counters(struct vtep *v)
@@ -765,6 +776,37 @@ static int emit_super(struct vtep *v, const struct vnet_addr *remote,
 	return 0;
 }
 
+/* --pmtu-reply: tell the sender of frame d (len bytes, l2 its Ethernet
+ * header with tags), which did not fit, what fits, out of the inner side
+ * toward it (pmtu.c); rate limited by the one clock. */
+static int pmtu_answer(struct vtep *v, const uint8_t *d, size_t len,
+		       size_t l2, uint64_t ts)
+{
+	struct iovec iov;
+	size_t n;
+	int r;
+
+	n = pmtu_reply(d, len, l2, vtep_inner_mtu(v), v->pmtu_buf,
+		       sizeof(v->pmtu_buf));
+	if (!n)
+		return 0;
+	if (!vnet_ratelimit_take(&v->pmtu_rl, vnet_clock_now())) {
+		v->ctr[C_PMTU_RATELIMITED].value++;
+		return 0;
+	}
+	iov.iov_base = v->pmtu_buf;
+	iov.iov_len = n;
+	r = vnet_port_send(v->inner, ts, &iov, 1);
+	if (r == -EPIPE)
+		return r;
+	if (r < 0) {
+		v->ctr[C_INNER_TX_ERRORS].value++;
+		return 0;
+	}
+	v->ctr[C_PMTU_REPLIES].value++;
+	return 0;
+}
+
 /* Send the pending run: in one UDP GSO send, or packet by packet. */
 static int run_flush(struct vtep *v)
 {
@@ -925,6 +967,9 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 				  "%u or raise --mtu",
 				  wlen, v->conf.mtu,
 				  v->conf.mtu - overhead(v) - VNET_ETH_HLEN);
+			if (v->conf.pmtu_reply &&
+			    (r = pmtu_answer(v, d, len, l2, f[k].ts_ns)) < 0)
+				return r;
 			continue;
 		}
 		now = vnet_clock_now();

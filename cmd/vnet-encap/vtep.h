@@ -17,6 +17,7 @@
 #include "vnet/offload.h"
 #include "vnet/port.h"
 #include "vnet/underlay.h"
+#include "pmtu.h"
 
 #define VTEP_NO_VNI UINT32_MAX
 #define VTEP_BATCH 64	/* frames per read */
@@ -24,6 +25,8 @@
 #define VTEP_GSO_SEGS 64 /* outer packets per UDP GSO send */
 #define VTEP_HDR_MAX VNET_GENEVE_HLEN_MAX /* longest header of a kind */
 #define VTEP_GENEVE_OPTS 64 /* rows of the received GENEVE options table */
+#define VTEP_PMTU_RATE 10  /* --pmtu-reply: replies a second ... */
+#define VTEP_PMTU_BURST 10 /* ... and at once */
 
 /* Counter indexes; names in vtep.c.  Outer-packet drop reasons (enum
  * vnet_encap_drop) map to theirs through an explicit table there
@@ -54,6 +57,8 @@ enum {
 	C_DROP_S_TAG,
 	C_DROP_RESERVED_VID,
 	C_DROP_TOO_BIG,
+	C_PMTU_REPLIES, /* --pmtu-reply: ICMP answers to drop_too_big */
+	C_PMTU_RATELIMITED,
 	C_DROP_NO_REMOTE,
 	C_DROP_SEND_ERROR,
 	C_DROP_FAMILY, /* remote of another address family than --local */
@@ -170,6 +175,7 @@ struct vtep_conf {
 	unsigned mtu;			/* underlay IP MTU */
 	int strict, learn;
 	int gso;			/* UDP GSO/GRO on the UDP underlay */
+	int pmtu_reply;			/* answer drop_too_big with ICMP */
 };
 
 /* Consecutive frames to one remote with one source port and VNI, all as
@@ -226,6 +232,10 @@ struct vtep {
 	/* the drops of enum vtep_warn said once, and their rate limits */
 	uint8_t warned[VTEP_W_MAX];
 	struct vnet_ratelimit warn_rl[VTEP_W_MAX];
+	/* --pmtu-reply: the token bucket of the replies (by the one clock),
+	 * and the reply being built */
+	struct vnet_ratelimit pmtu_rl;
+	uint8_t pmtu_buf[PMTU_REPLY_MAX];
 	/* underlay events already reported */
 	uint64_t ul_send_errors;
 	int ul_gso_disabled;
@@ -283,6 +293,10 @@ int vtep_proto(const struct vtep *v);
 /* Whether a VNI may be configured for v's kind: NVGRE refuses the
  * reserved VSIDs (nvgre.h). */
 int vtep_vni_ok(const struct vtep *v, uint32_t vni);
+/* The largest inner packet (Ethernet payload, as ip-link's mtu) that
+ * fits conf.mtu: conf.mtu - vtep_overhead() - the inner Ethernet header
+ * (VXLAN over IPv4, --mtu 1500: 1450).  vnet(7) MTU BUDGET. */
+unsigned vtep_inner_mtu(const struct vtep *v);
 /* Inner frames -> outer packets.  vh: the frames' virtio_net_hdrs when
  * the inner port hands super-frames whole (v->tunnel, port.h
  * VNET_PORT_GSO), else NULL.  Returns 0, or -errno from the outer

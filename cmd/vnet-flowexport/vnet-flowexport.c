@@ -94,6 +94,7 @@ static const struct vnet_opt opts[] = {
 	{ .shared = VNET_OPT_PIDFILE },
 	VNET_OPT_ROWS_FRAMES,
 	VNET_OPT_ROWS_CONTROL,
+	{ .shared = VNET_OPT_DESCRIBE },
 	{ 0 },
 };
 
@@ -180,6 +181,8 @@ static void mid_config(struct conf *cf)
 	mc->right = cf->right;
 	mc->sink = cf->sink || cf->file;
 	vnet_opt_mid_config(&cf->o, mc);
+	if (cf->o.describe)
+		mc->force = 1; /* stdout is the description's */
 	if (cf->file) {
 		if (!(cf->filespec = malloc(strlen(cf->file) + 6)))
 			vnet_config_error("out of memory");
@@ -417,6 +420,16 @@ static int ctl_flows(void *arg, const struct vnet_ctl_req *rq,
 	return ferror(fl.f) ? -EIO : 0;
 }
 
+static void budget_stream(struct vnet_ctl_reply *rp,
+			  const struct vnet_mid_config *mc)
+{
+	struct vnet_ctl_budget b = { 0 };
+	int oneway;
+
+	vnet_mid_framing(mc, &b.inner, &b.outer, &oneway);
+	vnet_ctl_budget(rp, &b);
+}
+
 static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 			struct vnet_ctl_reply *rp)
 {
@@ -439,6 +452,18 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 		vnet_ctl_str(rp, "left", cf->left ? cf->left : "-");
 		vnet_ctl_str(rp, "right", cf->right ? cf->right : "-");
 	}
+	/* An observer adds nothing and passes any size. */
+	if (cf->iface)
+		vnet_ctl_budget(rp, &(struct vnet_ctl_budget){
+					    .inner = "interface",
+					    .outer = "none" });
+	else
+		budget_stream(rp, &cf->mc);
+	/* The VNI of untagged frames (--vni), where the stage knows one. */
+	if (t->mt->cls.vlan_vni[0] == VNET_FLOW_NO_SEGMENT)
+		vnet_ctl_str(rp, "vni", NULL);
+	else
+		vnet_ctl_u64(rp, "vni", t->mt->cls.vlan_vni[0]);
 	if (cf->collector)
 		vnet_ipfix_collector_fmt(&cf->coll, buf, sizeof(buf));
 	vnet_ctl_str(rp, "collector", cf->collector ? buf : NULL);
@@ -821,6 +846,11 @@ int main(int argc, char **argv)
 	vnet_flow_classify_init(&mt.cls);
 	parse_args(argc, argv, &cf, &mt);
 	setup_meter(&cf, &mt);
+	if (cf.o.describe) {
+		ret = vnet_tool_describe(prog.name, ctl_cmds, &t);
+		cf.o.stats = 0;
+		return cleanup(&t, ret);
+	}
 	if (open_outputs(&cf, &mt, &t.pf) == 0)
 		ret = finish(&mt, cf.iface ? run_interface(&t)
 					   : run_stream(&t));

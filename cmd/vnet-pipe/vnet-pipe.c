@@ -18,17 +18,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vnet/err.h"
 #include "vnet/log.h"
 #include "vnet/opt.h"
+#include "vnet/tool.h"
+#include "budget.h"
 
 #define PIPE_CAPACITY (1 << 20)
 #define KILL_AFTER_MS 5000
+#define DESCRIBE_MAX (256 << 10) /* longest --describe of a member read */
 
 /* Signals that vnet-pipe passes on to every member. */
 static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 
 static const struct vnet_opt opts[] = {
 	VNET_OPT_ROWS_BASIC,
+	{ .shared = VNET_OPT_DESCRIBE },
 	{ 0 },
 };
 
@@ -85,7 +90,7 @@ static void usage_error(const char *fmt, ...)
 }
 
 /* vnet-pipe's own options, before the first member. */
-static int parse_options(int argc, char **argv, bool *verbose)
+static int parse_options(int argc, char **argv, bool *verbose, bool *describe)
 {
 	struct vnet_opt_common o;
 	const char *arg;
@@ -94,6 +99,7 @@ static int parse_options(int argc, char **argv, bool *verbose)
 	while (vnet_opt_next(&arg) != -1)
 		; /* no options of its own */
 	*verbose = o.verbose > VNET_LOG_WARN;
+	*describe = o.describe;
 	return optind;
 }
 
@@ -415,16 +421,307 @@ static void run(struct chain *c, int sfd)
 	}
 }
 
+/* ---- the MTU budget (vnet(7) MTU BUDGET) ---- */
+
+/* What the members' --describe said. */
+struct plan {
+	struct budget_stage *st;
+	char **json;	/* each member's object, or NULL */
+	char **tap_argv; /* member 1's argv with --mtu N, or NULL */
+	struct budget_chain sum;
+};
+
+static void plan_free(struct plan *p, int n)
+{
+	int k;
+
+	for (k = 0; p->json && k < n; k++)
+		free(p->json[k]);
+	free(p->json);
+	free(p->st);
+	free(p->tap_argv);
+}
+
+/* Whether member m is a vnet program, which takes --describe. */
+static bool is_vnet(const struct member *m)
+{
+	const char *b = strrchr(m->argv[0], '/');
+
+	b = b ? b + 1 : m->argv[0];
+	return !strncmp(b, "vnet-", 5) && strcmp(b, "vnet-ctl");
+}
+
+/* argv with words w[0..nw) put after its first: a new array. */
+static char **argv_insert(char **argv, const char *const *w, int nw)
+{
+	char **a;
+	int n, i;
+
+	for (n = 0; argv[n]; n++)
+		;
+	if (!(a = calloc((size_t)(n + nw + 1), sizeof(*a))))
+		err(1, "calloc");
+	a[0] = argv[0];
+	for (i = 0; i < nw; i++)
+		a[1 + i] = (char *)w[i];
+	for (i = 1; i < n; i++)
+		a[nw + i] = argv[i];
+	return a;
+}
+
+/* Run member k of c as "PROG --describe ARG..." with the descriptors
+ * it would have in the chain (a middle one fds 3/4, here /dev/null),
+ * stdin /dev/null, stderr as ours when loud, else /dev/null.  Its
+ * stdout into *out (malloc'd, NUL-ended).  Its exit status, or -1 when
+ * it did not exit. */
+static int describe_member(const struct chain *c, int k, bool loud,
+			   char **out)
+{
+	static const char *const w[] = { "--describe" };
+	char **argv = argv_insert(c->m[k].argv, w, 1);
+	bool middle = k > 0 && k < c->n - 1;
+	size_t len = 0, cap = 4096;
+	int pfd[2], nul, ws;
+	char *buf;
+	ssize_t r;
+	pid_t pid;
+
+	if (!(buf = malloc(cap)))
+		err(1, "malloc");
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		err(1, "pipe");
+	if ((pid = fork()) < 0)
+		err(1, "fork");
+	if (pid == 0) {
+		int wr, dn;
+
+		/* Above 4 first: no dup2 below overwrites a source. */
+		if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
+		    (wr = fcntl(pfd[1], F_DUPFD_CLOEXEC, 5)) < 0 ||
+		    (dn = fcntl(nul, F_DUPFD_CLOEXEC, 5)) < 0)
+			_exit(127);
+		if (dup2(dn, 0) < 0 || dup2(wr, 1) < 0 ||
+		    (!loud && dup2(dn, 2) < 0))
+			_exit(127);
+		if (middle) {
+			if (dup2(dn, 3) < 0 || dup2(dn, 4) < 0)
+				_exit(127);
+		} else {
+			close(3);
+			close(4);
+		}
+		unsetenv("ALTERNATE_STDIN");
+		unsetenv("ALTERNATE_STDOUT");
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= DESCRIBE_MAX)
+				break;
+			cap *= 2;
+			if (!(buf = realloc(buf, cap)))
+				err(1, "realloc");
+		}
+		r = read(pfd[0], buf + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			err(1, "waitpid");
+	free(argv);
+	*out = buf;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+/* Describe member k into p: 0, or the member's failure (-1: it did not
+ * say; its words on stderr when loud). */
+static int describe_one(const struct chain *c, struct plan *p, int k,
+			bool loud)
+{
+	struct vnet_err e;
+	int st;
+
+	free(p->json[k]);
+	p->json[k] = NULL;
+	memset(&p->st[k], 0, sizeof(p->st[k]));
+	st = describe_member(c, k, loud, &p->json[k]);
+	if (st == 0 && budget_parse(p->json[k], strlen(p->json[k]),
+				    &p->st[k], &e) == 0)
+		return 0;
+	if (st == 0 && loud)
+		warnx("member %d (%s): --describe: %s", k + 1,
+		      c->m[k].argv[0], e.msg);
+	free(p->json[k]);
+	p->json[k] = NULL;
+	return st ? st : -1;
+}
+
+/* Describe every vnet member of c, sum the budget, and give a vnet-tap
+ * at the left end that has no MTU of its own the one the chain carries
+ * (--mtu N before its arguments).  A chain that cannot fit exits 2 naming
+ * the member.  describe: vnet-pipe --describe, where a member that
+ * cannot say is an error too (2); in a run it is left to fail on its
+ * own. */
+static void plan_chain(struct chain *c, struct plan *p, bool describe)
+{
+	int k, r, j;
+
+	if (!(p->st = calloc((size_t)c->n, sizeof(*p->st))) ||
+	    !(p->json = calloc((size_t)c->n, sizeof(*p->json))))
+		err(1, "calloc");
+	for (k = 0; k < c->n; k++) {
+		if (!is_vnet(&c->m[k]))
+			continue;
+		r = describe_one(c, p, k, describe);
+		if (r && describe) {
+			warnx("member %d (%s): --describe failed (status %d)",
+			      k + 1, c->m[k].argv[0], r);
+			exit(2);
+		}
+	}
+	if (budget_chain(p->st, (unsigned)c->n, &p->sum) < 0) {
+		k = p->sum.bad;
+		for (j = k + 1; j < c->n && !p->st[j].known; j++)
+			;
+		if (!strcmp(p->st[k].program, "vnet-tap"))
+			warnx("member %d (vnet-tap): MTU %u is larger than the "
+			      "%u bytes that member %d (%s) carries: give "
+			      "mtu=%u or less, or none (vnet-pipe sets it)",
+			      k + 1, p->sum.need, p->sum.have, j + 1,
+			      c->m[j].argv[0], p->sum.have);
+		else
+			warnx("member %d (%s) needs an outer MTU of %u, more "
+			      "than the %u bytes that member %d (%s) carries: "
+			      "give it --mtu %u or less", k + 1,
+			      c->m[k].argv[0], p->sum.need, p->sum.have, j + 1,
+			      c->m[j].argv[0], p->sum.have);
+		exit(2);
+	}
+	if (p->st[0].known && !strcmp(p->st[0].program, "vnet-tap") &&
+	    !p->st[0].inner_mtu && p->sum.inner_mtu) {
+		static char mtu[16];
+		const char *w[] = { "--mtu", mtu };
+
+		snprintf(mtu, sizeof(mtu), "%u", p->sum.inner_mtu);
+		c->m[0].argv = p->tap_argv = argv_insert(c->m[0].argv, w, 2);
+		if (c->verbose)
+			warnx("member 1 (vnet-tap): --mtu %s, what the chain "
+			      "carries", mtu);
+		if (describe)
+			describe_one(c, p, 0, true);
+	}
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void json_mtu(const char *key, unsigned v)
+{
+	if (v)
+		printf(",\"%s\":%u", key, v);
+	else
+		printf(",\"%s\":null", key);
+}
+
+/* vnet-pipe --describe: the members' objects in order, then the sum. */
+static int print_plan(const struct chain *c, const struct plan *p)
+{
+	const char *in = NULL, *out = NULL;
+	int k;
+
+	printf("{\"program\":\"vnet-pipe\",\"version\":\"%s\","
+	       "\"members\":[", VNET_VERSION);
+	for (k = 0; k < c->n; k++) {
+		if (k)
+			putchar(',');
+		if (p->json[k]) {
+			size_t n = strlen(p->json[k]);
+
+			while (n && strchr(" \t\r\n", p->json[k][n - 1]))
+				n--;
+			fwrite(p->json[k], 1, n, stdout);
+		} else {
+			printf("{\"command\":");
+			json_string(c->m[k].argv[0]);
+			printf(",\"described\":false}");
+		}
+	}
+	printf("]");
+	for (k = 0; k < c->n && !in; k++)
+		if (p->st[k].known && p->st[k].inner[0])
+			in = p->st[k].inner;
+	for (k = c->n; k-- > 0 && !out;)
+		if (p->st[k].known && p->st[k].outer[0])
+			out = p->st[k].outer;
+	printf(",\"inner_framing\":");
+	if (in)
+		json_string(in);
+	else
+		printf("null");
+	printf(",\"outer_framing\":");
+	if (out)
+		json_string(out);
+	else
+		printf("null");
+	printf(",\"overhead\":%u", p->sum.overhead);
+	json_mtu("inner_mtu", p->sum.inner_mtu);
+	json_mtu("outer_mtu", p->sum.outer_mtu);
+	printf("}\n");
+	if (fflush(stdout) || ferror(stdout)) {
+		warn("--describe: write stdout");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct chain c = {.status = -1};
+	struct plan plan = { 0 };
 	sigset_t set;
 	size_t i;
 	pid_t self = getpid();
 	int first, k, sfd;
+	bool describe;
 
-	first = parse_options(argc, argv, &c.verbose);
+	first = parse_options(argc, argv, &c.verbose, &describe);
 	c.m = split_members(argc, argv, first, &c.n);
+
+	plan_chain(&c, &plan, describe);
+	if (describe) {
+		k = print_plan(&c, &plan);
+		plan_free(&plan, c.n);
+		free(c.m);
+		return k;
+	}
+	/* What the members need is theirs now (argv); the rest goes. */
+	for (k = 0; k < c.n; k++)
+		free(plan.json[k]);
+	free(plan.json);
+	free(plan.st);
+	plan.json = NULL;
+	plan.st = NULL;
 
 	sanitise_stdfd();
 
@@ -469,6 +766,7 @@ int main(int argc, char **argv)
 	run(&c, sfd);
 
 	close(sfd);
+	plan_free(&plan, c.n);
 	free(c.m);
 	return c.status < 0 ? 0 : c.status;
 }

@@ -78,6 +78,7 @@ static const struct vnet_opt opts[] = {
 	{ .shared = VNET_OPT_PIDFILE },
 	VNET_OPT_ROWS_FRAMES,
 	VNET_OPT_ROWS_CONTROL,
+	{ .shared = VNET_OPT_DESCRIBE },
 	{ 0 },
 };
 
@@ -231,6 +232,18 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 		vnet_ctl_u64(rp, "mtu", cf->tap.mtu);
 	else
 		vnet_ctl_str(rp, "mtu", NULL);
+	/* A tap hands over frames of its MTU and takes frames of it: it
+	 * adds nothing.  Left as it is (no mtu), its MTU is not known here
+	 * (vnet-pipe sets it from the chain). */
+	vnet_ctl_budget(rp, &(struct vnet_ctl_budget){
+				    .inner = "tap",
+				    .outer = vnet_port_framing(
+					    &(struct vnet_port_spec){
+						    .kind = VNET_PORT_STDIO },
+					    cf->o.fmt),
+				    .inner_mtu = cf->tap.mtu,
+				    .outer_mtu = cf->tap.mtu,
+			    });
 	vnet_ctl_str(rp, "format", vnet_stream_fmt_name(cf->o.fmt));
 	vnet_ctl_str(rp, "offload", cf->o.no_offload ? "no" : "yes");
 	if (cf->count)
@@ -353,7 +366,7 @@ static void parse_args(int argc, char **argv, struct conf *cf)
 		vnet_config_error("--pidfile %s",
 				  vnet_err_str(&err, buf, sizeof(buf)));
 	/* The stream for stdout is binary: not for a terminal. */
-	if (!cf->inject && !cf->o.force &&
+	if (!cf->inject && !cf->o.force && !cf->o.describe &&
 	    vnet_port_check_tty(&(struct vnet_port_spec){
 				     .kind = VNET_PORT_STDIO },
 				0, &err) < 0)
@@ -451,6 +464,8 @@ int main(int argc, char **argv)
 	int ret = 1;
 
 	parse_args(argc, argv, &cf);
+	if (cf.o.describe)
+		return vnet_tool_describe(prog.name, ctl_cmds, &t);
 	if (acquire(&cf, &t) == 0 && run_loop(&t) == 0)
 		ret = 0;
 	return cleanup(&cf, &t, ret);

@@ -119,6 +119,23 @@ void vnet_ctl_ok(struct vnet_ctl_reply *rp, const char *fmt, ...)
 int vnet_ctl_fail(struct vnet_ctl_reply *rp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The MTU budget of a program (vnet(7) MTU BUDGET): the framing of each
+ * side -- "tap", "udp", "pcap-file", or a stream's format as written,
+ * "pcap", "pcap-ns" or "vde" (vnet_port_framing(), port.h) --, the bytes
+ * it adds between its inner side (toward the workload, the left) and its
+ * outer side (toward the fabric, the right), the largest inner packet it
+ * carries and the largest outer packet it needs, both Ethernet payload
+ * MTUs as ip-link(8) shows them; 0: any (it passes what it gets). */
+struct vnet_ctl_budget {
+	const char *inner, *outer;
+	unsigned overhead, inner_mtu, outer_mtu;
+};
+
+/* The budget's fields: inner_framing, outer_framing, overhead,
+ * inner_mtu, outer_mtu (null for 0). */
+void vnet_ctl_budget(struct vnet_ctl_reply *rp,
+		     const struct vnet_ctl_budget *b);
+
 /* ---- the server ---- */
 
 /* One command of a program.  fn answers it: 0 (the status line "ok", or
@@ -173,6 +190,16 @@ int vnet_ctl_attach(struct vnet_ctl *c, struct vnet_loop *l);
 void vnet_ctl_close(struct vnet_ctl *c);
 const char *vnet_ctl_path(const struct vnet_ctl *c);
 const char *vnet_ctl_instance(const struct vnet_ctl *c);
+
+/* --describe: answer the "describe" command of cmds as one JSON object
+ * (and a newline) on out, with no socket and nothing acquired.  Its head
+ * is only program (and, from vnet_ctl_about(), version and clock): no
+ * instance, pid, time or control path, since nothing runs.  0, or
+ * -ENOENT (cmds has no describe), -EIO (out failed), the handler's
+ * -errno. */
+int vnet_ctl_describe_print(const char *program,
+			    const struct vnet_ctl_cmd *cmds, void *arg,
+			    FILE *out);
 
 /* ---- the client ---- */
 

@@ -46,6 +46,11 @@ struct vnet_ratelimit {
 	uint64_t suppressed;
 };
 #define VNET_RATELIMIT_INIT(rate, b) { .per_sec = (rate), .burst = (b), .tokens = (b) }
+/* A token bucket of per_sec tokens a second, burst at most: 1 and a
+ * token taken when one is there at now_ns, else 0 and suppressed
+ * counted.  (The limit of vnet_log_rl, for what is not a log line: the
+ * ICMP replies of vnet-encap --pmtu-reply.) */
+int vnet_ratelimit_take(struct vnet_ratelimit *rl, uint64_t now_ns);
 void vnet_log_rl(struct vnet_ratelimit *rl, uint64_t now_ns, int level,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A message about a drop that a misconfiguration explains ("VNI 5001 is

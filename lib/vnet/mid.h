@@ -87,6 +87,14 @@ struct vnet_mid_ops {
  * calls it while it checks its options, and exits 2 on an error. */
 int vnet_mid_check(const struct vnet_mid_config *c, struct vnet_err *e);
 
+/* For --describe and the describe command (vnet(7) MTU BUDGET), without
+ * opening anything: the framing of each side as vnet_port_framing()
+ * names it (a sink's right side: "none"; a one-way filter's: the stream
+ * of stdin and stdout), and whether c is a one-way filter.  0, or
+ * -EINVAL when a side does not parse (vnet_mid_check() says why). */
+int vnet_mid_framing(const struct vnet_mid_config *c, const char **left,
+		     const char **right, int *oneway);
+
 /* Open both sides (vnet_mid_check() first).  On failure returns NULL
  * with errno set and e (may be NULL) filled, naming the side in the
  * user's terms: a one-way filter's "stdin" and "stdout", a sink's input

@@ -10,7 +10,8 @@
  * several modes (vnet-acl --check), which options go with which mode.
  *
  * The options that programs share (help, version, verbose, format, force,
- * clock, stats, no-offload, user, dir, pidfile, on-full, name, control)
+ * clock, stats, no-offload, user, dir, pidfile, on-full, name, control,
+ * describe)
  * are rows defined here: a program names one with { .shared =
  * VNET_OPT_CLOCK } where it wants it in its table, and this module
  * handles it, leaving the value in struct vnet_opt_common.
@@ -50,6 +51,7 @@ enum vnet_opt_shared {
 	VNET_OPT_ON_FULL,    /* --on-full drop|block (observers) */
 	VNET_OPT_NAME,	     /* --name NAME: the instance name (ctl.h) */
 	VNET_OPT_CONTROL,    /* --control PATH|none: its control socket */
+	VNET_OPT_DESCRIBE,   /* --describe: the MTU budget as JSON, no run */
 	VNET_OPT_NSHARED
 };
 
@@ -115,6 +117,7 @@ struct vnet_opt_common {
 	const char *user, *pidfile; /* NULL unless given; a user that does
 				     * not exist is a usage error */
 	const char *name, *control; /* NULL unless given */
+	int describe;		    /* --describe: validate, print, exit */
 	unsigned mode;		    /* the mode bit in force */
 };
 

@@ -53,6 +53,17 @@ struct vnet_port_spec {
 int vnet_port_parse(const char *s, struct vnet_port_spec *sp,
 		    struct vnet_err *e);
 
+/* What a side carries, as --describe names it (vnet(7) MTU BUDGET):
+ * "tap", "udp", "pcap-file", or for a stream the format fmt it writes
+ * ("pcap", "pcap-ns", "vde"). */
+const char *vnet_port_framing(const struct vnet_port_spec *sp,
+			      enum vnet_stream_fmt fmt);
+/* The largest Ethernet payload a side of spec sp written as fmt carries
+ * (a stream: its format's longest frame less the Ethernet header; a tap
+ * or UDP: 65535), for the budget. */
+unsigned vnet_port_max_mtu(const struct vnet_port_spec *sp,
+			   enum vnet_stream_fmt fmt);
+
 /* An open frame port (stdio, fd, tap or pcap; udp is the VTEP's own). */
 struct vnet_port;
 

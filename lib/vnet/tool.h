@@ -33,6 +33,13 @@ struct vnet_ctl_config;
 int vnet_tool_ctl_open(const struct vnet_ctl_config *c,
 		       struct vnet_ctl **out);
 
+/* --describe (vnet(7) MTU BUDGET): print the answer of cmds' describe
+ * command as JSON on stdout (vnet_ctl_describe_print); the exit status:
+ * 0, or 1 after logging why it failed. */
+struct vnet_ctl_cmd;
+int vnet_tool_describe(const char *program, const struct vnet_ctl_cmd *cmds,
+		       void *arg);
+
 #define VNET_VERSION "0.1.0"
 
 #endif

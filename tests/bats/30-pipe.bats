@@ -192,7 +192,7 @@ drain='while read -r _; do :; done'
 
 @test "prints its usage on --help to stdout and exits 0" {
 	run -0 --separate-stderr "$PIPE" --help
-	[[ ${lines[0]} == "usage: vnet-pipe [-hV] [-v] CMD"* ]]
+	[[ ${lines[0]} == "usage: vnet-pipe [-hV] [-v] [--describe]"* ]]
 	[[ $output == *--verbose* ]]
 	[ -z "$stderr" ]
 	run -0 --separate-stderr "$PIPE" --version
