@@ -452,9 +452,8 @@ static uint32_t nhash(const struct route_router *r, uint16_t vid, int fam,
 
 	vnet_put16(k, vid);
 	k[2] = (uint8_t)fam;
-	memcpy(k + 3, addr, 16);
-	if (fam == 4)
-		memset(k + 7, 0, 12);
+	memset(k + 3, 0, 16);
+	memcpy(k + 3, addr, fam == 4 ? 4 : 16);
 	return vnet_hash_bytes(k, sizeof(k), r->seed) & (r->nbucket - 1);
 }
 
