@@ -20,15 +20,17 @@ static const char *const act_name[] = {
 
 static void line(FILE *f, unsigned long long no, enum vnet_dir dir,
 		 const struct vnet_frame *fr, enum route_act act,
-		 const struct route_verdict *v, int json)
+		 const struct route_verdict *v, int json, int access_vid)
 {
-	char sa[VNET_ADDRSTRLEN] = "-", da[VNET_ADDRSTRLEN] = "-", sn[8] = "-";
+	char sa[VNET_ADDRSTRLEN] = "-", da[VNET_ADDRSTRLEN] = "-", sn[16] = "-";
 	const char *proto = "ether";
 	struct vnet_pkt p;
 	uint16_t seg;
 
 	if (vnet_segment_ok(vnet_segment_of(fr->data, fr->len, &seg, NULL)))
 		snprintf(sn, sizeof(sn), "%u", seg);
+	if (access_vid >= 0)
+		snprintf(sn, sizeof(sn), "%d", access_vid);
 	if (vnet_pkt_parse(fr->data, fr->len, &p) == 0) {
 		if (p.layers & (VNET_L_IPV4 | VNET_L_IPV6 | VNET_L_ARP)) {
 			vnet_addr_fmt(&p.saddr, sa);
@@ -69,7 +71,7 @@ static void line(FILE *f, unsigned long long no, enum vnet_dir dir,
 }
 
 int route_explain(struct route_router *r, const char *file, enum vnet_dir dir,
-		  int json)
+		  int json, int access_vid)
 {
 	const char *name = file && strcmp(file, "-") ? file : "stdin";
 	unsigned long long no = 0;
@@ -95,7 +97,7 @@ int route_explain(struct route_router *r, const char *file, enum vnet_dir dir,
 			route_router_tick(r, vnet_clock_now());
 			act = route_router_frame(r, dir, fr.data, fr.len,
 						 vnet_clock_now(), &v);
-			line(stdout, ++no, dir, &fr, act, &v, json);
+			line(stdout, ++no, dir, &fr, act, &v, json, access_vid);
 		}
 		if (n < 0) {
 			vnet_log_err(vnet_sr_err(sr), "%s", name);

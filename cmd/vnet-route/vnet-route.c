@@ -459,7 +459,8 @@ int main(int argc, char **argv)
 	if (!(st.r = route_router_new(c, &rc)))
 		vnet_config_error("%s: tables: %s", cf.config, strerror(errno));
 	if (cf.o.mode == M_EXPLAIN) {
-		ret = route_explain(st.r, cf.file, cf.o.dir, cf.json);
+		ret = route_explain(st.r, cf.file, cf.o.dir, cf.json,
+				    cf.access_vid);
 		if (cf.o.stats)
 			route_router_print_counters(st.r, stderr);
 	} else {
