@@ -475,6 +475,9 @@ static int kw_limit(struct parse *p, char **w, int n, int which)
 			    w[1], (unsigned long long)limits[which].min,
 			    (unsigned long long)limits[which].max);
 	}
+	if (which == L_RA && v && v < 3000000000ULL)
+		return fail(p, "ra-interval '%s' is 0 (none) or at least 3s "
+			    "(RFC 4861 MinRtrAdvInterval)", w[1]);
 	switch (which) {
 	case L_NEIGH_MAX: c->neigh_max = (uint32_t)v; break;
 	case L_QUEUE: c->queue_max = (uint32_t)v; break;

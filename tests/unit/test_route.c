@@ -264,6 +264,8 @@ static void test_conf_bad(void)
 		{ "tenant a\nleak a 198.19.1.0/24 to a\n",
 		  "n.conf:2: leak from tenant 'a' to itself" },
 		{ "neigh-max 0\n", "n.conf:1: neigh-max '0' is not 1 to 4194304" },
+		{ "ra-interval 1s\n", "n.conf:1: ra-interval '1s' is 0 (none) or "
+		  "at least 3s (RFC 4861 MinRtrAdvInterval)" },
 	};
 	char buf[VNET_ERR_STRLEN];
 	size_t i;
