@@ -420,6 +420,148 @@ static void test_path(void)
 	route_router_free(r);
 }
 
+/* The ICMPv6 checksum of IPv6 packet ip verifies (0). */
+static int icmp6_ok(const uint8_t *ip)
+{
+	struct vnet_addr s, d;
+	size_t l = (size_t)(ip[4] << 8 | ip[5]);
+
+	vnet_addr_from_v6(&s, ip + 8);
+	vnet_addr_from_v6(&d, ip + 24);
+	return vnet_csum_fold(vnet_csum_add(vnet_csum_pseudo(&s, &d, 58,
+							     (uint32_t)l),
+					    ip + 40, l)) == 0;
+}
+
+/* An ICMPv6 message of type with body (len bytes after the 4-byte
+ * type/code/checksum) from src to dst, hop limit 255, untagged. */
+static size_t icmp6(uint8_t *f, const uint8_t *edst, const uint8_t *src,
+		    const uint8_t *dst, uint8_t type, const uint8_t *body,
+		    size_t len)
+{
+	uint8_t *ip = f + 14, *m = ip + 40;
+	struct vnet_addr s, d;
+	uint16_t c;
+
+	memcpy(f, edst, 6);
+	memcpy(f + 6, hmac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	ip[5] = (uint8_t)(4 + len);
+	ip[6] = 58;
+	ip[7] = 255;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	m[0] = type;
+	m[1] = m[2] = m[3] = 0;
+	memcpy(m + 4, body, len);
+	vnet_addr_from_v6(&s, src);
+	vnet_addr_from_v6(&d, dst);
+	c = vnet_csum_fold(vnet_csum_add(
+		vnet_csum_pseudo(&s, &d, 58, (uint32_t)(4 + len)), m, 4 + len));
+	m[2] = (uint8_t)(c >> 8);
+	m[3] = (uint8_t)c;
+	return 14 + 40 + 4 + len;
+}
+
+static void test_nd(void)
+{
+	static const char text[] =
+		"gateway-mac 02:00:5e:00:01:01\n"
+		"tenant red\n"
+		"segment 0 tenant red prefix 198.19.1.0/24 gw 198.19.1.1 "
+		"prefix6 2001:db8:1::/64 gw6 2001:db8:1::1 mtu 1400\n"
+		"ra-interval 0\n";
+	static const uint8_t h6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1,
+					[15] = 0x10 };
+	static const uint8_t gw6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1,
+					 [15] = 1 };
+	static const uint8_t allr[16] = { 0xff, 2, [15] = 2 };
+	static const uint8_t mall[6] = { 0x33, 0x33, 0, 0, 0, 2 };
+	static const uint8_t msn[6] = { 0x33, 0x33, 0xff, 0, 0, 1 };
+	static struct out o;
+	struct route_router_config rc = { .emit = cap, .arg = &o,
+					  .access_vid = -1 };
+	struct route_router *r =
+		route_router_new(route_conf_parse(text, sizeof(text) - 1, "t",
+						  NULL),
+				 &rc);
+	uint8_t f[256], body[64] = { 0 };
+	const uint8_t *m;
+	size_t n;
+
+	T_ASSERT(r);
+	if (!r)
+		return;
+	/* A router solicitation gets an RA: hop limit 255, from fe80::
+	 * (EUI-64 of the gateway MAC), the MTU and the prefix, on-link and
+	 * autonomous. */
+	n = icmp6(f, mall, h6, allr, 133, body, 4);
+	T_EQ(route_router_frame(r, VNET_EGRESS, f, n, 1, NULL), ROUTE_DONE);
+	T_EQ(o.n, 1);
+	T_EQ(o.dir[0], VNET_INGRESS);
+	T_EQ(o.f[0][14 + 7], 255);
+	T_EQ(o.f[0][14 + 8], 0xfe);
+	T_EQ(o.f[0][14 + 16], 0x00); /* 02 with the U/L bit flipped */
+	T_EQ(o.f[0][14 + 19], 0xff);
+	T_ASSERT(icmp6_ok(o.f[0] + 14));
+	m = o.f[0] + 14 + 40;
+	T_EQ(m[0], 134);
+	T_EQ(m[6] << 8 | m[7], 1800);
+	T_EQ(m[24], 5);
+	T_EQ(m[28] << 24 | m[29] << 16 | m[30] << 8 | m[31], 1400);
+	T_EQ(m[32], 3);
+	T_EQ(m[34], 64);
+	T_EQ(m[35], 0xc0);
+	T_MEMEQ(m + 48, gw6, 6);
+	/* A second solicitation within the second: no second RA. */
+	o.n = 0;
+	T_EQ(route_router_frame(r, VNET_EGRESS, f, n, 2, NULL), ROUTE_DONE);
+	T_EQ(o.n, 0);
+	/* A solicitation for gw6 gets a solicited NA with the gateway MAC. */
+	o.n = 0;
+	memcpy(body + 4, gw6, 16);
+	body[20] = 1;
+	body[21] = 1;
+	memcpy(body + 22, hmac, 6);
+	{
+		uint8_t sn[16] = { 0xff, 2, [11] = 1, [12] = 0xff, [15] = 1 };
+
+		n = icmp6(f, msn, h6, sn, 135, body, 28);
+	}
+	T_EQ(route_router_frame(r, VNET_EGRESS, f, n, 3, NULL), ROUTE_DONE);
+	T_EQ(o.n, 1);
+	m = o.f[0] + 14 + 40;
+	T_EQ(m[0], 136);
+	T_EQ(m[4], 0xe0);
+	T_MEMEQ(m + 8, gw6, 16);
+	T_EQ(m[24], 2);
+	T_MEMEQ(m + 26, gwmac, 6);
+	T_MEMEQ(o.f[0], hmac, 6);
+	T_ASSERT(icmp6_ok(o.f[0] + 14));
+	/* And the solicitor was learned: its NS for it is suppressed. */
+	o.n = 0;
+	memcpy(body + 4, h6, 16);
+	{
+		static const uint8_t h7[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1,
+						[15] = 0x11 };
+		uint8_t sn[16] = { 0xff, 2, [11] = 1, [12] = 0xff,
+				   [15] = 0x10 };
+
+		n = icmp6(f, msn, h7, sn, 135, body, 28);
+		f[6 + 5] = 0x11; /* another host asks */
+		memcpy(body + 22, f + 6, 6);
+		n = icmp6(f, msn, h7, sn, 135, body, 28);
+		f[6 + 5] = 0x11;
+	}
+	T_EQ(route_router_frame(r, VNET_EGRESS, f, n, 4, NULL), ROUTE_DONE);
+	T_EQ(o.n, 1);
+	T_MEMEQ(o.f[0] + 14 + 40 + 26, hmac, 6);
+	route_router_free(r);
+}
+
 int main(void)
 {
 	T_RUN(test_lpm4);
@@ -429,5 +571,6 @@ int main(void)
 	T_RUN(test_conf_good);
 	T_RUN(test_conf_bad);
 	T_RUN(test_path);
+	T_RUN(test_nd);
 	return T_DONE();
 }
