@@ -115,9 +115,9 @@ static int prefix_word(struct parse *p, const char *what, const char *w,
 		return fail(p, "%s '%s' is not ADDRESS/LENGTH", what, w);
 	snprintf(buf, sizeof(buf), "%.*s", (int)(sl - w), w);
 	if (addr_word(p, what, buf, fam, r.addr, &r.family) < 0) {
-		vnet_err_set(p->e, p->name, p->line, "%s '%s' is not a%s prefix",
-			     what, w,
-			     fam == 4 ? "n IPv4" : fam == 6 ? "n IPv6" : "n IP");
+		vnet_err_set(p->e, p->name, p->line,
+			     "%s '%s' is not an %s prefix", what, w,
+			     fam == 4 ? "IPv4" : fam == 6 ? "IPv6" : "IP");
 		return -EINVAL;
 	}
 	if (vnet_parse_u64(sl + 1, 0, r.family == 4 ? 32 : 128, &plen) < 0)
@@ -149,8 +149,8 @@ static int seg_word(struct parse *p, const char *w)
 	if (vnet_parse_u64(w, 0, 4094, &vid) < 0)
 		return fail(p, "segment '%s' is not a VID 0 to 4094", w);
 	if ((s = route_conf_seg(p->c, (uint16_t)vid)) < 0)
-		return fail(p, "unknown segment %s (no 'segment %s' line before)",
-			    w, w);
+		return fail(p, "unknown segment %s (no 'segment %s' line "
+			    "before)", w, w);
 	return s;
 }
 
@@ -169,8 +169,8 @@ static int kw_tenant(struct parse *p, char **w, int n)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
 		      *s == '.'))
-			return fail(p, "tenant name '%s': only letters, digits, "
-				    "'-', '_' and '.'", w[1]);
+			return fail(p, "tenant name '%s': only letters, "
+				    "digits, '-', '_' and '.'", w[1]);
 	for (i = 0; i < c->ntenants; i++)
 		if (!strcmp(c->tenant[i], w[1]))
 			return fail(p, "tenant '%s' given twice", w[1]);
@@ -249,9 +249,9 @@ static int kw_segment(struct parse *p, char **w, int n)
 			if (prefix_word(p, "prefix6", w[++i], 6, &s.pfx6) < 0)
 				return -EINVAL;
 			if (s.pfx6.plen > 126)
-				return fail(p, "prefix6 '%s' leaves no room for "
-					    "a gateway and hosts (at most /126)",
-					    w[i]);
+				return fail(p, "prefix6 '%s' leaves no room "
+					    "for a gateway and hosts (at most "
+					    "/126)", w[i]);
 			s.has6 = 1;
 		} else if (!strcmp(k, "gw")) {
 			if (!s.has4)
@@ -260,7 +260,8 @@ static int kw_segment(struct parse *p, char **w, int n)
 				return -EINVAL;
 			if (!route_prefix_has(&s.pfx4, s.gw4))
 				return fail(p, "gw '%s' is not in prefix %s",
-					    w[i], route_prefix_fmt(&s.pfx4, pb));
+					    w[i],
+					    route_prefix_fmt(&s.pfx4, pb));
 		} else if (!strcmp(k, "gw6")) {
 			if (!s.has6)
 				return fail(p, "gw6 before its prefix6");
@@ -268,7 +269,8 @@ static int kw_segment(struct parse *p, char **w, int n)
 				return -EINVAL;
 			if (!route_prefix_has(&s.pfx6, s.gw6))
 				return fail(p, "gw6 '%s' is not in prefix6 %s",
-					    w[i], route_prefix_fmt(&s.pfx6, pb));
+					    w[i],
+					    route_prefix_fmt(&s.pfx6, pb));
 		} else if (!strcmp(k, "mtu")) {
 			if (vnet_parse_u64(w[++i], 576, 9000, &v) < 0)
 				return fail(p, "mtu '%s' is not 576 to 9000",
@@ -311,8 +313,8 @@ static int add_route(struct parse *p, const struct route_static *r)
 		    c->route[i].pfx.family == r->pfx.family &&
 		    c->route[i].pfx.plen == r->pfx.plen &&
 		    !memcmp(c->route[i].pfx.addr, r->pfx.addr, 16))
-			return fail(p, "%s in tenant '%s' given twice (line %u)",
-				    route_prefix_fmt(&r->pfx, pb),
+			return fail(p, "%s in tenant '%s' given twice "
+				    "(line %u)", route_prefix_fmt(&r->pfx, pb),
 				    c->tenant[r->tenant], c->route[i].line);
 	if (c->nroute >= 1u << 20)
 		return fail(p, "more than %u routes", 1u << 20);
@@ -360,7 +362,8 @@ static int kw_leak(struct parse *p, char **w, int n)
 
 	if (n != 5 || strcmp(w[3], "to"))
 		return fail(p, "'leak TENANT PREFIX to TENANT' expected");
-	if ((from = tenant_word(p, w[1])) < 0 || (to = tenant_word(p, w[4])) < 0)
+	if ((from = tenant_word(p, w[1])) < 0 ||
+	    (to = tenant_word(p, w[4])) < 0)
 		return -EINVAL;
 	if (from == to)
 		return fail(p, "leak from tenant '%s' to itself", w[1]);
@@ -389,8 +392,9 @@ static int kw_neigh(struct parse *p, char **w, int n)
 	nb.seg = (uint16_t)s;
 	if (addr_word(p, "neigh", w[2], 0, nb.addr, &nb.family) < 0)
 		return -EINVAL;
-	if (!(nb.family == 4 ? sg->has4 && route_prefix_has(&sg->pfx4, nb.addr)
-			     : sg->has6 && route_prefix_has(&sg->pfx6, nb.addr)))
+	if (!(nb.family == 4
+		      ? sg->has4 && route_prefix_has(&sg->pfx4, nb.addr)
+		      : sg->has6 && route_prefix_has(&sg->pfx6, nb.addr)))
 		return fail(p, "neigh '%s' is not in a prefix of segment %u",
 			    w[2], sg->vid);
 	if (!memcmp(nb.addr, nb.family == 4 ? sg->gw4 : sg->gw6,
@@ -471,21 +475,36 @@ static int kw_limit(struct parse *p, char **w, int n, int which)
 							 1000000000ULL));
 	} else if (vnet_parse_u64(w[1], limits[which].min, limits[which].max,
 				  &v) < 0) {
-		return fail(p, "%s '%s' is not %llu to %llu", limits[which].name,
-			    w[1], (unsigned long long)limits[which].min,
+		return fail(p, "%s '%s' is not %llu to %llu",
+			    limits[which].name, w[1],
+			    (unsigned long long)limits[which].min,
 			    (unsigned long long)limits[which].max);
 	}
 	if (which == L_RA && v && v < 3000000000ULL)
 		return fail(p, "ra-interval '%s' is 0 (none) or at least 3s "
 			    "(RFC 4861 MinRtrAdvInterval)", w[1]);
 	switch (which) {
-	case L_NEIGH_MAX: c->neigh_max = (uint32_t)v; break;
-	case L_QUEUE: c->queue_max = (uint32_t)v; break;
-	case L_QUEUE_TOTAL: c->queue_total = (uint32_t)v; break;
-	case L_AGE: c->neigh_age_ns = v; break;
-	case L_ICMP: c->icmp_rate = (uint32_t)v; break;
-	case L_RA: c->ra_interval_ns = v; break;
-	case L_RALIFE: c->ra_lifetime_s = (uint32_t)v; break;
+	case L_NEIGH_MAX:
+		c->neigh_max = (uint32_t)v;
+		break;
+	case L_QUEUE:
+		c->queue_max = (uint32_t)v;
+		break;
+	case L_QUEUE_TOTAL:
+		c->queue_total = (uint32_t)v;
+		break;
+	case L_AGE:
+		c->neigh_age_ns = v;
+		break;
+	case L_ICMP:
+		c->icmp_rate = (uint32_t)v;
+		break;
+	case L_RA:
+		c->ra_interval_ns = v;
+		break;
+	case L_RALIFE:
+		c->ra_lifetime_s = (uint32_t)v;
+		break;
 	}
 	return 0;
 }
@@ -587,7 +606,8 @@ struct route_conf *route_conf_parse(const char *buf, size_t len,
 
 		p.line++;
 		if (l >= sizeof(line)) {
-			fail(&p, "line longer than %zu bytes", sizeof(line) - 1);
+			fail(&p, "line longer than %zu bytes",
+			     sizeof(line) - 1);
 			goto out;
 		}
 		memcpy(line, buf + off, l);
@@ -649,7 +669,8 @@ struct route_conf *route_conf_load(const char *path, struct vnet_err *e)
 		goto out;
 	}
 	if (len > ROUTE_FILE_MAX) {
-		vnet_err_set(e, path, 0, "longer than %u bytes", ROUTE_FILE_MAX);
+		vnet_err_set(e, path, 0, "longer than %u bytes",
+			     ROUTE_FILE_MAX);
 		errno = EFBIG;
 		goto out;
 	}

@@ -109,7 +109,8 @@ int route_explain(struct route_router *r, const char *file, enum vnet_dir dir,
 		if (n == -EINTR || n == -EAGAIN)
 			continue;
 		if (n < 0) {
-			vnet_log(VNET_LOG_ERR, "read %s: %s", name, strerror(-n));
+			vnet_log(VNET_LOG_ERR, "read %s: %s", name,
+				 strerror(-n));
 			goto out;
 		}
 		if (n == 0)

@@ -466,7 +466,8 @@ static struct neigh *nfind(struct route_router *r, uint16_t vid, int fam,
 	for (; i != NONE; i = r->nb[i].next) {
 		struct neigh *n = &r->nb[i];
 
-		if (n->vid == vid && n->fam == fam && !memcmp(n->addr, addr, al))
+		if (n->vid == vid && n->fam == fam &&
+		    !memcmp(n->addr, addr, al))
 			return n;
 	}
 	return NULL;
@@ -894,8 +895,8 @@ static enum route_act arp_in(struct route_router *r, enum vnet_dir dir,
 	struct neigh *n;
 	uint16_t op;
 
-	if (len < l3 + 28 || vnet_get16(a) != 1 || vnet_get16(a + 2) != VNET_ETH_P_IP ||
-	    a[4] != 6 || a[5] != 4) {
+	if (len < l3 + 28 || vnet_get16(a) != 1 ||
+	    vnet_get16(a + 2) != VNET_ETH_P_IP || a[4] != 6 || a[5] != 4) {
 		WHY("arp-not-ipv4");
 		r->ctr[C_PASSED]++;
 		return ROUTE_PASS;
@@ -1122,6 +1123,17 @@ static void echo_reply(struct route_router *r, enum vnet_dir dir,
 	r->ctr[C_ECHO_REPLIES]++;
 }
 
+/* Whether a packet to dst (and, for IPv6, from its source) may be
+ * routed: not multicast, broadcast, link-local or reserved. */
+static int routable(int fam, const uint8_t *ip, const uint8_t *dst)
+{
+	if (fam == 4)
+		return dst[0] < 224 && dst[0] != 0 && dst[0] != 127;
+	if (dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80))
+		return 0;
+	return ip[8] != 0xff && !(ip[8] == 0xfe && (ip[9] & 0xc0) == 0x80);
+}
+
 static enum route_act ip_in(struct route_router *r, enum vnet_dir dir,
 			    const struct route_seg *s, const uint8_t *f,
 			    size_t len, const struct vnet_pkt *p, uint64_t now,
@@ -1165,11 +1177,7 @@ static enum route_act ip_in(struct route_router *r, enum vnet_dir dir,
 		r->ctr[C_DROP_TO_GATEWAY]++;
 		return ROUTE_DROP;
 	}
-	if (fam == 4 ? (dst[0] >= 224 || dst[0] == 0 || dst[0] == 127 ||
-			!memcmp(dst, "\xff\xff\xff\xff", 4))
-		     : (dst[0] == 0xff || (dst[0] == 0xfe &&
-					   (dst[1] & 0xc0) == 0x80) ||
-			ip[8] == 0xff || (ip[8] == 0xfe && (ip[9] & 0xc0) == 0x80))) {
+	if (!routable(fam, ip, dst)) {
 		WHY("not-routable");
 		r->ctr[C_DROP_NOT_ROUTABLE]++;
 		return ROUTE_DROP;
@@ -1217,8 +1225,9 @@ static enum route_act ip_in(struct route_router *r, enum vnet_dir dir,
 		uint16_t old = vnet_get16(pkt + 8);
 
 		pkt[8]--;
-		vnet_put16(pkt + 10, route_csum_update16(vnet_get16(pkt + 10), old,
-						    vnet_get16(pkt + 8)));
+		vnet_put16(pkt + 10,
+			   route_csum_update16(vnet_get16(pkt + 10), old,
+					       vnet_get16(pkt + 8)));
 	} else {
 		pkt[7]--;
 	}

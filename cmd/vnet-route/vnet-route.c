@@ -448,7 +448,8 @@ int main(int argc, char **argv)
 
 	vnet_clock_set_mode(cf.o.clk);
 	c = load_or_exit(cf.config);
-	if (cf.access_vid >= 0 && route_conf_seg(c, (uint16_t)cf.access_vid) < 0)
+	if (cf.access_vid >= 0 &&
+	    route_conf_seg(c, (uint16_t)cf.access_vid) < 0)
 		vnet_config_error("--segment %d: no such segment in %s",
 				  cf.access_vid, cf.config);
 	rc.access_vid = cf.access_vid;

@@ -263,9 +263,11 @@ static void test_conf_bad(void)
 		  "n.conf:4: via 198.19.7.1 is in no segment of tenant 'a'" },
 		{ "tenant a\nleak a 198.19.1.0/24 to a\n",
 		  "n.conf:2: leak from tenant 'a' to itself" },
-		{ "neigh-max 0\n", "n.conf:1: neigh-max '0' is not 1 to 4194304" },
-		{ "ra-interval 1s\n", "n.conf:1: ra-interval '1s' is 0 (none) or "
-		  "at least 3s (RFC 4861 MinRtrAdvInterval)" },
+		{ "neigh-max 0\n",
+		  "n.conf:1: neigh-max '0' is not 1 to 4194304" },
+		{ "ra-interval 1s\n",
+		  "n.conf:1: ra-interval '1s' is 0 (none) or at least 3s "
+		  "(RFC 4861 MinRtrAdvInterval)" },
 	};
 	char buf[VNET_ERR_STRLEN];
 	size_t i;
@@ -283,7 +285,8 @@ static void test_conf_bad(void)
 		if (bad[i].msg)
 			T_STREQ(buf, bad[i].msg);
 		else
-			T_ASSERT(!strncmp(buf, "n.conf:1: unknown keyword 'frob'",
+			T_ASSERT(!strncmp(buf,
+					  "n.conf:1: unknown keyword 'frob'",
 					  32));
 	}
 }
