@@ -188,7 +188,16 @@ static int reload(struct state *st, struct vnet_err *err)
 	struct route_conf *c;
 	int r;
 
-	if (!(c = route_conf_load(st->cf->config, err))) {
+	c = route_conf_load(st->cf->config, err);
+	if (c && st->cf->access_vid >= 0 &&
+	    route_conf_seg(c, (uint16_t)st->cf->access_vid) < 0) {
+		vnet_err_set(err, st->cf->config, 0,
+			     "no segment %d, the one of --segment",
+			     st->cf->access_vid);
+		route_conf_free(c);
+		c = NULL;
+	}
+	if (!c) {
 		route_router_count(st->r, RC_RELOAD_FAILED);
 		vnet_log(VNET_LOG_ERR, "reload refused: %s (keeping generation %u)",
 			 vnet_err_str(err, buf, sizeof(buf)), st->generation);
