@@ -29,7 +29,7 @@ static void line(FILE *f, unsigned long long no, enum vnet_dir dir,
 
 	if (vnet_segment_ok(vnet_segment_of(fr->data, fr->len, &seg, NULL)))
 		snprintf(sn, sizeof(sn), "%u", seg);
-	if (access_vid >= 0)
+	if (access_vid >= 0 && dir == VNET_EGRESS)
 		snprintf(sn, sizeof(sn), "%d", access_vid);
 	if (vnet_pkt_parse(fr->data, fr->len, &p) == 0) {
 		if (p.layers & (VNET_L_IPV4 | VNET_L_IPV6 | VNET_L_ARP)) {

@@ -66,6 +66,7 @@ enum ctr {
 	C_DROP_ROGUE_RA,
 	C_DROP_OTHER_SEGMENT,
 	C_DROP_TAGGED_ACCESS,
+	C_DROP_TOO_LONG,
 	C_RELOADS,
 	C_RELOAD_FAILED,
 	C_MAX
@@ -112,6 +113,7 @@ static const char *const ctr_name[C_MAX] = {
 	[C_DROP_ROGUE_RA] = "drop_rogue_ra",
 	[C_DROP_OTHER_SEGMENT] = "drop_other_segment",
 	[C_DROP_TAGGED_ACCESS] = "drop_tagged_access",
+	[C_DROP_TOO_LONG] = "drop_too_long",
 	[C_RELOADS] = "reloads",
 	[C_RELOAD_FAILED] = "reload_failed",
 };
@@ -233,9 +235,10 @@ static size_t eth(struct route_router *r, const uint8_t *dst, uint16_t vid,
 }
 
 /* Frame f out in direction dir; on an access port (--segment) the left
- * takes only frames of its segment, untagged. */
-static void emit_frame(struct route_router *r, enum vnet_dir dir,
-		       const uint8_t *f, size_t len)
+ * takes only frames of its segment, untagged.  0, or -1 when it is
+ * dropped (counted). */
+static int emit_frame(struct route_router *r, enum vnet_dir dir,
+		      const uint8_t *f, size_t len)
 {
 	uint16_t vid;
 	size_t l2;
@@ -243,25 +246,30 @@ static void emit_frame(struct route_router *r, enum vnet_dir dir,
 
 	if (r->rc.access_vid < 0 || dir == VNET_EGRESS) {
 		r->rc.emit(r->rc.arg, dir, f, len);
-		return;
+		return 0;
 	}
 	kind = vnet_segment_of(f, len, &vid, &l2);
 	if (!vnet_segment_ok(kind) || vid != r->rc.access_vid) {
 		r->ctr[C_DROP_OTHER_SEGMENT]++;
-		return;
+		return -1;
 	}
 	if (kind == VNET_SEG_UNTAGGED) {
 		r->rc.emit(r->rc.arg, dir, f, len);
-		return;
+		return 0;
+	}
+	if (len > FRAME_MAX) {
+		r->ctr[C_DROP_TOO_LONG]++;
+		return -1;
 	}
 	memcpy(r->acc, f, 12);
 	memcpy(r->acc + 12, f + 16, len - 16);
 	r->rc.emit(r->rc.arg, dir, r->acc, len - 4);
+	return 0;
 }
 
 static void emit(struct route_router *r, enum vnet_dir dir, size_t len)
 {
-	emit_frame(r, dir, r->buf, len);
+	(void)emit_frame(r, dir, r->buf, len);
 }
 
 /* A frame from direction dir is answered toward where it came from. */
@@ -1358,8 +1366,16 @@ enum route_act route_router_frame(struct route_router *r, enum vnet_dir dir,
 	if (dir == VNET_EGRESS) {
 		/* From the access port: untagged, into its segment. */
 		kind = vnet_segment_of(frame, len, NULL, NULL);
-		if (kind != VNET_SEG_UNTAGGED || len < 14 ||
-		    len + 4 > sizeof(r->in)) {
+		if (len + 4 > FRAME_MAX) {
+			r->ctr[C_FRAMES]++;
+			r->ctr[C_DROP_TOO_LONG]++;
+			if (v) {
+				v->why = "too-long";
+				strcpy(v->route, "-");
+			}
+			return ROUTE_DROP;
+		}
+		if (kind != VNET_SEG_UNTAGGED) {
 			r->ctr[C_FRAMES]++;
 			r->ctr[C_DROP_TAGGED_ACCESS]++;
 			if (v) {
@@ -1384,13 +1400,8 @@ enum route_act route_router_frame(struct route_router *r, enum vnet_dir dir,
 		r->ctr[C_PASSED]++;
 		return ROUTE_DONE;
 	}
-	{
-		uint64_t before = r->ctr[C_DROP_OTHER_SEGMENT];
-
-		emit_frame(r, dir, frame, len);
-		if (r->ctr[C_DROP_OTHER_SEGMENT] != before)
-			return ROUTE_DROP;
-	}
+	if (emit_frame(r, dir, frame, len) < 0)
+		return ROUTE_DROP;
 	r->ctr[C_PASSED]++;
 	return ROUTE_DONE;
 }

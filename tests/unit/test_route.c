@@ -565,6 +565,63 @@ static void test_nd(void)
 	route_router_free(r);
 }
 
+/* An access port (--segment 10): frames from the left are put in the
+ * segment, frames to it leave untagged, other segments' and super-frames
+ * longer than any MTU do not go there. */
+static void test_access(void)
+{
+	static const char text[] =
+		"gateway-mac 02:00:5e:00:01:01\n"
+		"tenant red\n"
+		"segment 10 tenant red prefix 198.19.1.0/24 gw 198.19.1.1\n"
+		"segment 20 tenant red prefix 198.19.2.0/24 gw 198.19.2.1\n";
+	static const uint8_t gw[4] = { 198, 19, 1, 1 };
+	static struct out o;
+	struct route_router_config rc = { .emit = cap, .arg = &o,
+					  .access_vid = 10 };
+	struct route_router *r =
+		route_router_new(route_conf_parse(text, sizeof(text) - 1, "t",
+						  NULL),
+				 &rc);
+	static uint8_t big[20000];
+	uint8_t f[128], u[128];
+	size_t n;
+
+	T_ASSERT(r);
+	if (!r)
+		return;
+	/* An untagged ping to the gateway: answered untagged. */
+	n = ping4(f, gwmac, 10, gw, 64);
+	memcpy(u, f, 12);
+	memcpy(u + 12, f + 16, n - 16);
+	T_EQ(route_router_frame(r, VNET_EGRESS, u, n - 4, 1, NULL),
+	     ROUTE_DONE);
+	T_EQ(o.n, 1);
+	T_EQ(o.dir[0], VNET_INGRESS);
+	T_EQ(o.f[0][12], 0x08);
+	T_EQ(o.len[0], n - 4);
+	/* A tagged frame from the left is refused. */
+	T_EQ(route_router_frame(r, VNET_EGRESS, f, n, 2, NULL), ROUTE_DROP);
+	/* From the right: segment 10 goes left untagged, 20 does not. */
+	o.n = 0;
+	n = ping4(f, hmac, 10, gw, 64);
+	T_EQ(route_router_frame(r, VNET_INGRESS, f, n, 3, NULL), ROUTE_DONE);
+	T_EQ(o.n, 1);
+	T_EQ(o.len[0], n - 4);
+	n = ping4(f, hmac, 20, gw, 64);
+	T_EQ(route_router_frame(r, VNET_INGRESS, f, n, 4, NULL), ROUTE_DROP);
+	/* Super-frames either way. */
+	memcpy(big, f, n);
+	big[15] = 10;
+	T_EQ(route_router_frame(r, VNET_INGRESS, big, sizeof(big), 5, NULL),
+	     ROUTE_DROP);
+	memcpy(big, u, 14);
+	T_EQ(route_router_frame(r, VNET_EGRESS, big, sizeof(big), 6, NULL),
+	     ROUTE_DROP);
+	T_EQ(o.n, 1);
+	route_router_free(r);
+}
+
 int main(void)
 {
 	T_RUN(test_lpm4);
@@ -575,5 +632,6 @@ int main(void)
 	T_RUN(test_conf_bad);
 	T_RUN(test_path);
 	T_RUN(test_nd);
+	T_RUN(test_access);
 	return T_DONE();
 }
