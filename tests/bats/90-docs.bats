@@ -287,6 +287,10 @@ stats_counters() {
 	vnet-acl)
 		vnet-acl -p "$d/c.policy" --stats </dev/null 2>&1 >/dev/null \
 			3>&- 4>&- ;;
+	vnet-route)
+		printf 'tenant t\n' >"$d/r.conf"
+		vnet-route -f "$d/r.conf" --stats </dev/null 2>&1 >/dev/null \
+			3>&- 4>&- ;;
 	vnet-flowexport)
 		vnet-flowexport --sink --json /dev/null --stats </dev/null 2>&1 ;;
 	vnet-tap)
