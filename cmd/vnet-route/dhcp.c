@@ -481,14 +481,16 @@ static struct lease *dyn_of(struct route_dhcp *d,
 /* The lowest free pool address, or 0.  Every address skipped is held by
  * a live lease, a static lease or is the gateway, network or broadcast
  * address, so the walk ends within max + static leases + 3 steps, or at
- * the pool's end. */
+ * the end of the pool or the subnet. */
 static uint32_t lowest_free(struct route_dhcp *d,
 			    const struct route_dhcp_seg *s,
 			    const struct lease *self, uint64_t now)
 {
-	uint64_t ip;
+	uint64_t ip, hi = s->pool_hi < bcast(s) ? s->pool_hi : bcast(s);
 
-	for (ip = s->pool_lo; ip <= s->pool_hi; ip++)
+	/* Within the subnet, whatever the pool says. */
+	for (ip = s->pool_lo > s->subnet ? s->pool_lo : s->subnet; ip <= hi;
+	     ip++)
 		if (addr_free(d, s, (uint32_t)ip, self, now))
 			return (uint32_t)ip;
 	return 0;

@@ -574,6 +574,24 @@ static void test_exhaustion(void)
 	n = route_dhcp_answer(small, &s2, frame, mk(&c), out, sizeof(out),
 			      101 * S);
 	T_EQ(rd(out, n).type, 2);
+	/* A pool wider than the subnet is walked inside the subnet only:
+	 * never the network or gateway address, and a full /30 ends. */
+	s2 = seg;
+	s2.pool_lo = 0;
+	s2.pool_hi = 0xffffffff;
+	s2.mask = 0xfffffffc;
+	s2.subnet = IP(198, 19, 1, 0);
+	mac[5] = 200;
+	d = route_dhcp_new(4, NULL);
+	T_ASSERT(d != NULL);
+	if (!d)
+		goto out;
+	n = route_dhcp_answer(d, &s2, frame, mk(&c), out, sizeof(out), 0);
+	T_EQ(rd(out, n).yiaddr, IP(198, 19, 1, 2));
+	mac[5] = 201;
+	T_EQ(route_dhcp_answer(d, &s2, frame, mk(&c), out, sizeof(out), 0), 0);
+	route_dhcp_free(d);
+out:
 	route_dhcp_free(small);
 }
 
