@@ -55,16 +55,18 @@ endif
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 PROGS := $(sort $(notdir $(wildcard cmd/vnet-*)))
-C_PROGS := $(foreach p,$(PROGS),$(if $(wildcard cmd/$(p)/*.c),$(p)))
+# A C program is a folder with its main, cmd/PROG/PROG.c; engines may be
+# there before it (their archive, tests and fuzzers build all the same).
+C_PROGS := $(foreach p,$(PROGS),$(if $(wildcard cmd/$(p)/$(p).c),$(p)))
 # A program's engines: every source of cmd/PROG/ but its main (PROG.c),
 # built into $(B)/libPROG.a, which the program, the unit tests, the
 # fuzzers and the benchmarks link (doc/HACKING).
 engine_src = $(filter-out cmd/$(1)/$(1).c,$(sort $(wildcard cmd/$(1)/*.c)))
-ENGINE_PROGS := $(foreach p,$(C_PROGS),$(if $(call engine_src,$(p)),$(p)))
+ENGINE_PROGS := $(foreach p,$(PROGS),$(if $(call engine_src,$(p)),$(p)))
 ENGINE_SRC := $(foreach p,$(ENGINE_PROGS),$(call engine_src,$(p)))
 ENGINE_LIBS := $(ENGINE_PROGS:%=$(B)/lib%.a)
 SH_PROGS := $(foreach p,$(PROGS),$(if $(wildcard cmd/$(p)/$(p).sh),$(p)))
-BINS := $(PROGS:%=$(B)/bin/%)
+BINS := $(patsubst %,$(B)/bin/%,$(sort $(C_PROGS) $(SH_PROGS)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
