@@ -31,7 +31,10 @@ static int on_frames(void *arg, struct vnet_port *p, struct vnet_frame *f,
 			now = f[i].ts_ns;
 		}
 		vnet_tally_frame(s->t, f[i].data, f[i].len, now);
-		if (s->cf->count && s->t->frames >= s->cf->count) {
+		/* --count is of stamped frames: a tap's own chatter does
+		 * not end the run early. */
+		if (s->cf->count &&
+		    s->t->frames - s->t->foreign >= s->cf->count) {
 			vnet_loop_stop(s->l);
 			break;
 		}

@@ -8,6 +8,10 @@
 #   rfc2544 -- police --rate R                 -> R within one step
 #   gen | vnet-encap -o - | tshark, and entropy -- vnet-encap -o -
 #   tcpdump -w (pings in a namespace), random bytes -> sink: foreign
+#   gen -> tap t0 (tcpdump); gen | vnet-tap ta -> [bridge] -> tap tb -> sink
+#   gen | vnet-encap [A u0 198.18.0.1] --veth-- [B u0 198.18.0.2]
+#         vnet-encap | sink                           (setup_hosts)
+#   gen --macs 4096 | vnet-encap -o - | vnet-encap --fdb-max 1024
 #
 # The counts are exact: the police stage decides by frame number and by
 # the frames' own timestamps, and the sink's latency with --clock pcap is
@@ -244,13 +248,61 @@ PY
 		-o udp:198.18.0.2 -r 198.18.0.1 --vni 100 --control none |
 		timeout 25 vnet-bench sink -c 5000 --json >'$T/sink.json'"
 	wait_for 100 bash -c "ip netns exec '$B' ss -Huln 'sport = :4789' | grep -q ."
-	timeout 20 vnet-bench gen -c 5000 --rate 20k -n 16 |
+	timeout 20 vnet-bench gen -c 5000 --rate 10k -n 16 |
 		ip netns exec "$A" timeout 20 vnet-encap -i - -o udp:198.18.0.1 \
 			-r 198.18.0.2 --vni 100 --control none >/dev/null 3>&- 4>&-
 	wait_for 100 test -s "$T/sink.json"
 	cat "$T/sink.json"
 	[ "$(field '.streams[0] | "\(.frames) \(.lost) \(.duplicates) \(.reordered)"' <"$T/sink.json")" = "5000 0 0 0" ]
 	[ "$(field '.foreign' <"$T/sink.json")" = 0 ]
+}
+
+@test "gen writes to a tap, and a sink reads a tap: every frame through a kernel bridge" {
+	need_root
+	need_cmd tcpdump
+	local ns
+	mkns ns tap
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	# gen -> tap t0, as the kernel receives it (tcpdump on t0).
+	ip -n "$ns" tuntap add mode tap t0
+	ip -n "$ns" link set t0 up
+	bg tcpdump ip netns exec "$ns" timeout 20 tcpdump -ni t0 -U -c 300 \
+		-w "$T/t0.pcap" udp
+	wait_for 100 grep -q 'listening on' "$(log_of tcpdump)"
+	ip netns exec "$ns" timeout 20 vnet-bench gen --port tap:t0 -c 300 \
+		--rate 5k
+	wait_for 100 exited tcpdump
+	run -0 --separate-stderr timeout 20 vnet-bench sink --port "pcap:$T/t0.pcap" --json
+	[ "$(echo "$output" | field '.streams[0] | "\(.frames) \(.lost)"')" = "300 0" ]
+	#   gen | vnet-tap --inject ta -> [bridge br0] -> tap tb -> sink
+	# Both bridge ports forward before the first frame: a tap's carrier
+	# comes up when its program opens it, and the kernel takes a while
+	# to tell the bridge.
+	ip -n "$ns" link add br0 type bridge
+	ip -n "$ns" link set br0 up
+	ip -n "$ns" tuntap add mode tap ta
+	ip -n "$ns" tuntap add mode tap tb
+	for t in ta tb; do
+		ip -n "$ns" link set "$t" master br0
+		ip -n "$ns" link set "$t" up
+	done
+	mkfifo "$T/in"
+	bg vnet-tap bash -c "ip netns exec '$ns' timeout 20 vnet-tap --inject ta \
+		--control none <'$T/in'"
+	exec 5>"$T/in"
+	bg sink bash -c "ip netns exec '$ns' timeout 20 vnet-bench sink \
+		--port tap:tb -c 500 --json >'$T/tap.json'"
+	forwarding() {
+		bridge -n "$ns" link show dev ta | grep -q 'state forwarding' &&
+			bridge -n "$ns" link show dev tb | grep -q 'state forwarding'
+	}
+	wait_for 100 forwarding
+	timeout 20 vnet-bench gen -c 500 --rate 5k >&5
+	exec 5>&-
+	wait_for 200 exited sink
+	cat "$T/tap.json"
+	[ "$(field '.streams[0] | "\(.frames) \(.lost) \(.duplicates) \(.reordered)"' <"$T/tap.json")" = "500 0 0 0" ]
 }
 
 @test "a learning test: 4096 source MACs into an FDB of 1024 learn exactly 1024" {
