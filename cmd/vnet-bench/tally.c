@@ -75,6 +75,7 @@ int vnet_tally_stamp(struct vnet_tally *t, uint16_t stream, uint32_t seq,
 		q = seq;
 		s->min_seq = s->max_seq = q;
 		s->first_rx = rx_ns;
+		s->min_tx = s->max_tx = tx_ns;
 		WORD(s->win, q) |= BIT(q);
 	} else {
 		/* The 32-bit seq nearest the highest so far. */
@@ -97,6 +98,10 @@ int vnet_tally_stamp(struct vnet_tally *t, uint16_t stream, uint32_t seq,
 		if (q < s->min_seq)
 			s->min_seq = q;
 	}
+	if (tx_ns < s->min_tx)
+		s->min_tx = tx_ns;
+	if (tx_ns > s->max_tx)
+		s->max_tx = tx_ns;
 	s->frames++;
 	s->bytes += len;
 	s->last_rx = rx_ns;

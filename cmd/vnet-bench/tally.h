@@ -30,6 +30,7 @@ struct vnet_tally_stream {
 	uint16_t id;
 	uint64_t frames, bytes, dups, reordered;
 	uint64_t first_rx, last_rx;	      /* receive times, ns */
+	uint64_t min_tx, max_tx;	      /* the stamps' send times, ns */
 	uint64_t min_seq, max_seq;	      /* extended to 64 bits */
 	uint64_t win[VNET_TALLY_WINDOW / 64]; /* seqs seen near max_seq */
 	struct vnet_hist lat;		      /* latency, ns */
