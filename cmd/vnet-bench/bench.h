@@ -78,8 +78,10 @@ int bench_sink_loop(const struct bench_conf *cf, struct vnet_port *in,
  * CMD.  0 or -errno (logged). */
 int bench_spawn(const struct bench_conf *cf, char *const *genargs, int pids[2],
 		int *rfd);
-/* End what bench_spawn started: SIGTERM to what still runs, then wait. */
-void bench_reap(int pids[2]);
+/* End what bench_spawn started: SIGTERM to what still runs, then wait.
+ * The exit status of CMD when it exited with one (127: it could not be
+ * run), else 0. */
+int bench_reap(int pids[2]);
 
 /* The frame sizes of frame k of the schedule of cf. */
 unsigned bench_size_of(const struct bench_conf *cf, uint64_t k);

@@ -158,6 +158,11 @@ int bench_entropy(const struct bench_conf *cf)
 	vnet_log_loop(l, r);
 	if (r < 0)
 		goto out;
+	if ((r = bench_reap(pids))) {
+		vnet_log(VNET_LOG_ERR, "entropy: %s exited with status %d",
+			 cf->argv[0], r);
+		goto out;
+	}
 	report(stdout, &en);
 	if (fflush(stdout) || ferror(stdout)) {
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(errno));

@@ -79,17 +79,34 @@ out:
 	return r;
 }
 
-void bench_reap(int pids[2])
+int bench_reap(int pids[2])
 {
+	int st[2] = {0, 0};
+
 	for (int i = 0; i < 2; i++) {
 		if (pids[i] <= 0)
 			continue;
-		if (waitpid(pids[i], NULL, WNOHANG) == 0) {
+		/* A command whose output ended is exiting: a moment to
+		 * see how (bounded, 2 s). */
+		pid_t w = 0;
+
+		for (int k = 0; k < 200 && !w; k++)
+			if (!(w = waitpid(pids[i], &st[i], WNOHANG)))
+				usleep(10000);
+		if (w <= 0) {
+			/* Still running when the sink is done: ended here,
+			 * which is no failure of its own. */
 			kill(pids[i], SIGTERM);
 			waitpid(pids[i], NULL, 0);
+			st[i] = 0;
 		}
 		pids[i] = -1;
 	}
+	/* A command that exits with a status failed (127: it could not be
+	 * run); one that a signal ended did not exit. */
+	if (WIFEXITED(st[1]) && WEXITSTATUS(st[1]))
+		return WEXITSTATUS(st[1]);
+	return 0;
 }
 
 /* The gen command line of a trial, into v (MAX_ARGS) and buf. */
@@ -191,7 +208,11 @@ out:
 	vnet_port_close(in);
 	if (fd >= 0)
 		close(fd);
-	bench_reap(pids);
+	if ((r = bench_reap(pids)) && !ret) {
+		vnet_log(VNET_LOG_ERR, "rfc2544: %s exited with status %d",
+			 cf->argv[0], r);
+		ret = -1;
+	}
 	if (!ret) {
 		const struct vnet_tally_stream *s = tr->t->by_id[0];
 

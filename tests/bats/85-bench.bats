@@ -190,8 +190,10 @@ PY
 			-r 198.18.0.2 --control none >"$T/outer.pcap" 3>&- 4>&-
 	run -0 --separate-stderr timeout 20 vnet-bench sink --port "pcap:$T/outer.pcap" --json
 	[ "$(echo "$output" | field '"\(.frames) \(.foreign)"')" = "100 100" ]
-	# A stream that is not one is an error, not a crash.
-	run -1 --separate-stderr timeout 20 vnet-bench sink < <(head -c 4096 /dev/urandom)
+	# A stream that is not one is an error, not a crash (0xffff is
+	# neither a pcap magic nor a VDE length).
+	run -1 --separate-stderr timeout 20 vnet-bench sink \
+		< <(printf '\377\377\377\377'; head -c 4096 /dev/urandom)
 	[[ $stderr == *"unrecognized stream format"* ]]
 }
 
@@ -319,6 +321,17 @@ PY
 	# The first 1024 MACs of the set, counting up from ...:01.
 	[ "$(cut -f2 "$T/fdb.tsv" | sort | sed -n '1p;$p' | tr '\n' ' ')" = \
 		"02:00:00:00:00:01 02:00:00:00:04:00 " ]
+}
+
+@test "rfc2544 and entropy fail, saying so, when the command under test fails" {
+	run -1 --separate-stderr timeout 60 vnet-bench rfc2544 -s 64 \
+		--trial 100ms --max-rate 1000 --ladder 100 -- no-such-command-$$
+	[[ $stderr == *"no-such-command-$$ exited with status 127"* ]]
+	run -1 --separate-stderr timeout 60 vnet-bench rfc2544 -s 64 \
+		--trial 100ms --max-rate 1000 --ladder 100 -- false
+	[[ $stderr == *"false exited with status 1"* ]]
+	run -1 --separate-stderr timeout 60 vnet-bench entropy -n 10 -- false
+	[[ $stderr == *"false exited with status 1"* ]]
 }
 
 @test "vnet-bench refuses bad options and commands with status 2" {
