@@ -65,11 +65,11 @@ int bench_rfc2544(const struct bench_conf *cf);
 int bench_entropy(const struct bench_conf *cf);
 
 /* The sink's table (a terminal: aligned, latencies in us; else tab
- * separated, in ns) or JSON of t, over a run of elapsed_ns. */
+ * separated, in ns) or JSON of t. */
 void bench_report(FILE *f, const struct vnet_tally *t, int json, int tty);
 
-/* Count the frames of port in into t until its end, count frames (0:
- * no bound) or duration_ns (0: none): 0 or -errno (logged). */
+/* Count the frames of port in into t until its end, count stamped
+ * frames (0: no bound) or duration_ns (0: none): 0 or -errno (logged). */
 int bench_sink_loop(const struct bench_conf *cf, struct vnet_port *in,
 		    struct vnet_tally *t, uint64_t count, uint64_t duration_ns);
 
@@ -78,12 +78,13 @@ int bench_sink_loop(const struct bench_conf *cf, struct vnet_port *in,
  * CMD.  0 or -errno (logged). */
 int bench_spawn(const struct bench_conf *cf, char *const *genargs, int pids[2],
 		int *rfd);
-/* End what bench_spawn started: SIGTERM to what still runs, then wait.
+/* End what bench_spawn started: what still runs 2 s after gets SIGTERM;
+ * wait.
  * The exit status of CMD when it exited with one (127: it could not be
  * run), else 0. */
 int bench_reap(int pids[2]);
 
-/* The frame sizes of frame k of the schedule of cf. */
+/* The size (FCS counted) of frame k of cf's schedule. */
 unsigned bench_size_of(const struct bench_conf *cf, uint64_t k);
 
 #endif
