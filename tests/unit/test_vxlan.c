@@ -144,7 +144,7 @@ static void test_drop_names(void)
 	static const char *const want[] = {
 		"none", "short", "not_ip", "ip_bad", "fragment", "not_udp",
 		"udp_bad", "wrong_port", "not_local", "no_i_flag", "reserved",
-		"inner_short",
+		"inner_short", "udp_zero_csum",
 	};
 	int i;
 
@@ -649,7 +649,22 @@ static void test_parse_drops_ip6(void)
 	T_DROP(f, len, VNET_DROP_UDP_BAD);
 	RESET();
 	udp[6] = udp[7] = 0; /* zero checksum over IPv6 */
-	T_DROP(f, len, VNET_DROP_UDP_BAD);
+	T_DROP(f, len, VNET_DROP_UDP_ZERO_CSUM);
+	/* ... unless configured (RFC 6935/6936) */
+	{
+		struct vnet_outer got;
+		const uint8_t *pl;
+		size_t plen;
+
+		T_EQ(vnet_outer_parse_eth_flags(f, len, VNET_OUTER_UDP6_ZERO_OK,
+						&got, &pl, &plen),
+		     0);
+		T_EQ(plen, 22);
+		udp[7] = 1; /* a wrong non-zero one is still wrong */
+		T_EQ(vnet_outer_parse_eth_flags(f, len, VNET_OUTER_UDP6_ZERO_OK,
+						&got, &pl, &plen),
+		     VNET_DROP_UDP_BAD);
+	}
 	RESET();
 	udp[6] ^= 0x80;
 	T_DROP(f, len, VNET_DROP_UDP_BAD);
@@ -731,6 +746,12 @@ static void test_rx_every_reason(void)
 	f[39] = (uint8_t)(f[39] - 1);
 	fix_ip4_csum(f + 14);
 	seen[rx(f, len - 1, &me, 4789, 1, &vni)] = 1;
+	/* A zero UDP checksum over IPv6. */
+	outer_init(&o, AF_INET6);
+	me = o.dst;
+	len = build_frame(f, &o, 14, 0);
+	f[14 + 40 + 6] = f[14 + 40 + 7] = 0;
+	seen[rx(f, len, &me, 4789, 1, &vni)] = 1;
 	for (i = 0; i < VNET_DROP_MAX; i++)
 		if (!seen[i])
 			T_FAIL("reason %s not reached",
