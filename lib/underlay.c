@@ -52,6 +52,7 @@ struct pool_sock {
 	uint16_t port;
 	uint32_t flow; /* IPv6: the label leased for flow_dst, 0: none */
 	struct vnet_addr flow_dst;
+	int flow_tried; /* one lease per socket: the kernel keeps each */
 	uint64_t used_ns;
 };
 
@@ -332,8 +333,8 @@ int vnet_underlay_flush(struct vnet_underlay *u)
 
 /* Lease the flow label of port to dst for fd (IPV6_FLOWLABEL_MGR, shared
  * with any socket that asks for the same label and destination) and send
- * with it: the label the raw path writes.  The label, or 0 when the kernel refused it (then
- * its automatic label goes). */
+ * with it: the label the raw path writes.  The label, or 0 when the
+ * kernel refused it (then its automatic label goes). */
 static uint32_t flow_lease(int fd, uint16_t port, const struct vnet_addr *dst)
 {
 	struct in6_flowlabel_req fr = { 0 };
@@ -438,6 +439,7 @@ static struct pool_sock *sock_for(struct vnet_underlay *u, uint16_t port,
 	s->used_ns = now;
 	s->fd = sock_open(u, port);
 	s->flow = 0;
+	s->flow_tried = 0;
 	memset(&s->flow_dst, 0, sizeof(s->flow_dst));
 	return s;
 }
@@ -475,11 +477,14 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 	nseg = (len + seg - 1) / seg;
 	m.msg_name = &ss;
 	m.msg_namelen = vnet_addr_to_sockaddr(dst, dport, &ss);
-	if (dst->family == AF_INET6 && !vnet_addr_eq(dst, &s->flow_dst)) {
+	/* The first destination of a socket gets its label leased; another
+	 * one (a second remote on this source port) the kernel's. */
+	if (dst->family == AF_INET6 && !s->flow_tried) {
 		s->flow = flow_lease(s->fd, sport, dst);
 		s->flow_dst = *dst;
+		s->flow_tried = 1;
 	}
-	if (s->flow)
+	if (s->flow && vnet_addr_eq(dst, &s->flow_dst))
 		((struct sockaddr_in6 *)&ss)->sin6_flowinfo = htonl(s->flow);
 	m.msg_iov = (struct iovec *)iov; /* sendmsg does not write it */
 	m.msg_iovlen = niov;

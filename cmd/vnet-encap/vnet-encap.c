@@ -331,8 +331,8 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 				v->conf.zero_csum = VNET_UNDERLAY_ZERO_TX |
 						    VNET_UNDERLAY_ZERO_RX;
 			else
-				vnet_usage_error("--udp6-zero-csum: '%s' is not "
-						 "tx, rx or both", arg);
+				vnet_usage_error("--udp6-zero-csum: '%s' is "
+						 "not tx, rx or both", arg);
 			break;
 		}
 	}
@@ -657,11 +657,9 @@ static void validate(struct conf *cf, struct vtep *v)
 			v->conf.local = osp->addr;
 		if (v->conf.local.family != osp->addr.family)
 			vnet_config_error("--local %s and --outer '%s' are of "
-					 "two address families",
-					 v->conf.local.family == AF_INET6
-						 ? "(IPv6)"
-						 : "(IPv4)",
-					 cf->outer);
+					  "two address families",
+					  vnet_addr_fmt(&v->conf.local, buf),
+					  cf->outer);
 		/* The raw IPv6 socket writes the source address itself. */
 		if (v->conf.local.family == AF_INET6 &&
 		    vnet_addr_is_any(&v->conf.local))
@@ -681,11 +679,11 @@ static void validate(struct conf *cf, struct vtep *v)
 	for (i = 0; i < cf->nremotes; i++)
 		if (cf->remotes[i].family != v->conf.local.family)
 			vnet_config_error("--remote %s: not of the underlay's "
-					 "address family (--local is %s)",
-					 vnet_addr_fmt(&cf->remotes[i], buf),
-					 v->conf.local.family == AF_INET6
-						 ? "IPv6"
-						 : "IPv4");
+					  "address family (--local is %s)",
+					  vnet_addr_fmt(&cf->remotes[i], buf),
+					  v->conf.local.family == AF_INET6
+						  ? "IPv6"
+						  : "IPv4");
 	if (v->conf.zero_csum && v->conf.local.family != AF_INET6)
 		vnet_usage_error("--udp6-zero-csum: the underlay is IPv4 (a "
 				 "zero checksum is the IPv4 default)");

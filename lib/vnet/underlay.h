@@ -40,13 +40,15 @@
  * VNET_UNDERLAY_ZERO_RX accepts one (UDP_NO_CHECK6_RX).  The hop limit is
  * conf.ttl, the traffic class conf.tos, the flow label that of the source
  * port (vnet_outer_flowlabel: RFC 6438, one label per inner flow; a GSO
- * send leases it from the kernel's flow label manager, IPV6_FLOWLABEL_MGR,
- * and if the lease is refused the kernel's automatic label, a hash of the
- * outer flow, goes instead).  No datagram is fragmented here: the raw path
- * refuses one longer than the link MTU (EMSGSIZE, counted), a GSO socket
- * has IPV6_DONTFRAG and IPV6_PMTUDISC_DO.  An IPv6 underlay needs a source
- * address that is not :: (the raw socket sends it as given): an any bind
- * address without conf.local is refused with EDESTADDRREQ.
+ * socket leases it from the kernel's flow label manager, IPV6_FLOWLABEL_MGR,
+ * for the first destination it sends to, and when the lease is refused, or
+ * for a second destination on the same source port, the kernel's automatic
+ * label, a hash of the outer flow, goes instead).  No datagram is
+ * fragmented here: the raw path refuses one longer than the link MTU
+ * (EMSGSIZE, counted), a GSO socket has IPV6_DONTFRAG and
+ * IPV6_PMTUDISC_DO.  An IPv6 underlay needs a source address that is not
+ * :: (the raw socket sends it as given): an any bind address without
+ * conf.local is refused with EDESTADDRREQ.
  *
  * Nothing here prints: send errors, truncated datagrams and the end of GSO
  * are counted in struct vnet_underlay_stats, which the caller reads (and

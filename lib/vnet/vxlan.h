@@ -36,7 +36,7 @@ enum vnet_encap_drop {
 	VNET_DROP_NO_I_FLAG,	/* VXLAN I flag clear */
 	VNET_DROP_RESERVED,	/* strict mode: reserved bits/flags set */
 	VNET_DROP_INNER_SHORT,	/* inner frame shorter than an Ethernet header */
-	VNET_DROP_UDP_ZERO_CSUM, /* zero UDP checksum over IPv6, not allowed */
+	VNET_DROP_UDP_ZERO_CSUM, /* zero UDP checksum over IPv6, refused */
 	VNET_DROP_MAX
 };
 const char *vnet_encap_drop_name(int reason);

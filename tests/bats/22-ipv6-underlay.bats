@@ -163,3 +163,109 @@ both_ways() {
 		sort -u | wc -l)" -eq 10 ]
 	[ "$(echo "$output" | cut -f5 | sort -u | wc -l)" -eq 10 ]
 }
+
+# A frame-stream IPv6 underlay to the kernel: in host A a chain
+#   vnet-tap = vnet-encap --local 2001:db8:9::1 -o - = vnet-tap tap:ul1
+# whose outer tap ul1 is moved into host B, where the kernel has
+# 2001:db8:9::2 on it and a VXLAN device over it.  The kernel resolves
+# 2001:db8:9::1 by neighbour discovery, which vnet-encap answers.
+@test "a frame-stream IPv6 underlay answers neighbour solicitations and interoperates with kernel VXLAN" {
+	ip netns exec "$B" sysctl -qw net.ipv6.conf.default.disable_ipv6=0
+	ip netns exec "$B" sysctl -qw net.ipv6.conf.default.accept_ra=0
+	ip netns exec "$B" sysctl -qw net.ipv6.conf.default.accept_dad=0
+	bg vnetA ip netns exec "$A" vnet-pipe vnet-tap tap:vx0,mtu=1430 = \
+		vnet-encap --vni 100 --local 2001:db8:9::1 \
+		--remote 2001:db8:9::2 -o - = vnet-tap tap:ul1
+	wait_link "$A" ul1
+	ip -n "$A" link set ul1 netns "$B"
+	ip -n "$B" -6 addr add 2001:db8:9::2/64 dev ul1 nodad
+	ip -n "$B" link set ul1 up
+	ip -n "$B" link add vx0 type vxlan id 100 dstport 4789 \
+		local 2001:db8:9::2 remote 2001:db8:9::1 dev ul1
+	ip -n "$B" addr add 198.19.0.2/24 dev vx0
+	ip -n "$B" link set vx0 up
+	ip netns exec "$B" ethtool -K vx0 tx off >/dev/null
+	overlay "$A" 198.19.0.1
+	both_ways
+	# The kernel learned vnet-encap's MAC from the advertisement.
+	ip -n "$B" -6 neigh show 2001:db8:9::1 dev ul1 | grep -q 'lladdr 02:00:00:00:00:01'
+	usr1 vnetA
+	[ "$(counter "$(log_of vnetA)" ndp_replies)" -ge 1 ]
+	[ "$(counter "$(log_of vnetA)" drop_udp_bad)" -eq 0 ]
+}
+
+@test "zero UDP checksums over IPv6 only with --udp6-zero-csum; both ways with a kernel VXLAN that sends and accepts them" {
+	ip -n "$B" link add vx0 type vxlan id 100 dstport 4789 \
+		local 2001:db8::2 remote 2001:db8::1 dev u0 udp6zerocsumtx
+	ip -n "$B" addr add 198.19.0.2/24 dev vx0
+	ip -n "$B" link set vx0 up
+	ip netns exec "$B" ethtool -K vx0 tx off >/dev/null
+	vnet_vtep vnetA "$A" 2001:db8::1 2001:db8::2
+	overlay "$A" 198.19.0.1
+	# The kernel sends zero checksums; this VTEP does not take them.
+	fails ip netns exec "$B" ping -c 2 -i 0.2 -W 1 198.19.0.1
+	stop vnetA
+	ip -n "$B" link del vx0
+	ip -n "$B" link add vx0 type vxlan id 100 dstport 4789 \
+		local 2001:db8::2 remote 2001:db8::1 dev u0 \
+		udp6zerocsumtx udp6zerocsumrx
+	ip -n "$B" addr add 198.19.0.2/24 dev vx0
+	ip -n "$B" link set vx0 up
+	ip netns exec "$B" ethtool -K vx0 tx off >/dev/null
+	vnet_vtep vnetA2 "$A" 2001:db8::1 2001:db8::2 --udp6-zero-csum both
+	overlay "$A" 198.19.0.1
+	both_ways
+	# What vnet sends has a zero checksum.
+	ip netns exec "$B" timeout 10 tcpdump -i u0 -nn -c 2 \
+		-w "$BATS_TEST_TMPDIR/z.pcap" src host 2001:db8::1 and udp port 4789 2>/dev/null &
+	cap=$!
+	sleep 0.5
+	ip netns exec "$A" ping -c 2 -i 0.2 -W 2 198.19.0.2 >/dev/null
+	wait "$cap"
+	sums=$(tshark -r "$BATS_TEST_TMPDIR/z.pcap" -T fields -e udp.checksum 2>/dev/null |
+		cut -d, -f1 | sort -u)
+	[ "$sums" = 0x0000 ]
+}
+
+@test "a frame stream counts zero IPv6 checksums (drop_udp_zero_csum) and outer frames of the other family (drop_family)" {
+	need_cmd python3
+	T=$BATS_TEST_TMPDIR
+	python3 "$BATS_TEST_DIRNAME/mkpcap.py" "$T/a.pcap" --type udp --count 5 --size 80
+	vnet-encap --local 2001:db8::1 --remote 2001:db8::2 --vni 4242 \
+		--udp6-zero-csum tx <"$T/a.pcap" >"$T/z.pcap" 3>&- 4>&-
+	vnet-encap --dir ingress --local 2001:db8::2 --vni 4242 --stats \
+		<"$T/z.pcap" >"$T/in1.pcap" 2>"$T/err1" 3>&- 4>&-
+	[ "$(counter "$T/err1" drop_udp_zero_csum)" -eq 5 ]
+	[ "$(counter "$T/err1" decap_frames)" -eq 0 ]
+	vnet-encap --dir ingress --local 2001:db8::2 --vni 4242 --stats \
+		--udp6-zero-csum rx <"$T/z.pcap" >"$T/in2.pcap" 2>"$T/err2" 3>&- 4>&-
+	[ "$(counter "$T/err2" drop_udp_zero_csum)" -eq 0 ]
+	[ "$(counter "$T/err2" decap_frames)" -eq 5 ]
+	cmp <(tail -c +25 "$T/a.pcap" | wc -c) <(tail -c +25 "$T/in2.pcap" | wc -c)
+	# IPv4 outer frames at an IPv6 VTEP.
+	python3 "$BATS_TEST_DIRNAME/mkpcap.py" "$T/v4.pcap" --type udp --count 3 \
+		--size 80 --vxlan 4242
+	vnet-encap --dir ingress --local 2001:db8::2 --vni 4242 --stats \
+		<"$T/v4.pcap" >"$T/in3.pcap" 2>"$T/err3" 3>&- 4>&-
+	[ "$(counter "$T/err3" drop_family)" -eq 3 ]
+}
+
+@test "IPv6 options that cannot work are refused with exit 2, naming the problem" {
+	mkns ns n
+	try() { ip netns exec "$ns" vnet-encap "$@" </dev/null 2>"$BATS_TEST_TMPDIR/err"; }
+	run try --vni 1 -o 'udp:[::]' --remote 2001:db8::2
+	[ "$status" -eq 2 ]
+	grep -q 'needs --local' "$BATS_TEST_TMPDIR/err"
+	run try --vni 1 -o 'udp:[2001:db8::1]' --remote 198.18.0.2
+	[ "$status" -eq 2 ]
+	grep -q -- '--remote 198.18.0.2: not of the underlay' "$BATS_TEST_TMPDIR/err"
+	run try --vni 1 -o 'udp:[2001:db8::1]' --local 198.18.0.1
+	[ "$status" -eq 2 ]
+	grep -q -- '--local 198.18.0.1 and --outer .udp:\[2001:db8::1\]. are of two address families' "$BATS_TEST_TMPDIR/err"
+	run try --vni 1 --local 198.18.0.1 --udp6-zero-csum tx
+	[ "$status" -eq 2 ]
+	grep -q 'the underlay is IPv4' "$BATS_TEST_TMPDIR/err"
+	run try --vni 1 --local 2001:db8::1 --udp6-zero-csum bogus
+	[ "$status" -eq 2 ]
+	grep -q "'bogus' is not tx, rx or both" "$BATS_TEST_TMPDIR/err"
+}

@@ -803,6 +803,85 @@ static void test_truncations(void)
 	}
 }
 
+/* The IPv6 flow label (RFC 6438): written from o->flow, read back; the
+ * label of a source port is 20 bits, never 0, and ports differ. */
+static void test_flow_label(void)
+{
+	static uint8_t seen[1 << 17];
+	struct vnet_outer o, got;
+	uint8_t f[FRAME_MAX];
+	const uint8_t *pl;
+	size_t len, plen;
+	unsigned p, same = 0;
+	uint32_t l;
+
+	outer_init(&o, AF_INET6);
+	o.flow = 0xabcde;
+	len = build_frame(f, &o, 14, 0);
+	T_EQ(f[14 + 1], (0xb8 << 4 & 0xf0) | 0x0a);
+	T_EQ(f[14 + 2], 0xbc);
+	T_EQ(f[14 + 3], 0xde);
+	T_EQ(vnet_outer_parse_eth(f, len, &got, &pl, &plen), 0);
+	T_EQ(got.flow, 0xabcde);
+	T_EQ(got.tos, 0xb8);
+	/* Only 20 bits are written. */
+	o.flow = 0xfff00001;
+	len = build_frame(f, &o, 14, 0);
+	T_EQ(vnet_outer_parse_eth(f, len, &got, &pl, &plen), 0);
+	T_EQ(got.flow, 0x00001);
+	/* IPv4 has none. */
+	outer_init(&o, AF_INET);
+	len = build_frame(f, &o, 14, 0);
+	T_EQ(vnet_outer_parse_eth(f, len, &got, &pl, &plen), 0);
+	T_EQ(got.flow, 0);
+	for (p = 0; p < 65536; p++) {
+		l = vnet_outer_flowlabel((uint16_t)p);
+		T_ASSERT(l && l <= 0xfffff);
+		if (!l || l > 0xfffff)
+			break;
+		same += seen[l >> 3] >> (l & 7) & 1;
+		seen[l >> 3] |= (uint8_t)(1 << (l & 7));
+	}
+	/* Nearly every port has a label of its own. */
+	T_ASSERT(same < 4096);
+	T_EQ(vnet_outer_flowlabel(4789), vnet_outer_flowlabel(4789));
+}
+
+/* The checksum over pieces equals the one over the whole datagram, for
+ * every cut into three pieces of odd and even lengths, both families. */
+static void test_udp_csum_iov(void)
+{
+	struct vnet_outer o;
+	uint8_t f[FRAME_MAX], *udp;
+	struct iovec iov[4];
+	size_t len, ulen, a, b;
+	uint16_t want;
+	int af, bad = 0;
+
+	for (af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0) {
+		outer_init(&o, af);
+		len = build_frame(f, &o, 47, 0);
+		udp = f + 14 + (af == AF_INET ? 20 : 40);
+		ulen = len - (size_t)(udp - f);
+		want = vnet_outer_udp6_csum(&o, udp, ulen);
+		udp[6] = udp[7] = 0;
+		for (a = 0; a <= ulen; a++) {
+			for (b = a; b <= ulen; b++) {
+				iov[0].iov_base = udp;
+				iov[0].iov_len = a;
+				iov[1].iov_base = udp + a;
+				iov[1].iov_len = b - a;
+				iov[2].iov_base = NULL;
+				iov[2].iov_len = 0;
+				iov[3].iov_base = udp + b;
+				iov[3].iov_len = ulen - b;
+				bad += vnet_outer_udp_csum_iov(&o, iov, 4) != want;
+			}
+		}
+		T_EQ(bad, 0);
+	}
+}
+
 int main(void)
 {
 	T_RUN(test_drop_names);
@@ -821,5 +900,7 @@ int main(void)
 	T_RUN(test_parse_drops_ip6);
 	T_RUN(test_rx_every_reason);
 	T_RUN(test_truncations);
+	T_RUN(test_flow_label);
+	T_RUN(test_udp_csum_iov);
 	return T_DONE();
 }
