@@ -12,6 +12,13 @@
  * source port in use gets a socket of its own: VNET_UNDERLAY_SOCKS of
  * them, opened on first use, a slot idle for VNET_UNDERLAY_SOCK_IDLE_NS
  * reused when the pool is full.
+ *
+ * Why a raw socket over IPv6 too, though it must compute the mandatory
+ * UDP checksum itself: one pass over a 1.5 KB datagram took about 90 ns
+ * here, a small part of what sending it costs, and the queue keeps one
+ * sendmmsg per batch whatever the source ports; the pool sockets, whose
+ * checksums the kernel computes (or offloads), would need a send per
+ * source port.
  */
 #include <errno.h>
 #include <linux/filter.h>
