@@ -12,17 +12,27 @@
  * source port in use gets a socket of its own: VNET_UNDERLAY_SOCKS of
  * them, opened on first use, a slot idle for VNET_UNDERLAY_SOCK_IDLE_NS
  * reused when the pool is full.
+ *
+ * Why a raw socket over IPv6 too, though it must compute the mandatory
+ * UDP checksum itself: one pass over a 1.5 KB datagram took about 90 ns
+ * here, a small part of what sending it costs, and the queue keeps one
+ * sendmmsg per batch whatever the source ports; the pool sockets, whose
+ * checksums the kernel computes (or offloads), would need a send per
+ * source port.
  */
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <linux/in6.h> /* struct in6_flowlabel_req, after netinet/in.h */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vnet/bytes.h"
+#include "vnet/csum.h"
 #include "vnet/err.h"
 #include "vnet/nvgre.h" /* vnet_gre_build_ip */
 #include "vnet/pkt.h"
@@ -30,11 +40,16 @@
 #include "vnet/vxlan.h" /* struct vnet_outer, vnet_outer_build_ip */
 
 #define IP_UDP_HLEN (VNET_IP4_HLEN + VNET_UDP_HLEN)
+#define IP6_UDP_HLEN (VNET_IP6_HLEN + VNET_UDP_HLEN)
 #define SLOT (VNET_IP6_HLEN + VNET_UDP_HLEN + VNET_UNDERLAY_HDR_MAX)
 #define RXSLOT 65536
 #define GSO_IOV_MAX 1024 /* UIO_MAXIOV */
 #define SOCK_SNDBUF (4 << 20)
 #define BUF (8 << 20)
+#ifndef UDP_NO_CHECK6_TX
+#define UDP_NO_CHECK6_TX 101
+#define UDP_NO_CHECK6_RX 102
+#endif
 
 /* A socket bound to (local address, port) that sends the GSO runs of one
  * source port; fd -1 when the port could not be bound (the slot is held
@@ -43,6 +58,9 @@
 struct pool_sock {
 	int fd;
 	uint16_t port;
+	uint32_t flow; /* IPv6: the label leased for flow_dst, 0: none */
+	struct vnet_addr flow_dst;
+	int flow_tried; /* one lease per socket: the kernel keeps each */
 	uint64_t used_ns;
 };
 
@@ -52,6 +70,7 @@ struct vnet_underlay {
 	uint8_t proto;	/* IPPROTO_UDP, or IPPROTO_GRE: no UDP header */
 	int gso;
 	unsigned batch;
+	unsigned zero_csum;
 	int rx_fd, tx_fd;
 	struct vnet_underlay_stats st;
 
@@ -87,21 +106,29 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 {
 	struct vnet_underlay *u = NULL, *ret = NULL;
 	char a[VNET_ADDRSTRLEN], name[VNET_ADDRSTRLEN + 16];
-	const char *step;
+	const char *step = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	unsigned i;
-	int one = 1, err;
+	int one = 1, err, af;
 
 	snprintf(name, sizeof(name),
 		 c->bind.family == AF_INET6 ? "udp:[%s]:%u" : "udp:%s:%u",
 		 vnet_addr_fmt(&c->bind, a), c->port);
 	if (c->proto == IPPROTO_GRE)
 		snprintf(name, sizeof(name), "gre:%s", a);
-	step = NULL; /* "an IPv6 underlay is not supported yet" */
+	af = c->bind.family;
+	step = "configure";
 	err = EAFNOSUPPORT;
-	if (c->bind.family != AF_INET ||
-	    (c->local.family && c->local.family != AF_INET))
+	if ((af != AF_INET && af != AF_INET6) ||
+	    (c->local.family && c->local.family != af) ||
+	    (c->proto == IPPROTO_GRE && af != AF_INET)) /* GRE: IPv4 only */
+		goto out;
+	/* The raw IPv6 socket sends the source as it is written, and the
+	 * checksum covers it: :: will not do. */
+	err = EDESTADDRREQ;
+	if (af == AF_INET6 && vnet_addr_is_any(c->local.family ? &c->local
+								: &c->bind))
 		goto out;
 	step = "configure";
 	err = EINVAL;
@@ -117,7 +144,10 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	u->gso = !!c->gso;
 	u->batch = c->batch ? c->batch : 64;
 	u->proto = c->proto == IPPROTO_GRE ? IPPROTO_GRE : IPPROTO_UDP;
-	if (u->proto == IPPROTO_GRE)
+	u->zero_csum = af == AF_INET6 ? c->zero_csum : 0;
+	/* No GSO for GRE; and UDP GSO needs a checksum (the kernel
+	 * refuses it with UDP_NO_CHECK6_TX). */
+	if (u->proto == IPPROTO_GRE || (u->zero_csum & VNET_UNDERLAY_ZERO_TX))
 		u->gso = 0;
 
 	step = "UDP socket";
@@ -128,10 +158,18 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 		u->rx_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK |
 					       SOCK_CLOEXEC, IPPROTO_GRE);
 	} else {
-		u->rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
-					       SOCK_CLOEXEC, 0);
+		u->rx_fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK |
+					      SOCK_CLOEXEC, 0);
 	}
 	if (u->rx_fd < 0)
+		goto fail;
+	/* IPv6 only: IPv4-mapped datagrams are not this underlay's. */
+	if (af == AF_INET6 && setsockopt(u->rx_fd, IPPROTO_IPV6, IPV6_V6ONLY,
+					 &one, sizeof(one)))
+		goto fail;
+	/* RFC 6936: zero checksums accepted only when configured. */
+	if ((u->zero_csum & VNET_UNDERLAY_ZERO_RX) &&
+	    setsockopt(u->rx_fd, SOL_UDP, UDP_NO_CHECK6_RX, &one, sizeof(one)))
 		goto fail;
 	/* No SO_REUSEADDR: a second socket on ADDR:PORT would take over
 	 * the datagrams of the one that holds it, with nothing said. */
@@ -147,9 +185,11 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 		goto fail;
 
 	/* IPPROTO_RAW implies IP_HDRINCL; the kernel fills the IP ID and a
-	 * zero source address. */
+	 * zero source address.  AF_INET6: IPV6_HDRINCL, the header as
+	 * written, and a packet longer than the link MTU refused with
+	 * EMSGSIZE (never fragmented). */
 	step = "raw socket";
-	u->tx_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	u->tx_fd = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (u->tx_fd < 0)
 		goto fail;
 	set_buf(u->tx_fd, SO_SNDBUFFORCE, SO_SNDBUF, BUF);
@@ -178,16 +218,19 @@ fail:
 out:
 	vnet_underlay_close(u);
 	if (!ret) {
-		if (step && err == EADDRINUSE) {
+		if (err == EADDRINUSE) {
 			vnet_err_set(e, name, 0, "%s: %s (another VTEP or "
 				     "process holds it; ss -ulpn)", step,
 				     strerror(err));
-		} else if (step) {
+		} else if (err == EAFNOSUPPORT && !u) {
+			vnet_err_set(e, name, 0, "the source address is not "
+				     "of the underlay's family");
+		} else if (err == EDESTADDRREQ && !u) {
+			vnet_err_set(e, name, 0, "an IPv6 underlay needs a "
+				     "source address (--local)");
+		} else {
 			vnet_err_set(e, name, 0, "%s: %s", step, strerror(err));
 			vnet_err_cap(e, err, "CAP_NET_RAW");
-		} else {
-			vnet_err_set(e, name, 0,
-				     "an IPv6 underlay is not supported yet");
 		}
 		if (e)
 			e->errnum = err;
@@ -243,10 +286,15 @@ int vnet_underlay_queue(struct vnet_underlay *u, const struct vnet_addr *dst,
 	};
 	size_t len = hlen;
 	unsigned i, k;
+	uint16_t c;
 	int h;
 
 	if (hlen > VNET_UNDERLAY_HDR_MAX || niov > VNET_UNDERLAY_IOV_MAX)
 		return -EINVAL;
+	if (dst->family != u->local.family)
+		return -EAFNOSUPPORT;
+	if (o.src.family == AF_INET6)
+		o.flow = vnet_outer_flowlabel(sport);
 	for (i = 0; i < niov; i++)
 		len += iov[i].iov_len;
 	if (u->ntx == VNET_UNDERLAY_TXQ)
@@ -265,6 +313,16 @@ int vnet_underlay_queue(struct vnet_underlay *u, const struct vnet_addr *dst,
 	if (niov)
 		memcpy(&u->txiov[k][1], iov, sizeof(*iov) * niov);
 	u->txm[k].msg_hdr.msg_iovlen = (size_t)niov + 1;
+	/* RFC 8200 8.1: mandatory over IPv6, from the UDP header on. */
+	if (o.src.family == AF_INET6 &&
+	    !(u->zero_csum & VNET_UNDERLAY_ZERO_TX)) {
+		u->txiov[k][0].iov_base = u->txhdr[k] + VNET_IP6_HLEN;
+		u->txiov[k][0].iov_len -= VNET_IP6_HLEN;
+		c = vnet_outer_udp_csum_iov(&o, u->txiov[k], niov + 1);
+		vnet_put16(u->txhdr[k] + VNET_IP6_HLEN + 6, c);
+		u->txiov[k][0].iov_base = u->txhdr[k];
+		u->txiov[k][0].iov_len += VNET_IP6_HLEN;
+	}
 	u->txm[k].msg_hdr.msg_namelen =
 		vnet_addr_to_sockaddr(dst, 0, &u->txaddr[k]);
 	u->ntx++;
@@ -299,35 +357,80 @@ int vnet_underlay_flush(struct vnet_underlay *u)
 	return 0;
 }
 
+/* Lease the flow label of port to dst for fd (IPV6_FLOWLABEL_MGR, shared
+ * with any socket that asks for the same label and destination) and send
+ * with it: the label the raw path writes.  The label, or 0 when the
+ * kernel refused it (then its automatic label goes). */
+static uint32_t flow_lease(int fd, uint16_t port, const struct vnet_addr *dst)
+{
+	struct in6_flowlabel_req fr = { 0 };
+	uint32_t fl = vnet_outer_flowlabel(port);
+	int one = 1;
+
+	/* A lease names its destination (the kernel refuses ::), and a
+	 * label of one destination is not shared with another: a second
+	 * remote on the same source port gets the kernel's label. */
+	memcpy(&fr.flr_dst, dst->b, 16);
+	fr.flr_label = htonl(fl);
+	fr.flr_action = IPV6_FL_A_GET;
+	fr.flr_share = IPV6_FL_S_ANY;
+	fr.flr_flags = IPV6_FL_F_CREATE;
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &fr,
+		       sizeof(fr)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, &one,
+		       sizeof(one)))
+		return 0;
+	return fl;
+}
+
 /* A socket that sends from local:port like the raw path: DF set (RFC 7348
- * 4.3: never fragment), the TTL and TOS of the configuration.  It never
- * reads; a filter that keeps no byte drops what arrives before it is
- * queued.  The fd, or -1. */
+ * 4.3: never fragment; IPv6: IPV6_DONTFRAG, and PMTU discovery so the
+ * kernel does not fragment locally), the TTL (hop limit) and TOS (traffic
+ * class) of the configuration.  It never reads; a filter that keeps no
+ * byte drops what arrives before it is queued.  The fd, or -1. */
 static int sock_open(const struct vnet_underlay *u, uint16_t port)
 {
 	static struct sock_filter drop_all[] = {
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	const struct sock_fprog prog = { .len = 1, .filter = drop_all };
-	int fd, pmtu = IP_PMTUDISC_DO, ttl = u->ttl, tos = u->tos;
+	int fd, pmtu = IP_PMTUDISC_DO, ttl = u->ttl, tos = u->tos, one = 1;
+	int pmtu6 = IPV6_PMTUDISC_DO;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(u->local.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	sl = vnet_addr_to_sockaddr(&u->local, port, &ss);
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-		       sizeof(prog)) ||
-	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) ||
-	    setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) ||
-	    setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) ||
-	    bind(fd, (struct sockaddr *)&ss, sl)) {
-		close(fd);
-		return -1;
+		       sizeof(prog)))
+		goto fail;
+	if (u->local.family == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			       sizeof(one)) ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6,
+			       sizeof(pmtu6)) ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one,
+			       sizeof(one)) ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
+			       sizeof(ttl)) ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
+			       sizeof(tos)))
+			goto fail;
+	} else if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+			      sizeof(pmtu)) ||
+		   setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) ||
+		   setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos))) {
+		goto fail;
 	}
+	if (bind(fd, (struct sockaddr *)&ss, sl))
+		goto fail;
 	set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, SOCK_SNDBUF);
 	return fd;
+fail:
+	close(fd);
+	return -1;
 }
 
 /* The pool slot of port, opened if new; NULL when the pool is full of
@@ -361,6 +464,9 @@ static struct pool_sock *sock_for(struct vnet_underlay *u, uint16_t port,
 	s->port = port;
 	s->used_ns = now;
 	s->fd = sock_open(u, port);
+	s->flow = 0;
+	s->flow_tried = 0;
+	memset(&s->flow_dst, 0, sizeof(s->flow_dst));
 	return s;
 }
 
@@ -386,7 +492,9 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 		return -EAFNOSUPPORT;
 	for (i = 0; i < niov && i < GSO_IOV_MAX; i++)
 		len += iov[i].iov_len;
-	if (!seg || !len || len > VNET_UNDERLAY_GSO_MAX || niov > GSO_IOV_MAX)
+	if (!seg || !len || niov > GSO_IOV_MAX ||
+	    len > (dst->family == AF_INET6 ? VNET_UNDERLAY_GSO_MAX6
+					   : VNET_UNDERLAY_GSO_MAX))
 		return -EINVAL;
 	if (!u->gso || !(s = sock_for(u, sport, now_ns)) || s->fd < 0)
 		return -EOPNOTSUPP;
@@ -395,6 +503,15 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 	nseg = (len + seg - 1) / seg;
 	m.msg_name = &ss;
 	m.msg_namelen = vnet_addr_to_sockaddr(dst, dport, &ss);
+	/* The first destination of a socket gets its label leased; another
+	 * one (a second remote on this source port) the kernel's. */
+	if (dst->family == AF_INET6 && !s->flow_tried) {
+		s->flow = flow_lease(s->fd, sport, dst);
+		s->flow_dst = *dst;
+		s->flow_tried = 1;
+	}
+	if (s->flow && vnet_addr_eq(dst, &s->flow_dst))
+		((struct sockaddr_in6 *)&ss)->sin6_flowinfo = htonl(s->flow);
 	m.msg_iov = (struct iovec *)iov; /* sendmsg does not write it */
 	m.msg_iovlen = niov;
 	m.msg_control = c.b;
@@ -413,7 +530,9 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 		u->st.gso_sends++;
 		u->st.gso_segments += nseg;
 		u->st.tx_packets += nseg;
-		u->st.tx_bytes += len + nseg * IP_UDP_HLEN;
+		u->st.tx_bytes += len + nseg * (dst->family == AF_INET6
+							? IP6_UDP_HLEN
+							: IP_UDP_HLEN);
 		return 0;
 	}
 	switch (errno) {

@@ -36,6 +36,7 @@ static const char *const drop_names[VNET_DROP_MAX] = {
 	[VNET_DROP_GRE_VERSION] = "gre_version",
 	[VNET_DROP_GRE_PROTO] = "gre_proto",
 	[VNET_DROP_NVGRE_VSID] = "nvgre_vsid",
+	[VNET_DROP_UDP_ZERO_CSUM] = "udp_zero_csum",
 };
 
 const char *vnet_encap_drop_name(int reason)
@@ -118,9 +119,9 @@ int vnet_outer_build_ip(uint8_t *buf, size_t cap, const struct vnet_outer *o,
 		if (cap < hlen || payload_len > MAXPACKET - VNET_UDP_HLEN)
 			return -EMSGSIZE;
 		ip[0] = (uint8_t)(0x60 | o->tos >> 4);
-		ip[1] = (uint8_t)(o->tos << 4); /* flow label 0 */
-		ip[2] = 0;
-		ip[3] = 0;
+		ip[1] = (uint8_t)(o->tos << 4 | (o->flow >> 16 & 0x0f));
+		ip[2] = (uint8_t)(o->flow >> 8);
+		ip[3] = (uint8_t)o->flow;
 		vnet_put16(ip + 4, (uint16_t)(VNET_UDP_HLEN + payload_len));
 		ip[6] = IPPROTO_UDP;
 		ip[7] = o->ttl;
@@ -169,6 +170,49 @@ uint16_t vnet_outer_udp6_csum(const struct vnet_outer *o, const void *udp,
 	return c ? c : 0xffff;
 }
 
+uint16_t vnet_outer_udp_csum_iov(const struct vnet_outer *o,
+				 const struct iovec *iov, unsigned niov)
+{
+	uint32_t sum;
+	size_t len = 0;
+	uint8_t pair[2];
+	int odd = 0; /* a byte of the last piece waits for its partner */
+	unsigned i;
+	uint16_t c;
+
+	for (i = 0; i < niov; i++)
+		len += iov[i].iov_len;
+	sum = vnet_csum_pseudo(&o->src, &o->dst, IPPROTO_UDP, (uint32_t)len);
+	for (i = 0; i < niov; i++) {
+		const uint8_t *p = iov[i].iov_base;
+		size_t n = iov[i].iov_len;
+
+		if (!n)
+			continue;
+		/* A partial sum continues only after an even length: an
+		 * odd piece's last byte is paired with the next one's
+		 * first. */
+		if (odd) {
+			pair[1] = p[0];
+			sum = vnet_csum_add(sum, pair, 2);
+			p++;
+			n--;
+			odd = 0;
+		}
+		if (n & 1) {
+			pair[0] = p[n - 1];
+			odd = 1;
+			n--;
+		}
+		if (n)
+			sum = vnet_csum_add(sum, p, n);
+	}
+	if (odd)
+		sum = vnet_csum_add(sum, pair, 1);
+	c = vnet_csum_fold(sum);
+	return c ? c : 0xffff;
+}
+
 /* Check the UDP header and datagram of ulen bytes at u (ulen already known
  * to be the IP payload length and within the frame). */
 static int check_udp(const struct vnet_outer *o, const uint8_t *u, size_t ulen,
@@ -188,6 +232,13 @@ static int check_udp(const struct vnet_outer *o, const uint8_t *u, size_t ulen,
 int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 			 struct vnet_outer *o, const uint8_t **payload,
 			 size_t *plen)
+{
+	return vnet_outer_parse_eth_flags(frame, len, 0, o, payload, plen);
+}
+
+int vnet_outer_parse_eth_flags(const uint8_t *frame, size_t len,
+			       unsigned flags, struct vnet_outer *o,
+			       const uint8_t **payload, size_t *plen)
 {
 	struct vnet_outer t;
 	const uint8_t *ip, *u;
@@ -255,12 +306,16 @@ int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 		vnet_addr_from_v6(&t.src, ip + 8);
 		vnet_addr_from_v6(&t.dst, ip + 24);
 		t.tos = (uint8_t)((ip[0] & 0x0f) << 4 | ip[1] >> 4);
+		t.flow = (uint32_t)(ip[1] & 0x0f) << 16 |
+			 (uint32_t)ip[2] << 8 | ip[3];
 		t.ttl = ip[7];
 		u = ip + VNET_IP6_HLEN;
 		/* RFC 8200 8.1: a zero checksum is invalid over IPv6; the
-		 * RFC 6935/6936 exception (Linux udp6zerocsumrx) is opt-in
-		 * and not taken here. */
-		r = check_udp(&t, u, ulen, 0);
+		 * RFC 6935/6936 exception (Linux udp6zerocsumrx) is opt-in. */
+		r = check_udp(&t, u, ulen, 1);
+		if (!r && ulen >= VNET_UDP_HLEN && !vnet_get16(u + 6) &&
+		    !(flags & VNET_OUTER_UDP6_ZERO_OK))
+			r = VNET_DROP_UDP_ZERO_CSUM;
 	} else {
 		return VNET_DROP_NOT_IP;
 	}

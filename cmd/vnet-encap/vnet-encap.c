@@ -45,6 +45,7 @@ enum {
 	OPT_STRICT,
 	OPT_ENCAP,
 	OPT_GENEVE_OPT,
+	OPT_UDP6_ZERO_CSUM,
 };
 
 static const struct vnet_opt opts[] = {
@@ -71,9 +72,12 @@ static const struct vnet_opt opts[] = {
 	{ .name = "srcport-range", .arg = "LO-HI", .key = OPT_SRCPORT,
 	  .help = "UDP source ports (default 49152-65535)" },
 	{ .name = "ttl", .arg = "N", .key = OPT_TTL,
-	  .help = "TTL of the outer header (default 64)" },
+	  .help = "outer TTL or hop limit (default 64)" },
 	{ .name = "tos", .arg = "N", .key = OPT_TOS,
-	  .help = "TOS of the outer header (default 0)" },
+	  .help = "outer TOS or traffic class (default 0)" },
+	{ .name = "udp6-zero-csum", .arg = "tx|rx|both",
+	  .key = OPT_UDP6_ZERO_CSUM,
+	  .help = "IPv6 underlay: send/accept a zero UDP checksum" },
 	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
 	  .help = "the underlay IP MTU (default 1500)" },
 	{ .name = "pmtu-reply", .flags = VNET_OPT_REPEAT, .key = OPT_PMTU_REPLY,
@@ -355,6 +359,18 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 				vnet_usage_error("--geneve-opt '%s': %s", arg,
 						 why);
 			cf->has_geneve_opt = 1;
+			break;
+		case OPT_UDP6_ZERO_CSUM:
+			if (!strcmp(arg, "tx"))
+				v->conf.zero_csum = VNET_UNDERLAY_ZERO_TX;
+			else if (!strcmp(arg, "rx"))
+				v->conf.zero_csum = VNET_UNDERLAY_ZERO_RX;
+			else if (!strcmp(arg, "both"))
+				v->conf.zero_csum = VNET_UNDERLAY_ZERO_TX |
+						    VNET_UNDERLAY_ZERO_RX;
+			else
+				vnet_usage_error("--udp6-zero-csum: '%s' is "
+						 "not tx, rx or both", arg);
 			break;
 		}
 	}
@@ -742,10 +758,17 @@ static void validate(struct conf *cf, struct vtep *v)
 			osp->port = v->conf.dstport;
 		if (!cf->has_local)
 			v->conf.local = osp->addr;
-		if (v->conf.local.family == AF_INET6 ||
-		    osp->addr.family == AF_INET6)
-			vnet_config_error("--outer '%s': an IPv6 underlay is not "
-					  "supported yet", cf->outer);
+		if (v->conf.local.family != osp->addr.family)
+			vnet_config_error("--local %s and --outer '%s' are of "
+					  "two address families",
+					  vnet_addr_fmt(&v->conf.local, buf),
+					  cf->outer);
+		/* The raw IPv6 socket writes the source address itself. */
+		if (v->conf.local.family == AF_INET6 &&
+		    vnet_addr_is_any(&v->conf.local))
+			vnet_usage_error("--outer '%s': an IPv6 underlay on :: "
+					 "needs --local ADDR (the source of "
+					 "what is sent)", cf->outer);
 	} else if (!cf->has_local && !cf->has_outer) {
 		vnet_usage_error("%s without -o: give -o udp:ADDR for the "
 				 "underlay, or --local ADDR for a frame stream",
@@ -759,20 +782,30 @@ static void validate(struct conf *cf, struct vtep *v)
 	/* An underlay tap carries whole outer packets. */
 	if (osp->kind == VNET_PORT_TAP && !osp->mtu)
 		osp->mtu = v->conf.mtu;
-	if (v->conf.local.family == AF_INET6)
-		vnet_config_error("--local: an IPv6 underlay is not supported "
-				  "yet");
+	/* A remote of the other family is refused here; one from --fdb is a
+	 * counted drop (drop_family). */
 	for (i = 0; i < cf->nremotes; i++)
-		if (cf->remotes[i].family != AF_INET)
-			vnet_config_error("--remote: an IPv6 underlay is not "
-					  "supported yet");
+		if (cf->remotes[i].family != v->conf.local.family)
+			vnet_config_error("--remote %s: not of the underlay's "
+					  "address family (--local is %s)",
+					  vnet_addr_fmt(&cf->remotes[i], buf),
+					  v->conf.local.family == AF_INET6
+						  ? "IPv6"
+						  : "IPv4");
+	if (v->conf.zero_csum && v->conf.local.family != AF_INET6)
+		vnet_usage_error("--udp6-zero-csum: the underlay is IPv4 (a "
+				 "zero checksum is the IPv4 default)");
 	if (v->conf.mtu < vtep_overhead(v) + 68)
 		vnet_usage_error("--mtu %u leaves no room for an inner frame",
 				 v->conf.mtu);
 	if (!cf->has_local_mac) {
-		/* Locally administered, derived from the outer address. */
+		/* Locally administered, derived from the outer address
+		 * (IPv6: its last four bytes, which tell hosts apart). */
 		v->conf.local_mac[0] = 0x02;
-		memcpy(v->conf.local_mac + 2, v->conf.local.b, 4);
+		memcpy(v->conf.local_mac + 2,
+		       v->conf.local.b +
+			       (v->conf.local.family == AF_INET6 ? 12 : 0),
+		       4);
 	}
 	if (isp->kind == VNET_PORT_TAP && !isp->mtu)
 		/* The inner MTU is what the underlay leaves: the outer

@@ -63,6 +63,7 @@ static const char *const ctr_names[C_MAX] = {
 	[C_INNER_TX_QUEUE_DROPS] = "inner_tx_queue_drops",
 	[C_OUTER_TX_QUEUE_DROPS] = "outer_tx_queue_drops",
 	[C_ARP_REPLIES] = "arp_replies",
+	[C_NDP_REPLIES] = "ndp_replies",
 	[C_DROP_INNER_RUNT] = "drop_inner_runt",
 	[C_DROP_NO_VNI] = "drop_no_vni",
 	[C_DROP_UNKNOWN_VLAN] = "drop_unknown_vlan",
@@ -89,6 +90,7 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DROP_NO_I_FLAG] = "drop_no_i_flag",
 	[C_DROP_RESERVED] = "drop_reserved",
 	[C_DROP_INNER_SHORT] = "drop_inner_short",
+	[C_DROP_UDP_ZERO_CSUM] = "drop_udp_zero_csum",
 	[C_DROP_GENEVE_VERSION] = "drop_geneve_version",
 	[C_DROP_GENEVE_OPTLEN] = "drop_geneve_optlen",
 	[C_DROP_GENEVE_OAM] = "drop_geneve_oam",
@@ -141,6 +143,7 @@ static const uint8_t drop_ctr[VNET_DROP_MAX] = {
 	[VNET_DROP_NO_I_FLAG] = C_DROP_NO_I_FLAG,
 	[VNET_DROP_RESERVED] = C_DROP_RESERVED,
 	[VNET_DROP_INNER_SHORT] = C_DROP_INNER_SHORT,
+	[VNET_DROP_UDP_ZERO_CSUM] = C_DROP_UDP_ZERO_CSUM,
 	[VNET_DROP_GENEVE_VERSION] = C_DROP_GENEVE_VERSION,
 	[VNET_DROP_GENEVE_OPTLEN] = C_DROP_GENEVE_OPTLEN,
 	[VNET_DROP_GENEVE_OAM] = C_DROP_GENEVE_OAM,
@@ -495,6 +498,7 @@ int vtep_open_udp(struct vtep *v, const struct vnet_addr *bind_addr,
 		.gso = v->conf.gso,
 		.batch = VTEP_BATCH,
 		.proto = kind(v)->proto,
+		.zero_csum = v->conf.zero_csum,
 	};
 
 	if (!(v->ul = vnet_underlay_open(&uc, e)))
@@ -659,6 +663,8 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 					   hdr, hlen, in, nin);
 	memcpy(o.smac, c->local_mac, 6);
 	memcpy(o.dmac, neigh_mac(v, remote), 6);
+	if (o.src.family == AF_INET6)
+		o.flow = vnet_outer_flowlabel(sport); /* as lib/underlay.c */
 	if (kind(v)->proto == IPPROTO_UDP)
 		h = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
 	else
@@ -670,6 +676,20 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 	iov[0].iov_len = (size_t)h + hlen;
 	for (i = 0; i < nin; i++)
 		iov[i + 1] = in[i];
+	/* RFC 8200 8.1: mandatory over IPv6, unless configured away (RFC
+	 * 6935); computed from the UDP header on. */
+	if (o.src.family == AF_INET6 &&
+	    !(c->zero_csum & VNET_UNDERLAY_ZERO_TX)) {
+		const size_t l3 = VNET_ETH_HLEN + VNET_IP6_HLEN;
+		uint16_t cs;
+
+		iov[0].iov_base = buf + l3;
+		iov[0].iov_len -= l3;
+		cs = vnet_outer_udp_csum_iov(&o, iov, nin + 1);
+		vnet_put16(buf + l3 + 6, cs);
+		iov[0].iov_base = buf;
+		iov[0].iov_len += l3;
+	}
 	r = vnet_port_send(v->outer, ts, iov, (int)nin + 1);
 	if (r == -EMSGSIZE) {
 		v->ctr[C_DROP_TOO_BIG].value++;
@@ -734,6 +754,8 @@ static int emit_super(struct vtep *v, const struct vnet_addr *remote,
 
 	if (family_drop(v, remote))
 		return 0;
+	if (six)
+		o.flow = vnet_outer_flowlabel(sport); /* as lib/underlay.c */
 	memcpy(o.smac, c->local_mac, 6);
 	memcpy(o.dmac, neigh_mac(v, remote), 6);
 	b = vnet_outer_build_eth(buf, 64, &o, hlen + ilen);
@@ -1208,6 +1230,68 @@ static int tunnel_rx(struct vtep *v, uint8_t *d, size_t len,
 	return 1;
 }
 
+/* Answer a neighbour solicitation for our outer address on a frame-stream
+ * underlay with a neighbour advertisement (RFC 4861 7.2.4), the IPv6 side
+ * of outer_arp: a kernel stack behind a tap resolves this VTEP, and the
+ * sender's MAC is learned for the way back.  Returns 1 when the frame was
+ * a solicitation for us (answered), 0 when it is not one, or -errno from
+ * the stream. */
+static int outer_ndp(struct vtep *v, const uint8_t *d, size_t len,
+		     uint64_t ts)
+{
+	const uint8_t *ip = d + VNET_ETH_HLEN, *icmp = ip + VNET_IP6_HLEN;
+	struct vnet_addr src, dst;
+	uint8_t r[VNET_ETH_HLEN + VNET_IP6_HLEN + 32], *rip, *ric;
+	struct iovec iov = { r, sizeof(r) };
+	size_t plen;
+	uint32_t sum;
+	int rc;
+
+	if (len < VNET_ETH_HLEN + VNET_IP6_HLEN + 24 ||
+	    vnet_get16(d + 12) != VNET_ETH_P_IPV6 || ip[0] >> 4 != 6 ||
+	    ip[6] != 58 || v->conf.local.family != AF_INET6)
+		return 0;
+	plen = vnet_get16(ip + 4);
+	/* RFC 4861 7.1.1: hop limit 255, code 0, ICMP length >= 24. */
+	if (icmp[0] != 135 || plen < 24 ||
+	    plen > len - VNET_ETH_HLEN - VNET_IP6_HLEN)
+		return 0;
+	if (ip[7] != 255 || icmp[1] || memcmp(icmp + 8, v->conf.local.b, 16))
+		return 1; /* a solicitation, not one to answer */
+	vnet_addr_from_v6(&src, ip + 8);
+	vnet_addr_from_v6(&dst, ip + 24);
+	sum = vnet_csum_pseudo(&src, &dst, 58, (uint32_t)plen);
+	if (vnet_csum_fold(vnet_csum_add(sum, icmp, plen)))
+		return 1;
+	/* From :: it is duplicate address detection: no answer. */
+	if (vnet_addr_is_any(&src))
+		return 1;
+	neigh_learn(v, &src, d + 6);
+	memcpy(r, d + 6, 6);
+	memcpy(r + 6, v->conf.local_mac, 6);
+	vnet_put16(r + 12, VNET_ETH_P_IPV6);
+	rip = r + VNET_ETH_HLEN;
+	memset(rip, 0, VNET_IP6_HLEN + 32);
+	rip[0] = 0x60;
+	vnet_put16(rip + 4, 32);
+	rip[6] = 58;
+	rip[7] = 255;
+	memcpy(rip + 8, v->conf.local.b, 16);
+	memcpy(rip + 24, src.b, 16);
+	ric = rip + VNET_IP6_HLEN;
+	ric[0] = 136;			/* neighbour advertisement */
+	ric[4] = 0x60;			/* solicited, override */
+	memcpy(ric + 8, v->conf.local.b, 16);
+	ric[24] = 2;			/* target link-layer address */
+	ric[25] = 1;
+	memcpy(ric + 26, v->conf.local_mac, 6);
+	sum = vnet_csum_pseudo(&v->conf.local, &src, 58, 32);
+	vnet_put16(ric + 2, vnet_csum_fold(vnet_csum_add(sum, ric, 32)));
+	v->ctr[C_NDP_REPLIES].value++;
+	rc = vnet_port_send(v->outer, ts, &iov, 1);
+	return rc < 0 ? rc : 1;
+}
+
 int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
 		      const struct vnet_vhdr *vh, unsigned n)
 {
@@ -1231,14 +1315,27 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
 				return r;
 			continue;
 		}
+		if ((r = outer_ndp(v, f[k].data, f[k].len, f[k].ts_ns)) < 0)
+			return r;
+		if (r)
+			continue;
 		if (kind(v)->proto == IPPROTO_UDP)
-			r = vnet_outer_parse_eth(f[k].data, f[k].len, &o, &pl,
-						 &plen);
+			r = vnet_outer_parse_eth_flags(
+				f[k].data, f[k].len,
+				v->conf.zero_csum & VNET_UNDERLAY_ZERO_RX
+					? VNET_OUTER_UDP6_ZERO_OK
+					: 0,
+				&o, &pl, &plen);
 		else
 			r = vnet_gre_parse_eth(f[k].data, f[k].len, &o, &pl,
 					       &plen);
 		if (r) {
 			count_drop(v, r);
+			continue;
+		}
+		/* An outer packet of the other family than --local. */
+		if (o.dst.family != v->conf.local.family) {
+			v->ctr[C_DROP_FAMILY].value++;
 			continue;
 		}
 		if (kind(v)->proto == IPPROTO_UDP &&

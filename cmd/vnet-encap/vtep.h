@@ -50,6 +50,7 @@ enum {
 	C_INNER_TX_QUEUE_DROPS, /* a stream output's queue was full */
 	C_OUTER_TX_QUEUE_DROPS,
 	C_ARP_REPLIES,
+	C_NDP_REPLIES, /* neighbour advertisements for --local (IPv6) */
 	C_DROP_INNER_RUNT,
 	C_DROP_NO_VNI,
 	C_DROP_UNKNOWN_VLAN,
@@ -76,6 +77,7 @@ enum {
 	C_DROP_NO_I_FLAG,
 	C_DROP_RESERVED,
 	C_DROP_INNER_SHORT,
+	C_DROP_UDP_ZERO_CSUM, /* zero UDP checksum over IPv6, not allowed */
 	C_DROP_GENEVE_VERSION,
 	C_DROP_GENEVE_OPTLEN,
 	C_DROP_GENEVE_OAM,
@@ -176,6 +178,7 @@ struct vtep_conf {
 	int strict, learn;
 	int gso;			/* UDP GSO/GRO on the UDP underlay */
 	int pmtu_reply;			/* answer drop_too_big with ICMP */
+	unsigned zero_csum;		/* IPv6: VNET_UNDERLAY_ZERO_TX | _RX */
 };
 
 /* Consecutive frames to one remote with one source port and VNI, all as

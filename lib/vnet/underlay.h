@@ -31,8 +31,29 @@
  * Every datagram sent has DF set (never fragmented, RFC 7348 4.3), the TTL
  * and TOS of the configuration, and a zero UDP checksum on the raw path
  * (allowed over IPv4, RFC 768); GSO sends get the checksum the kernel
- * computes.  Only IPv4 is implemented: an IPv6 address is refused with
- * EAFNOSUPPORT.  Sending needs CAP_NET_RAW (the raw socket).
+ * computes.  Sending needs CAP_NET_RAW (the raw socket).
+ *
+ * IPv6 (bind and local of family AF_INET6; udp:[2001:db8::1]:4789): the
+ * same three sockets of that family (IPV6_V6ONLY; the raw one AF_INET6
+ * IPPROTO_RAW, which writes the whole IPv6 header), with these
+ * differences.  The UDP checksum is mandatory (RFC 8200 8.1): the raw
+ * path computes it over the datagram, a GSO send gets the kernel's; the
+ * receiving socket leaves a zero checksum to the kernel, which drops it.
+ * With conf.zero_csum (RFC 6935 5 and RFC 6936, Linux's udp6zerocsumtx
+ * and udp6zerocsumrx) VNET_UNDERLAY_ZERO_TX sends a zero checksum on the
+ * raw path and turns GSO off (the kernel segments only with a checksum),
+ * VNET_UNDERLAY_ZERO_RX accepts one (UDP_NO_CHECK6_RX).  The hop limit is
+ * conf.ttl, the traffic class conf.tos, the flow label that of the source
+ * port (vnet_outer_flowlabel: RFC 6438, one label per inner flow; a GSO
+ * socket leases it from the kernel's flow label manager, IPV6_FLOWLABEL_MGR,
+ * for the first destination it sends to, and when the lease is refused, or
+ * for a second destination on the same source port, the kernel's automatic
+ * label, a hash of the outer flow, goes instead).  No datagram is
+ * fragmented here: the raw path refuses one longer than the link MTU
+ * (EMSGSIZE, counted), a GSO socket has IPV6_DONTFRAG and
+ * IPV6_PMTUDISC_DO.  An IPv6 underlay needs a source address that is not
+ * :: (the raw socket sends it as given): an any bind address without
+ * conf.local is refused with EDESTADDRREQ.
  *
  * Nothing here prints: send errors, truncated datagrams and the end of GSO
  * are counted in struct vnet_underlay_stats, which the caller reads (and
@@ -56,8 +77,15 @@
 #define VNET_UNDERLAY_SOCKS 64	    /* GSO source-port sockets in the pool */
 /* A pool socket unused this long may be closed for another source port. */
 #define VNET_UNDERLAY_SOCK_IDLE_NS (10 * 1000000000ULL)
-/* UDP payload bytes of one GSO send: a 64 KiB IPv4 packet. */
+/* UDP payload bytes of one GSO send: a 64 KiB IPv4 packet; over IPv6
+ * the 16-bit payload length field (UDP header and payload) is the limit.
+ * VNET_UNDERLAY_GSO_MAX is the smaller: a caller that gathers runs of
+ * either family may keep to it. */
 #define VNET_UNDERLAY_GSO_MAX (65535 - 20 - 8)
+#define VNET_UNDERLAY_GSO_MAX6 (65535 - 8)
+/* conf.zero_csum: zero UDP checksums over IPv6 (RFC 6935, RFC 6936) */
+#define VNET_UNDERLAY_ZERO_TX 0x1 /* send them (no GSO then) */
+#define VNET_UNDERLAY_ZERO_RX 0x2 /* accept them */
 
 struct vnet_underlay;
 
@@ -76,6 +104,7 @@ struct vnet_underlay_conf {
 				 * to the bind address, sent as the raw
 				 * path does but with no UDP header; no
 				 * ports, no GSO/GRO */
+	unsigned zero_csum;	/* VNET_UNDERLAY_ZERO_TX | _RX (IPv6) */
 };
 
 struct vnet_underlay_stats {
@@ -114,8 +143,9 @@ struct vnet_underlay_dgram {
  * KiB).  The receiving socket is bound without SO_REUSEADDR, so an
  * ADDR:PORT that another socket holds is refused (EADDRINUSE) rather
  * than shared, which would let the newer socket take the older one's
- * datagrams.  Returns it, or NULL with errno set (EAFNOSUPPORT for an
- * IPv6 address, EPERM without CAP_NET_RAW, EADDRINUSE, ENOMEM, ...) and
+ * datagrams.  Returns it, or NULL with errno set (EAFNOSUPPORT for bind
+ * and local of two families, EDESTADDRREQ for an IPv6 underlay without a
+ * source address, EPERM without CAP_NET_RAW, EADDRINUSE, ENOMEM, ...) and
  * e (may be NULL) filled: obj "udp:ADDR:PORT", msg the step that failed
  * and why ("bind: Address already in use (another VTEP or process holds
  * it; ss -ulpn)"). */
@@ -157,7 +187,8 @@ int vnet_underlay_flush(struct vnet_underlay *u);
  * VNET_UNDERLAY_SOCK_IDLE_NS by now_ns, is reused).  The queue is flushed
  * first, to keep the order.  The payload holds 1 to VNET_UNDERLAY_GSO_MAX
  * bytes; a segment's bytes may span several iovecs (the caller's header,
- * then its frame), as they lie one after the other.
+ * then its frame), as they lie one after the other.  (Over IPv6 up to
+ * VNET_UNDERLAY_GSO_MAX6 bytes.)
  * Returns 0 when the datagrams were sent, or refused and counted as
  * send_errors.  Otherwise nothing was sent, and the caller sends them
  * another way (vnet_underlay_queue, one by one):
@@ -167,7 +198,7 @@ int vnet_underlay_flush(struct vnet_underlay *u);
  *   -EMSGSIZE    a segment too long for the path (EINVAL or EMSGSIZE
  *                from the kernel)
  *   -EINVAL      seg 0, no payload or more than VNET_UNDERLAY_GSO_MAX
- *                bytes, or niov > 1024 (UIO_MAXIOV)
+ *                (IPv6: _GSO_MAX6) bytes, or niov > 1024 (UIO_MAXIOV)
  *   -EAFNOSUPPORT dst not of the local address family */
 int vnet_underlay_send_gso(struct vnet_underlay *u,
 			   const struct vnet_addr *dst, uint16_t sport,

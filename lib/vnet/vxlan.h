@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "vnet/addr.h"
 #include "vnet/pkt.h"
@@ -45,6 +46,7 @@ enum vnet_encap_drop {
 	VNET_DROP_GRE_VERSION,	/* GRE version not 0 */
 	VNET_DROP_GRE_PROTO,	/* GRE protocol type not 0x6558 (Ethernet) */
 	VNET_DROP_NVGRE_VSID,	/* a reserved VSID (0-0xfff, 0xffffff) */
+	VNET_DROP_UDP_ZERO_CSUM, /* zero UDP checksum over IPv6, refused */
 	VNET_DROP_MAX
 };
 const char *vnet_encap_drop_name(int reason);
@@ -69,7 +71,23 @@ struct vnet_outer {
 	struct vnet_addr src, dst;	/* same family */
 	uint16_t sport, dport;
 	uint8_t ttl, tos;
+	uint32_t flow;			/* IPv6 flow label (20 bits), 0: none */
 };
+
+/* The IPv6 flow label of a tunnel packet whose UDP source port is sport
+ * (RFC 6438 3: the label of a tunnel carries the inner flow's entropy,
+ * which the source port already is, RFC 7348 5): 20 bits, never 0, the
+ * same for every packet of an inner flow, different across flows.  Every
+ * sender (the raw path, the GSO path, a frame stream) takes it from here,
+ * so the packets of one flow carry one label whichever way they leave. */
+static inline uint32_t vnet_outer_flowlabel(uint16_t sport)
+{
+	uint32_t h = (uint32_t)sport * 0x9e3779b1u;
+
+	h ^= h >> 15;
+	h &= 0xfffffu;
+	return h ? h : 1;
+}
 
 /* Write IPv4 (DF set, ID 0, checksum computed) or IPv6 + UDP headers for a
  * UDP payload of payload_len bytes into buf.  UDP checksum: 0 over IPv4
@@ -86,7 +104,8 @@ int vnet_outer_build_eth(uint8_t *buf, size_t cap, const struct vnet_outer *o,
  * The family of o->src selects IPv4 or IPv6; o->dst must have the same
  * family, else -EAFNOSUPPORT (also for a family that is neither).  IPv4:
  * TOS = o->tos, TTL = o->ttl, 28 + payload_len <= 65535.  IPv6: traffic
- * class = o->tos, flow label 0, hop limit = o->ttl, next header UDP, and
+ * class = o->tos, flow label = o->flow (its low 20 bits), hop limit =
+ * o->ttl, next header UDP, and
  * 8 + payload_len <= 65535 (the payload length field; no jumbograms).
  * Ports are host order in *o.  Nothing is written on error. */
 
@@ -98,6 +117,14 @@ int vnet_outer_build_eth(uint8_t *buf, size_t cap, const struct vnet_outer *o,
 int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
 			 struct vnet_outer *o, const uint8_t **payload,
 			 size_t *plen);
+/* The same with flags: VNET_OUTER_UDP6_ZERO_OK accepts a zero UDP
+ * checksum over IPv6 (RFC 6935 5, RFC 6936: a tunnel endpoint may, when
+ * configured; Linux's udp6zerocsumrx).  vnet_outer_parse_eth is this with
+ * flags 0. */
+#define VNET_OUTER_UDP6_ZERO_OK 0x1
+int vnet_outer_parse_eth_flags(const uint8_t *frame, size_t len,
+			       unsigned flags, struct vnet_outer *o,
+			       const uint8_t **payload, size_t *plen);
 /* Parse details.  frame is a whole Ethernet frame without FCS; at most one
  * 802.1Q (0x8100) tag is skipped, and its VID is not reported.  Reasons:
  *   VNET_DROP_SHORT    the frame ends inside the Ethernet header or tag,
@@ -114,13 +141,14 @@ int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
  *                      extension headers are not walked, so a packet with
  *                      any is dropped here (a VTEP sends none)
  *   VNET_DROP_UDP_BAD  UDP length < 8 or != the IP payload length; a
- *                      non-zero checksum that does not verify; over IPv6 a
- *                      zero checksum (RFC 8200 8.1; the RFC 6935/6936
- *                      zero-checksum exception is not taken)
+ *                      non-zero checksum that does not verify
+ *   VNET_DROP_UDP_ZERO_CSUM  over IPv6 a zero checksum (RFC 8200 8.1),
+ *                      unless VNET_OUTER_UDP6_ZERO_OK
  * Bytes after the IP total/payload length are Ethernet padding and
  * ignored; *plen is the UDP length - 8.  *o, *payload and *plen are written
  * only on success, with o->sport/dport in host order and o->tos the IPv4
- * TOS or IPv6 traffic class.  VNET_DROP_WRONG_PORT and VNET_DROP_NOT_LOCAL
+ * TOS or IPv6 traffic class, o->flow the IPv6 flow label (0 over IPv4).
+ * VNET_DROP_WRONG_PORT and VNET_DROP_NOT_LOCAL
  * are never returned: the caller decides them from *o. */
 
 /* The UDP checksum of the datagram at udp (len bytes: UDP header and
@@ -132,5 +160,11 @@ int vnet_outer_parse_eth(const uint8_t *frame, size_t len,
  * zero checksum over IPv6. */
 uint16_t vnet_outer_udp6_csum(const struct vnet_outer *o, const void *udp,
 			      size_t len);
+/* The same over a datagram in pieces: iov[0..niov) hold the UDP header
+ * (its checksum field 0, as the builders leave it) and the payload, one
+ * after the other; a piece may have any length.  The UDP length is the
+ * sum of the pieces.  Returns v to store as htons(v), never 0. */
+uint16_t vnet_outer_udp_csum_iov(const struct vnet_outer *o,
+				 const struct iovec *iov, unsigned niov);
 
 #endif

@@ -435,7 +435,7 @@ usage() {
 	usage "no VNI" "${E[@]}"
 	usage "--vni given twice" "${E[@]}" --vni 1 --vni 2
 	usage "--local" vnet-encap --vni 1
-	usage "IPv6" vnet-encap --vni 1 --local 2001:db8::1
+	usage "IPv6" vnet-encap --vni 1 --local 2001:db8::1 --remote 198.18.0.2
 	usage "'127' is out of range" "${E[@]}" --vni 1 --mtu 127
 	usage "no TAP given" vnet-tap
 	usage "'bogus:x': unknown port type" vnet-tap bogus:x

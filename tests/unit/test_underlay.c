@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <linux/in6.h> /* IPV6_FLOWINFO, after netinet/in.h */
 #include <poll.h>
 #include <sched.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include "harness.h"
 #include "taddr.h"
 #include "vnet/underlay.h"
+#include "vnet/vxlan.h" /* vnet_outer_flowlabel */
 
 #define SEC 1000000000ULL
 #define MAXD 512
@@ -91,12 +93,15 @@ static struct vnet_underlay *open_on(const char *addr, int gso, uint8_t ttl,
 
 static uint16_t port_of(int fd)
 {
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint16_t port = 0;
+	struct vnet_addr a;
 
-	if (getsockname(fd, (struct sockaddr *)&sin, &sl))
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) ||
+	    vnet_addr_from_sockaddr(&a, &port, (struct sockaddr *)&ss))
 		return 0;
-	return ntohs(sin.sin_port);
+	return port;
 }
 
 /* A UDP port of 127.0.0.1 nobody holds right now. */
@@ -125,15 +130,25 @@ static void fill(uint8_t *b, size_t n, unsigned t)
 
 static void test_open_refuses(void)
 {
-	struct vnet_underlay_conf c = { .bind = ip("2001:db8::1") };
+	struct vnet_underlay_conf c = { .bind = ip("::") };
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err e;
 
+	/* IPv6 needs a source address: the raw socket sends it as is. */
+	errno = 0;
+	T_ASSERT(vnet_underlay_open(&c, &e) == NULL);
+	T_EQ(errno, EDESTADDRREQ);
+	T_STREQ(vnet_err_str(&e, buf, sizeof(buf)),
+		"udp:[::]:0: an IPv6 underlay needs a source address "
+		"(--local)");
+	c.bind = ip("::1");
+	c.local = ip("127.0.0.1");
 	errno = 0;
 	T_ASSERT(vnet_underlay_open(&c, &e) == NULL);
 	T_EQ(errno, EAFNOSUPPORT);
 	T_STREQ(vnet_err_str(&e, buf, sizeof(buf)),
-		"udp:[2001:db8::1]:0: an IPv6 underlay is not supported yet");
+		"udp:[::1]:0: the source address is not of the underlay's "
+		"family");
 	c.bind = ip("127.0.0.1");
 	c.local = ip("2001:db8::1");
 	errno = 0;
@@ -572,6 +587,293 @@ out:
 	vnet_underlay_close(tx);
 }
 
+/* IPv6 over ::1: the raw path writes the header and the UDP checksum
+ * (the kernel of the receiver drops a wrong one), payload pieces of odd
+ * lengths included; a datagram of the other family is refused. */
+static void test_queue6(void)
+{
+	static struct seen s;
+	struct vnet_underlay *tx, *rx;
+	const struct vnet_underlay_stats *ts;
+	const struct vnet_addr lo6 = ip("::1"), lo = ip("127.0.0.1");
+	static uint8_t pay[40][80];
+	uint8_t hdr[8];
+	struct iovec iov[3];
+	uint64_t bytes = 0;
+	uint16_t dport;
+	unsigned i, n = 40;
+
+	memset(&s, 0, sizeof(s));
+	tx = open_on("::1", 1, 0, 0);
+	rx = open_on("::1", 0, 0, 0);
+	if (!tx || !rx)
+		goto out;
+	dport = port_of(vnet_underlay_fd(rx));
+	ts = vnet_underlay_stats(tx);
+	for (i = 0; i < n; i++) {
+		memset(hdr, (int)i, sizeof(hdr));
+		fill(pay[i], sizeof(pay[i]), i);
+		iov[0].iov_base = pay[i];
+		iov[0].iov_len = 1 + i % 3;
+		iov[1].iov_base = pay[i] + iov[0].iov_len;
+		iov[1].iov_len = 11 + i % 5;
+		iov[2].iov_base = pay[i] + iov[0].iov_len + iov[1].iov_len;
+		iov[2].iov_len = 7 + i;
+		T_EQ(vnet_underlay_queue(tx, &lo6, (uint16_t)(40000 + i), dport,
+					 hdr, 3 + i % 6, iov, 3),
+		     0);
+		bytes += 48 + 3 + i % 6 + iov[0].iov_len + iov[1].iov_len +
+			 iov[2].iov_len;
+	}
+	T_EQ(vnet_underlay_queue(tx, &lo, 1, dport, hdr, 8, iov, 1),
+	     -EAFNOSUPPORT);
+	T_EQ(vnet_underlay_flush(tx), 0);
+	T_ASSERT(recv_until(rx, &s, n) > 0);
+	T_EQ(s.n, n);
+	for (i = 0; i < s.n && i < n; i++) {
+		size_t hl = 3 + i % 6;
+
+		T_ASSERT(vnet_addr_eq(&s.d[i].src, &lo6));
+		T_EQ(s.d[i].sport, 40000 + i);
+		T_EQ(s.d[i].len, hl + 1 + i % 3 + 11 + i % 5 + 7 + i);
+		T_EQ(s.d[i].b[0], i);
+		T_MEMEQ(s.d[i].b + hl, pay[i], s.d[i].len - hl);
+	}
+	T_EQ(ts->tx_packets, n);
+	T_EQ(ts->tx_bytes, bytes);
+	T_EQ(ts->send_errors, 0);
+out:
+	vnet_underlay_close(tx);
+	vnet_underlay_close(rx);
+}
+
+/* UDP GSO over IPv6 to a UDP_GRO receiver; the IPv6 limit is the payload
+ * length field. */
+static void test_gso6(void)
+{
+	static struct seen s;
+	struct vnet_underlay *tx, *rx;
+	const struct vnet_underlay_stats *ts;
+	const struct vnet_addr lo6 = ip("::1"), lo = ip("127.0.0.1");
+	struct iovec iov[RUN_SEGS * 3];
+	static uint8_t big[VNET_UNDERLAY_GSO_MAX6 + 1];
+	struct iovec one = { big, sizeof(big) };
+	uint16_t dport, sport = free_port();
+	unsigned niov = build_run(iov), i;
+
+	memset(&s, 0, sizeof(s));
+	tx = open_on("::1", 1, 0, 0);
+	rx = open_on("::1", 1, 0, 0);
+	if (!tx || !rx)
+		goto out;
+	ts = vnet_underlay_stats(tx);
+	dport = port_of(vnet_underlay_fd(rx));
+	T_EQ(vnet_underlay_send_gso(tx, &lo6, sport, dport, iov, niov, RUN_SEG,
+				    SEC),
+	     0);
+	T_EQ(ts->gso_sends, 1);
+	T_EQ(ts->tx_packets, RUN_SEGS);
+	T_EQ(ts->tx_bytes, (RUN_SEGS - 1) * (48 + RUN_SEG) + 48 + RUN_LAST);
+	recv_until(rx, &s, RUN_SEGS);
+	T_EQ(s.n, RUN_SEGS);
+	for (i = 0; i < s.n && i < RUN_SEGS; i++) {
+		size_t len = i == RUN_SEGS - 1 ? RUN_LAST : RUN_SEG;
+
+		T_ASSERT(vnet_addr_eq(&s.d[i].src, &lo6));
+		T_EQ(s.d[i].sport, sport);
+		T_EQ(s.d[i].len, len);
+		T_MEMEQ(s.d[i].b + 8, run_frames[i], len - 8);
+	}
+	T_EQ(vnet_underlay_send_gso(tx, &lo6, sport, dport, &one, 1, 1400,
+				    SEC),
+	     -EINVAL);
+	T_EQ(vnet_underlay_send_gso(tx, &lo, sport, dport, iov, niov, RUN_SEG,
+				    SEC),
+	     -EAFNOSUPPORT);
+out:
+	vnet_underlay_close(tx);
+	vnet_underlay_close(rx);
+}
+
+/* What a plain IPv6 socket sees of each datagram. */
+struct rx6 {
+	uint16_t sport;
+	int hops, tclass;
+	uint32_t flow;
+};
+
+static unsigned recv6(int fd, struct rx6 *r, unsigned want)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t buf[2048];
+	unsigned got = 0, i;
+	union {
+		struct cmsghdr align;
+		uint8_t b[256];
+	} c;
+
+	for (i = 0; i < 200 && got < want; i++) {
+		struct sockaddr_in6 from;
+		struct iovec riov = { buf, sizeof(buf) };
+		struct msghdr m = { 0 };
+		struct cmsghdr *cm;
+		uint32_t fi = 0;
+
+		m.msg_name = &from;
+		m.msg_namelen = sizeof(from);
+		m.msg_iov = &riov;
+		m.msg_iovlen = 1;
+		m.msg_control = c.b;
+		m.msg_controllen = sizeof(c.b);
+		if (recvmsg(fd, &m, MSG_DONTWAIT) < 0) {
+			poll(&p, 1, 10);
+			continue;
+		}
+		r[got].sport = ntohs(from.sin6_port);
+		r[got].hops = r[got].tclass = -1;
+		r[got].flow = 0;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			if (cm->cmsg_level != IPPROTO_IPV6)
+				continue;
+			if (cm->cmsg_type == IPV6_HOPLIMIT)
+				memcpy(&r[got].hops, CMSG_DATA(cm), 4);
+			if (cm->cmsg_type == IPV6_TCLASS)
+				memcpy(&r[got].tclass, CMSG_DATA(cm), 4);
+			if (cm->cmsg_type == IPV6_FLOWINFO) {
+				memcpy(&fi, CMSG_DATA(cm), 4);
+				r[got].flow = ntohl(fi) & 0xfffff;
+			}
+		}
+		got++;
+	}
+	return got;
+}
+
+static int plain6(void)
+{
+	struct sockaddr_in6 sin = { .sin6_family = AF_INET6 };
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0), one = 1;
+
+	sin.sin6_addr = in6addr_loopback;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one,
+		       sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWINFO, &one, sizeof(one))) {
+		T_FAIL("IPv6 receiver: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Hop limit (ttl), traffic class (tos) and the flow label of the source
+ * port, on the raw path and in a GSO send alike: one label per source
+ * port (per inner flow), different labels for different ports. */
+static void test_header6(void)
+{
+	const struct vnet_addr lo6 = ip("::1");
+	struct vnet_underlay *tx;
+	struct iovec iov[RUN_SEGS * 3];
+	unsigned niov = build_run(iov), i;
+	struct rx6 r[3 + RUN_SEGS];
+	uint16_t gport = free_port();
+	int fd;
+
+	tx = open_on("::1", 1, 9, 0xb8);
+	fd = plain6();
+	if (!tx || fd < 0)
+		goto out;
+	T_EQ(vnet_underlay_queue(tx, &lo6, 50000, port_of(fd), NULL, 0, iov,
+				 1),
+	     0);
+	T_EQ(vnet_underlay_queue(tx, &lo6, 50001, port_of(fd), NULL, 0, iov,
+				 1),
+	     0);
+	T_EQ(vnet_underlay_queue(tx, &lo6, gport, port_of(fd), NULL, 0, iov,
+				 1),
+	     0);
+	T_EQ(vnet_underlay_flush(tx), 0);
+	T_EQ(vnet_underlay_send_gso(tx, &lo6, gport, port_of(fd), iov, niov,
+				    RUN_SEG, SEC),
+	     0);
+	T_EQ(recv6(fd, r, 3 + RUN_SEGS), 3 + RUN_SEGS);
+	for (i = 0; i < 3 + RUN_SEGS; i++) {
+		T_EQ(r[i].hops, 9);
+		T_EQ(r[i].tclass, 0xb8);
+		T_EQ(r[i].flow, vnet_outer_flowlabel(r[i].sport));
+		T_ASSERT(r[i].flow != 0);
+	}
+	T_EQ(r[0].sport, 50000);
+	T_EQ(r[1].sport, 50001);
+	T_ASSERT(r[0].flow != r[1].flow);
+	/* The raw path and the GSO path give a port the same label. */
+	for (i = 3; i < 3 + RUN_SEGS; i++) {
+		T_EQ(r[i].sport, gport);
+		T_EQ(r[i].flow, r[2].flow);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	vnet_underlay_close(tx);
+}
+
+/* Zero checksums over IPv6 only when configured (RFC 6935/6936): sent
+ * with VNET_UNDERLAY_ZERO_TX (and no GSO then), dropped by a receiver
+ * without VNET_UNDERLAY_ZERO_RX, taken by one with it. */
+static void test_zero_csum6(void)
+{
+	static struct seen s;
+	struct vnet_underlay_conf c = { .bind = ip("::1"), .gso = 1 };
+	const struct vnet_addr lo6 = ip("::1");
+	struct vnet_underlay *ztx = NULL, *tx, *rx, *zrx = NULL;
+	uint8_t b[30] = { 1, 2, 3 };
+	struct iovec iov = { b, sizeof(b) };
+	uint16_t dport;
+
+	memset(&s, 0, sizeof(s));
+	tx = open_on("::1", 0, 0, 0);
+	rx = open_on("::1", 0, 0, 0);
+	c.zero_csum = VNET_UNDERLAY_ZERO_TX;
+	ztx = vnet_underlay_open(&c, NULL);
+	c.zero_csum = VNET_UNDERLAY_ZERO_RX;
+	c.gso = 0;
+	zrx = vnet_underlay_open(&c, NULL);
+	if (!tx || !rx || !ztx || !zrx) {
+		T_FAIL("open: %s", strerror(errno));
+		goto out;
+	}
+	T_EQ(vnet_underlay_gso(ztx), 0);
+	T_EQ(vnet_underlay_send_gso(ztx, &lo6, 41000, 1, &iov, 1, 10, SEC),
+	     -EOPNOTSUPP);
+	/* Not allowed: the zero one is dropped, the next one arrives. */
+	dport = port_of(vnet_underlay_fd(rx));
+	T_EQ(vnet_underlay_queue(ztx, &lo6, 41001, dport, NULL, 0, &iov, 1),
+	     0);
+	T_EQ(vnet_underlay_flush(ztx), 0);
+	T_EQ(vnet_underlay_queue(tx, &lo6, 41002, dport, NULL, 0, &iov, 1), 0);
+	T_EQ(vnet_underlay_flush(tx), 0);
+	recv_until(rx, &s, 1);
+	T_EQ(s.n, 1);
+	T_EQ(s.d[0].sport, 41002);
+	/* Allowed. */
+	s.n = 0;
+	dport = port_of(vnet_underlay_fd(zrx));
+	T_EQ(vnet_underlay_queue(ztx, &lo6, 41003, dport, NULL, 0, &iov, 1),
+	     0);
+	T_EQ(vnet_underlay_flush(ztx), 0);
+	recv_until(zrx, &s, 1);
+	T_EQ(s.n, 1);
+	T_EQ(s.d[0].sport, 41003);
+	T_MEMEQ(s.d[0].b, b, sizeof(b));
+out:
+	vnet_underlay_close(ztx);
+	vnet_underlay_close(zrx);
+	vnet_underlay_close(tx);
+	vnet_underlay_close(rx);
+}
+
 static int skip(const char *why)
 {
 	return t_skip_all("underlay", why);
@@ -614,5 +916,9 @@ int main(void)
 	T_RUN(test_gso_to_plain);
 	T_RUN(test_pool);
 	T_RUN(test_ttl_tos);
+	T_RUN(test_queue6);
+	T_RUN(test_gso6);
+	T_RUN(test_header6);
+	T_RUN(test_zero_csum6);
 	return T_DONE();
 }

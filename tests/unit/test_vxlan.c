@@ -146,7 +146,7 @@ static void test_drop_names(void)
 		"udp_bad", "wrong_port", "not_local", "no_i_flag", "reserved",
 		"inner_short", "geneve_version", "geneve_optlen", "geneve_oam",
 		"geneve_proto", "geneve_critical", "not_gre", "gre_flags",
-		"gre_version", "gre_proto", "nvgre_vsid",
+		"gre_version", "gre_proto", "nvgre_vsid", "udp_zero_csum",
 	};
 	int i;
 
@@ -651,7 +651,22 @@ static void test_parse_drops_ip6(void)
 	T_DROP(f, len, VNET_DROP_UDP_BAD);
 	RESET();
 	udp[6] = udp[7] = 0; /* zero checksum over IPv6 */
-	T_DROP(f, len, VNET_DROP_UDP_BAD);
+	T_DROP(f, len, VNET_DROP_UDP_ZERO_CSUM);
+	/* ... unless configured (RFC 6935/6936) */
+	{
+		struct vnet_outer got;
+		const uint8_t *pl;
+		size_t plen;
+
+		T_EQ(vnet_outer_parse_eth_flags(f, len, VNET_OUTER_UDP6_ZERO_OK,
+						&got, &pl, &plen),
+		     0);
+		T_EQ(plen, 22);
+		udp[7] = 1; /* a wrong non-zero one is still wrong */
+		T_EQ(vnet_outer_parse_eth_flags(f, len, VNET_OUTER_UDP6_ZERO_OK,
+						&got, &pl, &plen),
+		     VNET_DROP_UDP_BAD);
+	}
 	RESET();
 	udp[6] ^= 0x80;
 	T_DROP(f, len, VNET_DROP_UDP_BAD);
@@ -733,10 +748,17 @@ static void test_rx_every_reason(void)
 	f[39] = (uint8_t)(f[39] - 1);
 	fix_ip4_csum(f + 14);
 	seen[rx(f, len - 1, &me, 4789, 1, &vni)] = 1;
+	/* A zero UDP checksum over IPv6. */
+	outer_init(&o, AF_INET6);
+	me = o.dst;
+	len = build_frame(f, &o, 14, 0);
+	f[14 + 40 + 6] = f[14 + 40 + 7] = 0;
+	seen[rx(f, len, &me, 4789, 1, &vni)] = 1;
 	/* The outer and VXLAN reasons; those of the other kinds' decoders
 	 * are reached in their own tests (test_geneve.c, test_nvgre.c). */
-	for (i = 0; i <= VNET_DROP_INNER_SHORT; i++)
-		if (!seen[i])
+	for (i = 0; i < VNET_DROP_MAX; i++)
+		if (!seen[i] && (i < VNET_DROP_GENEVE_VERSION ||
+				 i > VNET_DROP_NVGRE_VSID))
 			T_FAIL("reason %s not reached",
 			       vnet_encap_drop_name(i));
 }
@@ -786,6 +808,85 @@ static void test_truncations(void)
 	}
 }
 
+/* The IPv6 flow label (RFC 6438): written from o->flow, read back; the
+ * label of a source port is 20 bits, never 0, and ports differ. */
+static void test_flow_label(void)
+{
+	static uint8_t seen[1 << 17];
+	struct vnet_outer o, got;
+	uint8_t f[FRAME_MAX];
+	const uint8_t *pl;
+	size_t len, plen;
+	unsigned p, same = 0;
+	uint32_t l;
+
+	outer_init(&o, AF_INET6);
+	o.flow = 0xabcde;
+	len = build_frame(f, &o, 14, 0);
+	T_EQ(f[14 + 1], (0xb8 << 4 & 0xf0) | 0x0a);
+	T_EQ(f[14 + 2], 0xbc);
+	T_EQ(f[14 + 3], 0xde);
+	T_EQ(vnet_outer_parse_eth(f, len, &got, &pl, &plen), 0);
+	T_EQ(got.flow, 0xabcde);
+	T_EQ(got.tos, 0xb8);
+	/* Only 20 bits are written. */
+	o.flow = 0xfff00001;
+	len = build_frame(f, &o, 14, 0);
+	T_EQ(vnet_outer_parse_eth(f, len, &got, &pl, &plen), 0);
+	T_EQ(got.flow, 0x00001);
+	/* IPv4 has none. */
+	outer_init(&o, AF_INET);
+	len = build_frame(f, &o, 14, 0);
+	T_EQ(vnet_outer_parse_eth(f, len, &got, &pl, &plen), 0);
+	T_EQ(got.flow, 0);
+	for (p = 0; p < 65536; p++) {
+		l = vnet_outer_flowlabel((uint16_t)p);
+		T_ASSERT(l && l <= 0xfffff);
+		if (!l || l > 0xfffff)
+			break;
+		same += seen[l >> 3] >> (l & 7) & 1;
+		seen[l >> 3] |= (uint8_t)(1 << (l & 7));
+	}
+	/* Nearly every port has a label of its own. */
+	T_ASSERT(same < 4096);
+	T_EQ(vnet_outer_flowlabel(4789), vnet_outer_flowlabel(4789));
+}
+
+/* The checksum over pieces equals the one over the whole datagram, for
+ * every cut into three pieces of odd and even lengths, both families. */
+static void test_udp_csum_iov(void)
+{
+	struct vnet_outer o;
+	uint8_t f[FRAME_MAX], *udp;
+	struct iovec iov[4];
+	size_t len, ulen, a, b;
+	uint16_t want;
+	int af, bad = 0;
+
+	for (af = AF_INET; af; af = af == AF_INET ? AF_INET6 : 0) {
+		outer_init(&o, af);
+		len = build_frame(f, &o, 47, 0);
+		udp = f + 14 + (af == AF_INET ? 20 : 40);
+		ulen = len - (size_t)(udp - f);
+		want = vnet_outer_udp6_csum(&o, udp, ulen);
+		udp[6] = udp[7] = 0;
+		for (a = 0; a <= ulen; a++) {
+			for (b = a; b <= ulen; b++) {
+				iov[0].iov_base = udp;
+				iov[0].iov_len = a;
+				iov[1].iov_base = udp + a;
+				iov[1].iov_len = b - a;
+				iov[2].iov_base = NULL;
+				iov[2].iov_len = 0;
+				iov[3].iov_base = udp + b;
+				iov[3].iov_len = ulen - b;
+				bad += vnet_outer_udp_csum_iov(&o, iov, 4) != want;
+			}
+		}
+		T_EQ(bad, 0);
+	}
+}
+
 int main(void)
 {
 	T_RUN(test_drop_names);
@@ -804,5 +905,7 @@ int main(void)
 	T_RUN(test_parse_drops_ip6);
 	T_RUN(test_rx_every_reason);
 	T_RUN(test_truncations);
+	T_RUN(test_flow_label);
+	T_RUN(test_udp_csum_iov);
 	return T_DONE();
 }
