@@ -104,3 +104,32 @@ both_ways() {
 	[ "$($T -Y "frame.len > 1514" 2>/dev/null | wc -l)" -eq 0 ]
 	[ "$($T -Y "tcp.checksum.status == 1 && ip.src == 198.19.0.1" 2>/dev/null | wc -l)" -eq "$n" ]
 }
+
+@test "tap underlay over IPv6 with UDP tunnel offload: NDP answered, ping and 20 MB of TCP both ways with the kernel's VXLAN" {
+	ip -n "$B" link del vx0
+	ip netns exec "$B" sysctl -qw net.ipv6.conf.u0.disable_ipv6=0
+	ip -n "$B" -6 addr add 2001:db8::2/64 dev u0 nodad
+	ip -n "$B" link add vx0 type vxlan id 100 dstport 4789 \
+		local 2001:db8::2 remote 2001:db8::1 dev u0
+	ip netns exec "$B" sysctl -qw net.ipv6.conf.vx0.disable_ipv6=1
+	ip -n "$B" addr add 198.19.0.2/24 dev vx0
+	ip -n "$B" link set vx0 up
+	bg vnetA ip netns exec "$A" vnet-encap -v -i tap:vx0 -o tap:ul0 \
+		--local 2001:db8::1 --remote 2001:db8::2 --vni 100
+	wait_link "$A" vx0
+	wait_link "$A" ul0
+	ip -n "$A" link set ul0 master br0
+	ip -n "$A" addr add 198.19.0.1/24 dev vx0
+	ip -n "$A" link set vx0 up
+	grep -q "outer tap:ul0: UDP tunnel offload" "$(log_of vnetA)"
+	local sum
+	ip netns exec "$A" ping -c 3 -i 0.2 -W 2 -M do -s 1402 198.19.0.2
+	sum=$(make_blob "$BATS_TEST_TMPDIR/blob" 20)
+	[ "$(tcp_transfer "$A" "$B" 198.19.0.2 "$BATS_TEST_TMPDIR/blob")" = "$sum" ]
+	[ "$(tcp_transfer "$B" "$A" 198.19.0.1 "$BATS_TEST_TMPDIR/blob")" = "$sum" ]
+	usr1 vnetA
+	[ "$(counter "$(log_of vnetA)" encap_tunnel_superframes)" -gt 0 ]
+	[ "$(counter "$(log_of vnetA)" decap_tunnel_superframes)" -gt 0 ]
+	[ "$(counter "$(log_of vnetA)" ndp_replies)" -gt 0 ]
+	[ "$(counter "$(log_of vnetA)" drop_udp_bad)" -eq 0 ]
+}
