@@ -580,6 +580,17 @@ static void describe_list(struct vnet_ctl_reply *rp, const char *key,
 	vnet_ctl_str(rp, key, *s ? s : NULL);
 }
 
+/* The path outer packets take, as found at start: null before the
+ * ports are open (--describe). */
+static const char *fast_path(const struct vtep *v)
+{
+	if (v->ul)
+		return v->gso ? "udp-gso" : "udp";
+	if (v->tunnel)
+		return "tap-udp-tunnel-offload";
+	return v->outer ? "frames" : NULL;
+}
+
 static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 			struct vnet_ctl_reply *rp)
 {
@@ -608,6 +619,7 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 	describe_list(rp, "map", list);
 	vnet_ctl_str(rp, "family", vc->local.family == AF_INET6 ? "ipv6"
 								: "ipv4");
+	vnet_ctl_str(rp, "fast_path", fast_path(t->v));
 	vnet_ctl_budget(rp, &(struct vnet_ctl_budget){
 				    .inner = vnet_port_framing(&cf->isp,
 							       cf->fmt),

@@ -12,7 +12,7 @@ load lib
 
 setup() {
 	need_root
-	need_cmd socat ping ethtool tshark
+	need_cmd socat ping ethtool tshark jq
 	setup_hosts
 	ip -n "$A" addr flush dev u0
 	ip -n "$A" link add br0 type bridge
@@ -31,7 +31,8 @@ teardown() {
 # tap_vtep ARGS...: vnet-encap in A on tap vx0 over tap ul0 (in br0).
 tap_vtep() {
 	bg vnetA ip netns exec "$A" vnet-encap -v -i tap:vx0 -o tap:ul0 \
-		--local 198.18.0.1 --remote 198.18.0.2 --vni 100 "$@"
+		--local 198.18.0.1 --remote 198.18.0.2 --vni 100 \
+		--control "$BATS_TEST_TMPDIR/a.sock" "$@"
 	wait_link "$A" vx0
 	wait_link "$A" ul0
 	ip -n "$A" link set ul0 master br0
@@ -53,6 +54,8 @@ both_ways() {
 @test "tap underlay with UDP tunnel offload: ping and 20 MB of TCP both ways with the kernel's VXLAN, super-frames whole" {
 	tap_vtep
 	grep -q "outer tap:ul0: UDP tunnel offload" "$(log_of vnetA)"
+	[ "$(vnet-ctl "$BATS_TEST_TMPDIR/a.sock" describe --json |
+		jq -r .fast_path)" = tap-udp-tunnel-offload ]
 	# The inner tap leaves room for the outer headers (50 bytes).
 	ip -n "$A" -d link show vx0 | grep -q "gso_max_size 65485 "
 	both_ways
@@ -67,6 +70,8 @@ both_ways() {
 @test "tap underlay with --no-offload: the same transfers, frame by frame" {
 	tap_vtep --no-offload
 	fails grep -q "UDP tunnel offload" "$(log_of vnetA)"
+	[ "$(vnet-ctl "$BATS_TEST_TMPDIR/a.sock" describe --json |
+		jq -r .fast_path)" = frames ]
 	both_ways
 	usr1 vnetA
 	[ "$(counter "$(log_of vnetA)" encap_tunnel_superframes)" -eq 0 ]
