@@ -17,6 +17,7 @@
 #include "vnet/pidfile.h"
 #include "vnet/pkt.h"
 #include "vnet/port.h"
+#include "vnet/progress.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "vnet/vxlan.h"
@@ -86,6 +87,7 @@ static const struct vnet_opt opts[] = {
 	VNET_OPT_ROWS_FRAMES,
 	{ .shared = VNET_OPT_DIR },
 	VNET_OPT_ROWS_CONTROL,
+	VNET_OPT_ROWS_PROGRESS,
 	{ 0 },
 };
 
@@ -108,6 +110,7 @@ struct conf {
 	uint32_t fdb_max;
 	uint64_t ageing_ns;
 	int stats, has_local, has_local_mac, no_offload, force, has_outer;
+	int progress; /* --progress 1, --no-progress 0, else -1 */
 	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
 	enum vnet_stream_fmt fmt;
 	enum vnet_clock_mode clk;
@@ -332,6 +335,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	cf->force = o.force;
 	cf->name = o.name;
 	cf->control = o.control;
+	cf->progress = o.progress;
 }
 
 /* The frame loop (lib/loop.c): its sources and what they need. */
@@ -542,6 +546,41 @@ static const struct vnet_ctl_cmd ctl_cmds[] = {
 	{ 0 },
 };
 
+/* The status line's counts: frames read from either side, and every
+ * drop counter (drop_*, *_queue_drops). */
+static void progress_sample(void *arg, struct vnet_progress_sample *s)
+{
+	struct vtep *v = arg;
+	const struct vnet_sr_stats *out =
+		v->outer ? vnet_port_rstats(v->outer) : NULL;
+
+	vtep_sync_counters(v);
+	s->frames = v->ctr[C_INNER_RX_FRAMES].value +
+		    (out ? out->frames : v->ctr[C_DECAP_FRAMES].value);
+	s->drops = vnet_counters_drops(v->ctr, C_MAX);
+}
+
+/* A status line while a file is replayed (--progress, --no-progress):
+ * NULL when none is wanted or it cannot be had. */
+static struct vnet_progress *progress_start(struct vnet_loop *l,
+					    const struct conf *cf,
+					    struct vtep *v)
+{
+	struct vnet_progress_config pc = {
+		.fd = vnet_port_rfd(v->inner),
+		.sample = progress_sample,
+		.show = vnet_log_status,
+		.arg = v,
+	};
+
+	if (!vnet_log_is_file(pc.fd) && v->outer &&
+	    vnet_log_is_file(vnet_port_rfd(v->outer)))
+		pc.fd = vnet_port_rfd(v->outer);
+	if (!vnet_log_status_wanted(cf->progress, vnet_log_is_file(pc.fd)))
+		return NULL;
+	return vnet_progress_new(l, &pc);
+}
+
 /* Forward until the streams end, a stop signal or an error: 0 or -errno
  * (logged).  Streams end; taps and sockets do not. */
 static int run_loop(struct tool *t)
@@ -550,6 +589,7 @@ static int run_loop(struct tool *t)
 	const struct conf *cf = t->cf;
 	struct run ru = { .v = v, .cf = cf, .t = t };
 	struct vnet_loop_timer *sweep;
+	struct vnet_progress *pr;
 	struct vnet_loop *l;
 	char label[2][160];
 	int r = -ENOMEM;
@@ -583,7 +623,9 @@ static int run_loop(struct tool *t)
 		goto out;
 	vnet_loop_timer_set(sweep, 1000000000ULL); /* as if swept at 0 */
 	vnet_loop_on_signal(l, on_signal, &ru);
+	pr = progress_start(l, cf, v);
 	r = vnet_loop_run(l);
+	vnet_progress_free(pr);
 	vnet_log_loop(l, r);
 	vnet_loop_free(l);
 	return r;

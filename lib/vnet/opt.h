@@ -50,6 +50,8 @@ enum vnet_opt_shared {
 	VNET_OPT_ON_FULL,    /* --on-full drop|block (observers) */
 	VNET_OPT_NAME,	     /* --name NAME: the instance name (ctl.h) */
 	VNET_OPT_CONTROL,    /* --control PATH|none: its control socket */
+	VNET_OPT_PROGRESS,   /* --progress: a status line (progress.h) */
+	VNET_OPT_NO_PROGRESS, /* --no-progress: none */
 	VNET_OPT_NSHARED
 };
 
@@ -102,6 +104,11 @@ struct vnet_opt_prog {
 #define VNET_OPT_ROWS_CONTROL \
 	{ .shared = VNET_OPT_NAME }, { .shared = VNET_OPT_CONTROL }
 
+/* And those of a program that replays files or captures: its status
+ * line (progress.h, log.h's vnet_log_status_wanted()). */
+#define VNET_OPT_ROWS_PROGRESS \
+	{ .shared = VNET_OPT_PROGRESS }, { .shared = VNET_OPT_NO_PROGRESS }
+
 /* The shared options' values; vnet_opt_begin() sets the defaults. */
 struct vnet_opt_common {
 	int verbose;		  /* VNET_LOG_WARN, one more per -v */
@@ -115,6 +122,7 @@ struct vnet_opt_common {
 	const char *user, *pidfile; /* NULL unless given; a user that does
 				     * not exist is a usage error */
 	const char *name, *control; /* NULL unless given */
+	int progress;		    /* -1 (default), 1 --progress, 0 --no-... */
 	unsigned mode;		    /* the mode bit in force */
 };
 
