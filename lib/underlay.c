@@ -125,6 +125,9 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	 * their segment size in a cmsg (Linux 5.0; without it, one by one). */
 	if (u->gso)
 		setsockopt(u->rx_fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	/* The outer TOS of each datagram, for ECN decapsulation (RFC
+	 * 6040 4.2); without it, tos -1. */
+	setsockopt(u->rx_fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
 	sl = vnet_addr_to_sockaddr(&c->bind, c->port, &ss);
 	step = "bind";
 	if (bind(u->rx_fd, (struct sockaddr *)&ss, sl))
@@ -252,6 +255,11 @@ int vnet_underlay_queue(struct vnet_underlay *u, const struct vnet_addr *dst,
 	return 0;
 }
 
+void vnet_underlay_set_tos(struct vnet_underlay *u, uint8_t tos)
+{
+	u->tos = tos;
+}
+
 int vnet_underlay_flush(struct vnet_underlay *u)
 {
 	unsigned off = 0, i;
@@ -352,8 +360,9 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 {
 	union {
 		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+		uint8_t b[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int))];
 	} c;
+	int tos = u->tos;
 	struct sockaddr_storage ss;
 	struct msghdr m = { 0 };
 	struct cmsghdr *cm;
@@ -378,6 +387,7 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 	m.msg_namelen = vnet_addr_to_sockaddr(dst, dport, &ss);
 	m.msg_iov = (struct iovec *)iov; /* sendmsg does not write it */
 	m.msg_iovlen = niov;
+	memset(&c, 0, sizeof(c));
 	m.msg_control = c.b;
 	m.msg_controllen = sizeof(c.b);
 	cm = CMSG_FIRSTHDR(&m);
@@ -386,6 +396,12 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 	cm->cmsg_len = CMSG_LEN(sizeof(gso_size));
 	gso_size = (uint16_t)seg;
 	memcpy(CMSG_DATA(cm), &gso_size, sizeof(gso_size));
+	/* The run's TOS (vnet_underlay_set_tos), not the socket's. */
+	cm = CMSG_NXTHDR(&m, cm);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_TOS;
+	cm->cmsg_len = CMSG_LEN(sizeof(tos));
+	memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
 
 	do
 		n = sendmsg(s->fd, &m, 0);
@@ -436,6 +452,18 @@ static size_t gro_size(struct msghdr *m)
 	return 0;
 }
 
+/* The TOS of a datagram (IP_RECVTOS), or -1. */
+static int rx_tos(struct msghdr *m)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm))
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS &&
+		    cm->cmsg_len >= CMSG_LEN(1))
+			return *(const uint8_t *)CMSG_DATA(cm);
+	return -1;
+}
+
 int vnet_underlay_recv(struct vnet_underlay *u,
 		       int (*fn)(void *, const struct vnet_underlay_dgram *),
 		       void *arg)
@@ -466,6 +494,7 @@ int vnet_underlay_recv(struct vnet_underlay *u,
 		p = u->rxiov[i].iov_base;
 		len = u->rxm[i].msg_len;
 		seg = gro_size(m);
+		d.tos = rx_tos(m);
 		if (!seg || seg >= len) {
 			d.data = p;
 			d.len = len;

@@ -35,6 +35,8 @@ enum {
 	OPT_SRCPORT,
 	OPT_TTL,
 	OPT_TOS,
+	OPT_DSCP,
+	OPT_ECN,
 	OPT_MTU,
 	OPT_FDB,
 	OPT_FDB_MAX,
@@ -68,7 +70,11 @@ static const struct vnet_opt opts[] = {
 	{ .name = "ttl", .arg = "N", .key = OPT_TTL,
 	  .help = "TTL of the outer header (default 64)" },
 	{ .name = "tos", .arg = "N", .key = OPT_TOS,
-	  .help = "TOS of the outer header (default 0)" },
+	  .help = "a fixed outer TOS byte (no DSCP or ECN copied)" },
+	{ .name = "dscp", .arg = "copy|N", .key = OPT_DSCP,
+	  .help = "outer DSCP: the inner one (default) or N" },
+	{ .name = "ecn", .arg = "normal|off", .key = OPT_ECN,
+	  .help = "outer ECN by RFC 6040 (default normal)" },
 	{ .name = "mtu", .arg = "N", .key = OPT_MTU,
 	  .help = "the underlay IP MTU (default 1500)" },
 	{ .name = "fdb", .arg = "FILE", .key = OPT_FDB,
@@ -111,6 +117,7 @@ struct conf {
 	uint64_t ageing_ns;
 	int stats, has_local, has_local_mac, no_offload, force, has_outer;
 	int progress; /* --progress 1, --no-progress 0, else -1 */
+	int dscp_given, ecn_given;
 	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
 	enum vnet_stream_fmt fmt;
 	enum vnet_clock_mode clk;
@@ -298,6 +305,24 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 			break;
 		case OPT_TOS:
 			v->conf.tos = (uint8_t)vnet_opt_u64("--tos", arg, 0, 255);
+			v->conf.fixed_tos = 1;
+			break;
+		case OPT_DSCP:
+			v->conf.dscp = strcmp(arg, "copy")
+					       ? (int)vnet_opt_u64("--dscp", arg,
+								   0, 63)
+					       : -1;
+			cf->dscp_given = 1;
+			break;
+		case OPT_ECN:
+			if (!strcmp(arg, "normal"))
+				v->conf.ecn = VNET_ECN_NORMAL;
+			else if (!strcmp(arg, "off"))
+				v->conf.ecn = VNET_ECN_COMPAT;
+			else
+				vnet_usage_error("--ecn: '%s' is not normal or "
+						 "off", arg);
+			cf->ecn_given = 1;
 			break;
 		case OPT_MTU:
 			v->conf.mtu = (unsigned)vnet_opt_u64("--mtu", arg, 128, 65535);
@@ -325,6 +350,9 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	}
 	if (optind != argc)
 		vnet_usage_error("unexpected argument '%s'", argv[optind]);
+	if (v->conf.fixed_tos && (cf->dscp_given || cf->ecn_given))
+		vnet_usage_error("--tos fixes the whole outer TOS byte: not "
+				 "with --%s", cf->dscp_given ? "dscp" : "ecn");
 	cf->fmt = o.fmt;
 	cf->clk = o.clk;
 	cf->stats = o.stats;

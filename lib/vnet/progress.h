@@ -20,7 +20,8 @@
 
 #include "vnet/loop.h"
 
-#define VNET_PROGRESS_NS 250000000ULL /* the line is redrawn 4 times a second */
+/* The line is redrawn at most 4 times a second. */
+#define VNET_PROGRESS_NS 250000000ULL
 
 /* What the program counts, asked for at each redraw. */
 struct vnet_progress_sample {
