@@ -176,3 +176,24 @@ print(d.replace(b"\r", b"\\r").replace(b"\x1b", b"\\e").decode())' \
 	[ "$(grep -c 'not sent' "$T/err")" -eq 1 ]
 	grep -q '^vnet-flowexport: collector udp:198.18.9.3:4739: [0-9]* messages not sent, the send buffer or the device queue is full (No buffer space available): their records are lost; pace the export with --rate N$' "$T/err"
 }
+
+@test "vnet-tap --capture on a terminal shows the frames it copies, and erases the line when stopped" {
+	need_cmd script ping
+	mkns ns t
+	bg tap ip netns exec "$ns" bash -c "script -qfec 'vnet-tap --capture \
+		--pidfile $T/tap.pid tp0 >$T/cap.pcap' /dev/null >$T/tap.tty"
+	wait_for 100 test -s "$T/tap.pid"
+	wait_link "$ns" tp0
+	ip -n "$ns" addr add 198.19.5.1/24 dev tp0
+	ip -n "$ns" link set tp0 up
+	# ARP requests for a neighbour that is not there go out the tap.
+	ip netns exec "$ns" ping -c 2 -i 0.2 -W 1 198.19.5.2 >/dev/null || :
+	wait_for 100 grep -q 'vnet-tap: [1-9][0-9]* frames, .*/s, 0 drops' \
+		"$T/tap.tty"
+	kill -TERM "$(cat "$T/tap.pid")"
+	wait_for 100 exited tap
+	wait "$(pid_of tap)"
+	# No share done: a capture has no size.
+	fails grep -q '%' "$T/tap.tty"
+	[[ "$(shown tap)" == *'\r\e[K' ]]
+}
