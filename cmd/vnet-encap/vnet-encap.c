@@ -558,6 +558,19 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 	vnet_ctl_u64(rp, "fdb_ageing", cf->ageing_ns / 1000000000ULL);
 	vnet_ctl_str(rp, "learn", vc->learn ? "yes" : "no");
 	vnet_ctl_str(rp, "strict", vc->strict ? "yes" : "no");
+	if (vc->fixed_tos) {
+		vnet_ctl_u64(rp, "tos", vc->tos);
+		vnet_ctl_str(rp, "dscp", NULL);
+		vnet_ctl_str(rp, "ecn", NULL);
+	} else {
+		vnet_ctl_str(rp, "tos", NULL);
+		if (vc->dscp < 0)
+			vnet_ctl_str(rp, "dscp", "copy");
+		else
+			vnet_ctl_u64(rp, "dscp", (uint64_t)vc->dscp);
+		vnet_ctl_str(rp, "ecn",
+			     vc->ecn == VNET_ECN_NORMAL ? "normal" : "off");
+	}
 	vnet_ctl_str(rp, "format", vnet_stream_fmt_name(cf->fmt));
 	vnet_ctl_u64(rp, "generation", t->gen);
 	return 0;
