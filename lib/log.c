@@ -2,12 +2,15 @@
 /* log.c -- stderr diagnostics with a program prefix and a rate limiter. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vnet/log.h"
 #include "vnet/loop.h"
 
 static const char *log_prog = "vnet";
 static int log_level = VNET_LOG_WARN;
+static int status_shown; /* a status line is on stderr's last line */
 
 void vnet_log_init(const char *prog, int level)
 {
@@ -30,6 +33,7 @@ static void vlog(const char *fmt, va_list ap, uint64_t suppressed)
 	char line[1024];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	vnet_log_status(NULL);
 	if (suppressed)
 		fprintf(stderr, "%s: %s (%llu similar messages suppressed)\n",
 			log_prog, line, (unsigned long long)suppressed);
@@ -67,6 +71,31 @@ void vnet_log_err(const struct vnet_err *e, const char *fmt, ...)
 		vnet_err_prefix(&c, "%s", ctx);
 	}
 	vnet_log(VNET_LOG_ERR, "%s", vnet_err_str(&c, buf, sizeof(buf)));
+}
+
+void vnet_log_status(const char *line)
+{
+	if (line) {
+		fprintf(stderr, "\r%s: %s\033[K", log_prog, line);
+		status_shown = 1;
+	} else if (status_shown) {
+		fputs("\r\033[K", stderr);
+		status_shown = 0;
+	}
+}
+
+int vnet_log_status_wanted(int want, int is_long)
+{
+	if (want >= 0)
+		return want > 0;
+	return is_long && isatty(STDERR_FILENO);
+}
+
+int vnet_log_is_file(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Whether rl lets a line through now (a token taken), counting the

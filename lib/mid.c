@@ -312,6 +312,15 @@ const struct vnet_sr_stats *vnet_mid_rstats(const struct vnet_mid *m,
 	return vnet_port_rstats(p);
 }
 
+int vnet_mid_rfd(const struct vnet_mid *m, enum vnet_dir dir)
+{
+	const struct vnet_port *p = m->side[dir];
+
+	if (!p || (m->oneway && dir != m->dir))
+		return -1;
+	return vnet_port_rfd(p);
+}
+
 const struct vnet_sw_stats *vnet_mid_wstats(const struct vnet_mid *m,
 					    enum vnet_dir dir)
 {

@@ -57,6 +57,13 @@ static const struct vnet_opt shared[VNET_OPT_NSHARED] = {
 	[VNET_OPT_DESCRIBE] = { .name = "describe", .flags = VNET_OPT_REPEAT,
 				.help = "print the sides and MTU budget as JSON "
 					"and exit" },
+	[VNET_OPT_PROGRESS] = { .name = "progress",
+				.flags = VNET_OPT_REPEAT | VNET_OPT_OR_NEXT,
+				.help = "a status line on stderr, even off a "
+					"terminal" },
+	[VNET_OPT_NO_PROGRESS] = { .name = "no-progress",
+				   .flags = VNET_OPT_REPEAT,
+				   .help = "no status line on stderr" },
 };
 
 /* The parse in progress (one a process, as getopt's). */
@@ -319,6 +326,12 @@ static void shared_opt(const struct vnet_opt *row, const char *arg)
 	case VNET_OPT_PIDFILE:
 		c->pidfile = arg;
 		break;
+	case VNET_OPT_PROGRESS:
+		c->progress = 1;
+		break;
+	case VNET_OPT_NO_PROGRESS:
+		c->progress = 0;
+		break;
 	case VNET_OPT_ON_FULL:
 		if (vnet_on_full_parse(arg, &c->on_full))
 			vnet_usage_error("--on-full: '%s' is not drop or block",
@@ -453,6 +466,7 @@ void vnet_opt_begin(const struct vnet_opt_prog *prog,
 		.clk = VNET_CLOCK_LIVE,
 		.dir = VNET_EGRESS,
 		.on_full = VNET_ON_FULL_DROP,
+		.progress = -1,
 	};
 	for (o = prog->opts; o->name || o->shared; o++) {
 		if (st.n == VNET_OPT_MAX)

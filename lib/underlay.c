@@ -178,6 +178,13 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	 * their segment size in a cmsg (Linux 5.0; without it, one by one). */
 	if (u->gso)
 		setsockopt(u->rx_fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
+	/* The outer TOS or traffic class of each datagram, for ECN
+	 * decapsulation (RFC 6040 4.2); without it, tos -1. */
+	if (af == AF_INET)
+		setsockopt(u->rx_fd, IPPROTO_IP, IP_RECVTOS, &one, sizeof(one));
+	else
+		setsockopt(u->rx_fd, IPPROTO_IPV6, IPV6_RECVTCLASS, &one,
+			   sizeof(one));
 	sl = vnet_addr_to_sockaddr(&c->bind,
 				   u->proto == IPPROTO_GRE ? 0 : c->port, &ss);
 	step = "bind";
@@ -329,6 +336,11 @@ int vnet_underlay_queue(struct vnet_underlay *u, const struct vnet_addr *dst,
 	return 0;
 }
 
+void vnet_underlay_set_tos(struct vnet_underlay *u, uint8_t tos)
+{
+	u->tos = tos;
+}
+
 int vnet_underlay_flush(struct vnet_underlay *u)
 {
 	unsigned off = 0, i;
@@ -477,8 +489,9 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 {
 	union {
 		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+		uint8_t b[CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(int))];
 	} c;
+	int tos = u->tos;
 	struct sockaddr_storage ss;
 	struct msghdr m = { 0 };
 	struct cmsghdr *cm;
@@ -514,6 +527,7 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 		((struct sockaddr_in6 *)&ss)->sin6_flowinfo = htonl(s->flow);
 	m.msg_iov = (struct iovec *)iov; /* sendmsg does not write it */
 	m.msg_iovlen = niov;
+	memset(&c, 0, sizeof(c));
 	m.msg_control = c.b;
 	m.msg_controllen = sizeof(c.b);
 	cm = CMSG_FIRSTHDR(&m);
@@ -522,6 +536,13 @@ int vnet_underlay_send_gso(struct vnet_underlay *u,
 	cm->cmsg_len = CMSG_LEN(sizeof(gso_size));
 	gso_size = (uint16_t)seg;
 	memcpy(CMSG_DATA(cm), &gso_size, sizeof(gso_size));
+	/* The run's TOS or traffic class (vnet_underlay_set_tos), not the
+	 * socket's. */
+	cm = CMSG_NXTHDR(&m, cm);
+	cm->cmsg_level = dst->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	cm->cmsg_type = dst->family == AF_INET6 ? IPV6_TCLASS : IP_TOS;
+	cm->cmsg_len = CMSG_LEN(sizeof(tos));
+	memcpy(CMSG_DATA(cm), &tos, sizeof(tos));
 
 	do
 		n = sendmsg(s->fd, &m, 0);
@@ -594,6 +615,27 @@ static int strip_ip4(const uint8_t **p, size_t *len)
 	return 0;
 }
 
+/* The TOS (IP_RECVTOS) or traffic class (IPV6_RECVTCLASS, an int) of a
+ * datagram, or -1. */
+static int rx_tos(struct msghdr *m)
+{
+	struct cmsghdr *cm;
+	int tc;
+
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TOS &&
+		    cm->cmsg_len >= CMSG_LEN(1))
+			return *(const uint8_t *)CMSG_DATA(cm);
+		if (cm->cmsg_level == IPPROTO_IPV6 &&
+		    cm->cmsg_type == IPV6_TCLASS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(tc))) {
+			memcpy(&tc, CMSG_DATA(cm), sizeof(tc));
+			return tc & 0xff;
+		}
+	}
+	return -1;
+}
+
 int vnet_underlay_recv(struct vnet_underlay *u,
 		       int (*fn)(void *, const struct vnet_underlay_dgram *),
 		       void *arg)
@@ -629,6 +671,7 @@ int vnet_underlay_recv(struct vnet_underlay *u,
 		    strip_ip4(&p, &len))
 			continue;
 		seg = gro_size(m);
+		d.tos = rx_tos(m);
 		if (!seg || seg >= len) {
 			d.data = p;
 			d.len = len;

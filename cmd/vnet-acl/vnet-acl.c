@@ -13,6 +13,7 @@
 #include "vnet-acl/acl.h"
 #include "vnet/afile.h"
 #include "vnet/clock.h"
+#include "vnet/counter.h"
 #include "vnet-acl/ct.h"
 #include "vnet/ctl.h"
 #include "vnet/log.h"
@@ -20,6 +21,7 @@
 #include "vnet/num.h"
 #include "vnet/opt.h"
 #include "vnet/pidfile.h"
+#include "vnet/progress.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "acl-tool.h"
@@ -81,6 +83,8 @@ static const struct vnet_opt opts[] = {
 	{ .shared = VNET_OPT_NAME, .modes = M_RUN },
 	{ .shared = VNET_OPT_CONTROL, .modes = M_RUN },
 	{ .shared = VNET_OPT_DESCRIBE, .modes = M_RUN },
+	{ .shared = VNET_OPT_PROGRESS, .modes = M_RUN },
+	{ .shared = VNET_OPT_NO_PROGRESS, .modes = M_RUN },
 	{ .name = "check", .flags = VNET_OPT_MODE, .modes = M_CHECK,
 	  .key = OPT_CHECK, .help = "check the policy and exit" },
 	{ .name = "explain", .flags = VNET_OPT_MODE, .modes = M_EXPLAIN,
@@ -463,6 +467,45 @@ static void sync_stream_stats(struct state *st)
 				 r ? r->queue_drops : 0);
 }
 
+/* The status line's counts (progress.h): frames read on both sides,
+ * every drop counter. */
+static void progress_sample(void *arg, struct vnet_progress_sample *s)
+{
+	struct state *st = arg;
+	const struct vnet_sr_stats *r;
+	int d, c;
+
+	sync_stream_stats(st);
+	for (d = VNET_EGRESS; d <= VNET_INGRESS; d++)
+		if ((r = vnet_mid_rstats(st->m, (enum vnet_dir)d)))
+			s->frames += r->frames;
+	for (c = 0; c < VNET_ACL_CTR_MAX; c++)
+		if (vnet_counter_is_drop(
+			    vnet_acl_counter_name((enum vnet_acl_ctr)c)))
+			s->drops +=
+				vnet_acl_counter(st->a, (enum vnet_acl_ctr)c);
+}
+
+/* A status line while a capture file is filtered (--progress,
+ * --no-progress), or NULL. */
+static struct vnet_progress *progress_start(struct state *st)
+{
+	struct vnet_progress_config pc = {
+		.fd = vnet_mid_rfd(st->m, VNET_EGRESS),
+		.sample = progress_sample,
+		.show = vnet_log_status,
+		.arg = st,
+	};
+
+	if (!vnet_log_is_file(pc.fd) &&
+	    vnet_log_is_file(vnet_mid_rfd(st->m, VNET_INGRESS)))
+		pc.fd = vnet_mid_rfd(st->m, VNET_INGRESS);
+	if (!vnet_log_status_wanted(st->cf->o.progress,
+				    vnet_log_is_file(pc.fd)))
+		return NULL;
+	return vnet_progress_new(vnet_mid_loop(st->m), &pc);
+}
+
 static int write_ct(void *arg, FILE *f)
 {
 	const struct state *st = arg;
@@ -702,6 +745,7 @@ static int do_run(const struct conf *cf, struct vnet_acl *a, uint32_t ct_max)
 		.left = cf->left,
 		.right = cf->right,
 	};
+	struct vnet_progress *pr;
 	struct vnet_pidfile *pf = NULL;
 	struct vnet_ctl_config cc = {
 		.program = prog.name,
@@ -764,7 +808,9 @@ static int do_run(const struct conf *cf, struct vnet_acl *a, uint32_t ct_max)
 		vnet_log(VNET_LOG_ERR, "control socket: %s", strerror(-r));
 		goto out;
 	}
+	pr = progress_start(st);
 	r = vnet_mid_run(st->m, &ops, st);
+	vnet_progress_free(pr);
 	vnet_log_loop(vnet_mid_loop(st->m), r);
 	if (r < 0 && r != -EPIPE)
 		goto out;

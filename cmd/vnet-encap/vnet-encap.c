@@ -18,6 +18,7 @@
 #include "vnet/pidfile.h"
 #include "vnet/pkt.h"
 #include "vnet/port.h"
+#include "vnet/progress.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "vnet/vxlan.h"
@@ -35,6 +36,8 @@ enum {
 	OPT_SRCPORT,
 	OPT_TTL,
 	OPT_TOS,
+	OPT_DSCP,
+	OPT_ECN,
 	OPT_MTU,
 	OPT_PMTU_REPLY,
 	OPT_FDB,
@@ -74,7 +77,11 @@ static const struct vnet_opt opts[] = {
 	{ .name = "ttl", .arg = "N", .key = OPT_TTL,
 	  .help = "outer TTL or hop limit (default 64)" },
 	{ .name = "tos", .arg = "N", .key = OPT_TOS,
-	  .help = "outer TOS or traffic class (default 0)" },
+	  .help = "a fixed outer TOS/traffic class: nothing copied" },
+	{ .name = "dscp", .arg = "copy|N", .key = OPT_DSCP,
+	  .help = "outer DSCP: the inner one (default) or N" },
+	{ .name = "ecn", .arg = "normal|off", .key = OPT_ECN,
+	  .help = "outer ECN by RFC 6040 (default normal)" },
 	{ .name = "udp6-zero-csum", .arg = "tx|rx|both",
 	  .key = OPT_UDP6_ZERO_CSUM,
 	  .help = "IPv6 underlay: send/accept a zero UDP checksum" },
@@ -102,6 +109,7 @@ static const struct vnet_opt opts[] = {
 	{ .shared = VNET_OPT_DIR },
 	VNET_OPT_ROWS_CONTROL,
 	{ .shared = VNET_OPT_DESCRIBE },
+	VNET_OPT_ROWS_PROGRESS,
 	{ 0 },
 };
 
@@ -125,6 +133,8 @@ struct conf {
 	uint64_t ageing_ns;
 	int stats, has_local, has_local_mac, no_offload, force, has_outer;
 	int has_dstport, has_geneve_opt;
+	int progress; /* --progress 1, --no-progress 0, else -1 */
+	int dscp_given, ecn_given;
 	int ingress; /* one-way filter direction: 0 egress, 1 ingress */
 	int describe; /* --describe: validate, print the budget, exit */
 	enum vnet_stream_fmt fmt;
@@ -319,6 +329,24 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 			break;
 		case OPT_TOS:
 			v->conf.tos = (uint8_t)vnet_opt_u64("--tos", arg, 0, 255);
+			v->conf.fixed_tos = 1;
+			break;
+		case OPT_DSCP:
+			v->conf.dscp = strcmp(arg, "copy")
+					       ? (int)vnet_opt_u64("--dscp", arg,
+								   0, 63)
+					       : -1;
+			cf->dscp_given = 1;
+			break;
+		case OPT_ECN:
+			if (!strcmp(arg, "normal"))
+				v->conf.ecn = VNET_ECN_NORMAL;
+			else if (!strcmp(arg, "off"))
+				v->conf.ecn = VNET_ECN_COMPAT;
+			else
+				vnet_usage_error("--ecn: '%s' is not normal or "
+						 "off", arg);
+			cf->ecn_given = 1;
 			break;
 		case OPT_MTU:
 			v->conf.mtu = (unsigned)vnet_opt_u64("--mtu", arg, 128, 65535);
@@ -381,6 +409,9 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	if (cf->has_dstport && v->conf.encap == VTEP_NVGRE)
 		vnet_usage_error("--dstport: NVGRE is GRE (IP protocol 47): it "
 				 "has no ports");
+	if (v->conf.fixed_tos && (cf->dscp_given || cf->ecn_given))
+		vnet_usage_error("--tos fixes the whole outer TOS byte: not "
+				 "with --%s", cf->dscp_given ? "dscp" : "ecn");
 	cf->fmt = o.fmt;
 	cf->clk = o.clk;
 	cf->stats = o.stats;
@@ -392,6 +423,7 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 	cf->name = o.name;
 	cf->control = o.control;
 	cf->describe = o.describe;
+	cf->progress = o.progress;
 }
 
 /* The frame loop (lib/loop.c): its sources and what they need. */
@@ -645,6 +677,19 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 	vnet_ctl_u64(rp, "fdb_ageing", cf->ageing_ns / 1000000000ULL);
 	vnet_ctl_str(rp, "learn", vc->learn ? "yes" : "no");
 	vnet_ctl_str(rp, "strict", vc->strict ? "yes" : "no");
+	if (vc->fixed_tos) {
+		vnet_ctl_u64(rp, "tos", vc->tos);
+		vnet_ctl_str(rp, "dscp", NULL);
+		vnet_ctl_str(rp, "ecn", NULL);
+	} else {
+		vnet_ctl_str(rp, "tos", NULL);
+		if (vc->dscp < 0)
+			vnet_ctl_str(rp, "dscp", "copy");
+		else
+			vnet_ctl_u64(rp, "dscp", (uint64_t)vc->dscp);
+		vnet_ctl_str(rp, "ecn",
+			     vc->ecn == VNET_ECN_NORMAL ? "normal" : "off");
+	}
 	vnet_ctl_str(rp, "format", vnet_stream_fmt_name(cf->fmt));
 	vnet_ctl_u64(rp, "generation", t->gen);
 	return 0;
@@ -663,6 +708,41 @@ static const struct vnet_ctl_cmd ctl_cmds[] = {
 	{ 0 },
 };
 
+/* The status line's counts: frames read from either side, and every
+ * drop counter (drop_*, *_queue_drops). */
+static void progress_sample(void *arg, struct vnet_progress_sample *s)
+{
+	struct vtep *v = arg;
+	const struct vnet_sr_stats *out =
+		v->outer ? vnet_port_rstats(v->outer) : NULL;
+
+	vtep_sync_counters(v);
+	s->frames = v->ctr[C_INNER_RX_FRAMES].value +
+		    (out ? out->frames : v->ctr[C_DECAP_FRAMES].value);
+	s->drops = vnet_counters_drops(v->ctr, C_MAX);
+}
+
+/* A status line while a file is replayed (--progress, --no-progress):
+ * NULL when none is wanted or it cannot be had. */
+static struct vnet_progress *progress_start(struct vnet_loop *l,
+					    const struct conf *cf,
+					    struct vtep *v)
+{
+	struct vnet_progress_config pc = {
+		.fd = vnet_port_rfd(v->inner),
+		.sample = progress_sample,
+		.show = vnet_log_status,
+		.arg = v,
+	};
+
+	if (!vnet_log_is_file(pc.fd) && v->outer &&
+	    vnet_log_is_file(vnet_port_rfd(v->outer)))
+		pc.fd = vnet_port_rfd(v->outer);
+	if (!vnet_log_status_wanted(cf->progress, vnet_log_is_file(pc.fd)))
+		return NULL;
+	return vnet_progress_new(l, &pc);
+}
+
 /* Forward until the streams end, a stop signal or an error: 0 or -errno
  * (logged).  Streams end; taps and sockets do not. */
 static int run_loop(struct tool *t)
@@ -671,6 +751,7 @@ static int run_loop(struct tool *t)
 	const struct conf *cf = t->cf;
 	struct run ru = { .v = v, .cf = cf, .t = t };
 	struct vnet_loop_timer *sweep;
+	struct vnet_progress *pr;
 	struct vnet_loop *l;
 	char label[2][160];
 	int r = -ENOMEM;
@@ -704,7 +785,9 @@ static int run_loop(struct tool *t)
 		goto out;
 	vnet_loop_timer_set(sweep, 1000000000ULL); /* as if swept at 0 */
 	vnet_loop_on_signal(l, on_signal, &ru);
+	pr = progress_start(l, cf, v);
 	r = vnet_loop_run(l);
+	vnet_progress_free(pr);
 	vnet_log_loop(l, r);
 	vnet_loop_free(l);
 	return r;

@@ -58,6 +58,8 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DECAP_BYTES] = "decap_bytes",
 	[C_DECAP_GRO_DATAGRAMS] = "decap_gro_datagrams",
 	[C_DECAP_GRO_SEGMENTS] = "decap_gro_segments",
+	[C_DECAP_ECN_CE] = "decap_ecn_ce",
+	[C_DECAP_ECN_UNUSED] = "decap_ecn_unused",
 	[C_INNER_TX_FRAMES] = "inner_tx_frames",
 	[C_INNER_TX_ERRORS] = "inner_tx_errors",
 	[C_INNER_TX_QUEUE_DROPS] = "inner_tx_queue_drops",
@@ -103,6 +105,7 @@ static const char *const ctr_names[C_MAX] = {
 	[C_DROP_NVGRE_VSID] = "drop_nvgre_vsid",
 	[C_GENEVE_OPTIONS_RX] = "geneve_options_rx",
 	[C_GENEVE_OPTIONS_UNTRACKED] = "geneve_options_untracked",
+	[C_DROP_ECN_NOT_ECT] = "drop_ecn_not_ect",
 	[C_STREAM_TRUNCATED] = "stream_truncated",
 	[C_STREAM_OVERSIZE] = "stream_oversize",
 	[C_STREAM_RUNT] = "stream_runt",
@@ -332,6 +335,8 @@ void vtep_init(struct vtep *v, enum vtep_encap encap)
 	c->sport_lo = 49152;
 	c->sport_hi = 65535;
 	c->ttl = 64;
+	c->dscp = -1;
+	c->ecn = VNET_ECN_NORMAL;
 	c->mtu = 1500;
 	c->learn = 1;
 	v->pmtu_rl = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(
@@ -649,7 +654,7 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 		.sport = sport,
 		.dport = c->dstport,
 		.ttl = c->ttl,
-		.tos = c->tos,
+		.tos = v->tx_tos,
 	};
 	struct iovec iov[3];
 	uint8_t buf[64 + VTEP_HDR_MAX];
@@ -658,9 +663,11 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 
 	if (family_drop(v, remote))
 		return 0;
-	if (!v->outer)
+	if (!v->outer) {
+		vnet_underlay_set_tos(v->ul, v->tx_tos);
 		return vnet_underlay_queue(v->ul, remote, sport, c->dstport,
 					   hdr, hlen, in, nin);
+	}
 	memcpy(o.smac, c->local_mac, 6);
 	memcpy(o.dmac, neigh_mac(v, remote), 6);
 	if (o.src.family == AF_INET6)
@@ -743,7 +750,7 @@ static int emit_super(struct vtep *v, const struct vnet_addr *remote,
 		.sport = sport,
 		.dport = c->dstport,
 		.ttl = c->ttl,
-		.tos = c->tos,
+		.tos = v->tx_tos,
 	};
 	uint8_t buf[64 + VTEP_HDR_MAX];
 	struct vnet_vhdr t = *h;
@@ -833,17 +840,21 @@ static int pmtu_answer(struct vtep *v, const uint8_t *d, size_t len,
 static int run_flush(struct vtep *v)
 {
 	struct vtep_run *u = &v->run;
+	uint8_t keep = v->tx_tos; /* of the frame that ended the run */
 	unsigned i;
 	int r = 0;
 
 	if (!u->n)
 		return 0;
+	v->tx_tos = u->tos;
 	if (u->n > 1) {
+		vnet_underlay_set_tos(v->ul, u->tos);
 		r = vnet_underlay_send_gso(v->ul, &u->remote, u->sport,
 					   v->conf.dstport, u->iov, u->niov,
 					   v->hlen + u->ilen, u->now);
 		if (!r) {
 			u->n = 0;
+			v->tx_tos = keep;
 			return 0;
 		}
 		/* No GSO for this run (no socket for its port, too long
@@ -856,6 +867,7 @@ static int run_flush(struct vtep *v)
 			 &u->iov[u->f[i].iov + 1], u->f[i].nin, u->f[i].ilen,
 			 u->ts);
 	u->n = 0;
+	v->tx_tos = keep;
 	return r;
 }
 
@@ -872,7 +884,7 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 
 	if (u->n &&
 	    (u->closed || u->n == VTEP_GSO_SEGS || u->sport != sport ||
-	     u->vni != vni || ilen > u->ilen ||
+	     u->vni != vni || ilen > u->ilen || u->tos != v->tx_tos ||
 	     u->bytes + hlen + ilen > VNET_UNDERLAY_GSO_MAX ||
 	     !vnet_addr_eq(&u->remote, remote)) &&
 	    (r = run_flush(v)) < 0)
@@ -881,6 +893,7 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 		u->remote = *remote;
 		u->sport = sport;
 		u->vni = vni;
+		u->tos = v->tx_tos;
 		u->ilen = ilen;
 		u->bytes = 0;
 		u->niov = 0;
@@ -903,6 +916,21 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 	if (ilen < u->ilen)
 		u->closed = 1;
 	return 0;
+}
+
+uint8_t vtep_outer_tos(const struct vtep_conf *c, const uint8_t *d,
+		       size_t len)
+{
+	size_t off;
+	int fam, t;
+
+	if (c->fixed_tos)
+		return c->tos;
+	t = vnet_ecn_frame_tos(d, len, &off, &fam);
+	if (t < 0)
+		t = 0; /* not IP: DSCP 0, Not-ECT */
+	return (uint8_t)((c->dscp < 0 ? t & 0xfc : c->dscp << 2) |
+			 vnet_ecn_encap((uint8_t)t, c->ecn));
 }
 
 int vtep_encap(struct vtep *v, const struct vnet_frame *f,
@@ -1011,6 +1039,7 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 			v->ctr[C_FLOOD_PACKETS].value += nr;
 			flood = 1;
 		}
+		v->tx_tos = vtep_outer_tos(&v->conf, d, len);
 		vnet_pkt_parse(d, len, &pkt);
 		h = vnet_flow_hash(&pkt, VTEP_HASH_SEED, 0);
 		sport = (uint16_t)(v->conf.sport_lo +
@@ -1047,16 +1076,47 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 	return run_flush(v);
 }
 
-/* One UDP payload (the kind's header + inner frame) from remote. */
+int vtep_decap_ecn(struct vtep *v, int otos, const uint8_t *in, size_t ilen,
+		   uint8_t *copy, size_t *n)
+{
+	size_t off;
+	uint8_t e;
+	int fam, t, r;
+
+	*n = 0;
+	if (otos < 0 || (t = vnet_ecn_frame_tos(in, ilen, &off, &fam)) < 0)
+		return 0;
+	r = vnet_ecn_decap((uint8_t)otos, (uint8_t)t, &e);
+	if (r == VNET_ECN_DROP) {
+		v->ctr[C_DROP_ECN_NOT_ECT].value++;
+		return -1;
+	}
+	if (r == VNET_ECN_ODD)
+		v->ctr[C_DECAP_ECN_UNUSED].value++;
+	if (e == (t & VNET_ECN_MASK))
+		return 0;
+	if (e == VNET_ECN_CE)
+		v->ctr[C_DECAP_ECN_CE].value++;
+	/* The bytes up to the header checksum (IPv4) or the traffic class
+	 * (IPv6) are copied and changed; the frame itself is not ours. */
+	*n = off + (fam == 4 ? 12 : 2);
+	memcpy(copy, in, *n);
+	vnet_ecn_set(copy + off, fam, e);
+	return 0;
+}
+
+/* One UDP payload (the kind's header + inner frame) from remote, whose
+ * outer TOS was otos (-1: unknown); gh: the header of a super-frame of
+ * the tunnel offload (base its outer frame), else NULL. */
 static int decap_one(struct vtep *v, const struct vnet_addr *remote,
-		     const uint8_t *p, size_t plen, uint64_t ts,
+		     const uint8_t *p, size_t plen, uint64_t ts, int otos,
 		     const struct vnet_vhdr *gh, const uint8_t *base)
 {
-	const uint8_t *in;
+	const uint8_t *in, *head;
 	struct vnet_vhdr t;
-	struct iovec iov[3];
-	uint8_t tag[4];
-	size_t ilen, hlen;
+	struct iovec iov[4];
+	uint8_t tag[4], ecn[VTEP_ECN_COPY];
+	size_t ilen, hlen, en;
 	uint32_t vni;
 	int vlan, r, n;
 
@@ -1103,6 +1163,9 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		v->ctr[C_DROP_INNER_TAGGED].value++;
 		return 0;
 	}
+	if (vtep_decap_ecn(v, otos, in, ilen, ecn, &en) < 0)
+		return 0;
+	head = en ? ecn : in;
 	v->ctr[C_DECAP_FRAMES].value++;
 	v->ctr[C_DECAP_BYTES].value += ilen;
 	if (v->conf.learn && !vnet_mac_is_multicast(in + 6) &&
@@ -1111,17 +1174,21 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 	if (vlan) {
 		vnet_put16(tag, VNET_ETH_P_8021Q);
 		vnet_put16(tag + 2, (uint32_t)vlan);
-		iov[0].iov_base = (void *)in;
+		iov[0].iov_base = (void *)head;
 		iov[0].iov_len = 12;
 		iov[1].iov_base = tag;
 		iov[1].iov_len = 4;
-		iov[2].iov_base = (void *)(in + 12);
-		iov[2].iov_len = ilen - 12;
+		iov[2].iov_base = (void *)(head + 12);
+		iov[2].iov_len = (en ? en : ilen) - 12;
 		n = 3;
 	} else {
-		iov[0].iov_base = (void *)in;
-		iov[0].iov_len = ilen;
+		iov[0].iov_base = (void *)head;
+		iov[0].iov_len = en ? en : ilen;
 		n = 1;
+	}
+	if (en) { /* the rest of the frame after the changed bytes */
+		iov[n].iov_base = (void *)(in + en);
+		iov[n++].iov_len = ilen - en;
 	}
 	if (gh) {
 		/* ... moved by the tag put in */
@@ -1157,7 +1224,8 @@ static int recv_one(void *arg, const struct vnet_underlay_dgram *d)
 
 	if (!c->ts)
 		c->ts = vnet_clock_wall();
-	return decap_one(c->v, &d->src, d->data, d->len, c->ts, NULL, NULL);
+	return decap_one(c->v, &d->src, d->data, d->len, c->ts, d->tos, NULL,
+			 NULL);
 }
 
 int vtep_recv_udp(struct vtep *v)
@@ -1348,7 +1416,7 @@ int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
 			continue;
 		}
 		neigh_learn(v, &o.src, o.smac);
-		if ((r = decap_one(v, &o.src, pl, plen, f[k].ts_ns, gh,
+		if ((r = decap_one(v, &o.src, pl, plen, f[k].ts_ns, o.tos, gh,
 				   f[k].data)) < 0)
 			return r;
 	}

@@ -11,6 +11,7 @@
 
 #include "vnet/addr.h"
 #include "vnet/counter.h"
+#include "vnet/ecn.h"
 #include "vnet/fdb.h"
 #include "vnet/geneve.h"
 #include "vnet/log.h"
@@ -45,6 +46,8 @@ enum {
 	C_DECAP_BYTES,
 	C_DECAP_GRO_DATAGRAMS,
 	C_DECAP_GRO_SEGMENTS,
+	C_DECAP_ECN_CE,	     /* inner ECT set to CE from the outer (RFC 6040) */
+	C_DECAP_ECN_UNUSED,  /* a combination RFC 6040 marks (!!!) */
 	C_INNER_TX_FRAMES,
 	C_INNER_TX_ERRORS,
 	C_INNER_TX_QUEUE_DROPS, /* a stream output's queue was full */
@@ -90,6 +93,7 @@ enum {
 	C_DROP_NVGRE_VSID,
 	C_GENEVE_OPTIONS_RX,	  /* options in accepted GENEVE packets */
 	C_GENEVE_OPTIONS_UNTRACKED, /* ... not in the table: it was full */
+	C_DROP_ECN_NOT_ECT, /* outer CE, inner Not-ECT (RFC 6040 4.2) */
 	C_STREAM_TRUNCATED,
 	C_STREAM_OVERSIZE,
 	C_STREAM_RUNT,
@@ -173,7 +177,12 @@ struct vtep_conf {
 	struct vnet_addr local;
 	uint8_t local_mac[6];
 	uint16_t dstport, sport_lo, sport_hi;
-	uint8_t ttl, tos;
+	uint8_t ttl, tos;		/* tos: the outer TOS with fixed_tos */
+	/* The outer DSCP and ECN of each packet (ecn.h): the DSCP copied
+	 * from the inner IP header (dscp < 0) or dscp; the ECN field by
+	 * RFC 6040 in mode ecn.  fixed_tos (--tos): tos for every packet. */
+	int dscp, fixed_tos;
+	enum vnet_ecn_mode ecn;
 	unsigned mtu;			/* underlay IP MTU */
 	int strict, learn;
 	int gso;			/* UDP GSO/GRO on the UDP underlay */
@@ -196,6 +205,7 @@ struct vtep_run {
 	size_t bytes;		/* UDP payload: headers and frames */
 	int closed;		/* a shorter frame ended it */
 	uint64_t ts, now;
+	uint8_t tos;		/* outer TOS of every segment */
 	uint8_t hdr[VTEP_HDR_MAX];
 	struct iovec iov[VTEP_GSO_SEGS * 3];
 	struct {
@@ -231,6 +241,7 @@ struct vtep {
 				 * offload, the inner one hands TSO/USO
 				 * super-frames whole: they go through as
 				 * they are, headers around them */
+	uint8_t tx_tos;		/* the outer TOS of the packet being sent */
 	struct vtep_run run;	/* the run being gathered */
 	/* the drops of enum vtep_warn said once, and their rate limits */
 	uint8_t warned[VTEP_W_MAX];
@@ -306,6 +317,19 @@ unsigned vtep_inner_mtu(const struct vtep *v);
  * stream (e.g. -EPIPE). */
 int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 	       const struct vnet_vhdr *vh, unsigned n);
+/* The outer TOS for the inner frame d of len bytes by c's --tos, --dscp
+ * and --ecn (ecn.h; not IP: DSCP 0 or c's, Not-ECT). */
+uint8_t vtep_outer_tos(const struct vtep_conf *c, const uint8_t *d,
+		       size_t len);
+/* The decapsulation of RFC 6040 4.2 for an inner frame in of ilen bytes
+ * that came in an outer header of TOS otos (< 0: unknown, nothing
+ * changes): 0 and, when its ECN field must change, the frame's first
+ * *n bytes copied into copy (VTEP_ECN_COPY bytes) with the field set;
+ * *n = 0 when nothing changes.  -1: drop it (outer CE, inner Not-ECT).
+ * Counts decap_ecn_ce, decap_ecn_unused and drop_ecn_not_ect. */
+#define VTEP_ECN_COPY 64
+int vtep_decap_ecn(struct vtep *v, int otos, const uint8_t *in, size_t ilen,
+		   uint8_t *copy, size_t *n);
 /* Send the queued outer packets of the UDP underlay (a frame-stream
  * underlay is written by the event loop, which never waits on it);
  * reports what the underlay counted since the last call (send errors,

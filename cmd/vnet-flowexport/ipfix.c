@@ -2,6 +2,7 @@
 /* ipfix.c -- IPFIX messages (RFC 7011) and their transport to a collector. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "vnet/err.h"
 #include "vnet/bytes.h"
 #include "vnet/num.h"
+#include "vnet/sig.h"
 
 /* Information Element IDs (IANA IPFIX registry). */
 enum {
@@ -139,6 +141,7 @@ struct vnet_ipfix {
 	socklen_t sslen;
 	int last_err;
 	int udp_connected;
+	uint64_t pace_next; /* --rate: when the next message may go */
 	int tcp;
 	uint64_t retry_at, backoff;
 	uint8_t *q;
@@ -638,6 +641,48 @@ static int tcp_queue(struct vnet_ipfix *x, const uint8_t *msg, size_t len,
 	return 0;
 }
 
+/* Credit for a pace that fell behind (a slow send, a long sleep). */
+#define PACE_SLACK_NS 10000000ULL
+
+/* Hold a UDP message of flows records until the records before it have
+ * had their time at c.rate a second. */
+static void pace(struct vnet_ipfix *x, uint32_t flows)
+{
+	uint64_t now, wait;
+
+	if (!x->c.rate || !flows)
+		return;
+	now = mono_ns();
+	if (x->pace_next + PACE_SLACK_NS < now)
+		x->pace_next = now;
+	while (now < x->pace_next && !vnet_sig_stop_signo()) {
+		wait = x->pace_next - now;
+		vnet_sig_poll(NULL, 0, (int)((wait + 999999) / 1000000));
+		now = mono_ns();
+	}
+	x->pace_next += (uint64_t)flows * 1000000000ULL / x->c.rate;
+}
+
+/* IP_RECVERR queues each ICMP error it reports: read them away (the
+ * send that failed has counted the error). */
+static void drain_errqueue(struct vnet_ipfix *x)
+{
+	uint8_t buf[256], cbuf[256];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		if (recvmsg(x->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+	}
+}
+
 static int udp_send(struct vnet_ipfix *x, const uint8_t *msg, size_t len)
 {
 	ssize_t n;
@@ -656,6 +701,13 @@ static int udp_send(struct vnet_ipfix *x, const uint8_t *msg, size_t len)
 		 * that one is tried once more. */
 		x->last_err = n < 0 ? errno : EMSGSIZE;
 		x->st.send_errors++;
+		drain_errqueue(x);
+		/* The only loss a sender can see: its own buffer or queue.
+		 * A receiver's full buffer (a local collector that does not
+		 * keep up) drops without a word to the sender. */
+		if (x->last_err == EAGAIN || x->last_err == EWOULDBLOCK ||
+		    x->last_err == ENOBUFS)
+			x->st.send_full++;
 		if (x->last_err != ECONNREFUSED)
 			break;
 	}
@@ -683,6 +735,7 @@ static int finish_msg(struct vnet_ipfix *x, uint64_t now)
 		r = x->out_fn(x->out_arg, x->msg, x->used);
 		break;
 	case OUT_UDP:
+		pace(x, flows);
 		r = udp_send(x, x->msg, x->used);
 		break;
 	case OUT_TCP:
@@ -783,7 +836,7 @@ int vnet_ipfix_drain(struct vnet_ipfix *x, int timeout_ms)
 int vnet_ipfix_connect(struct vnet_ipfix *x,
 		       const struct vnet_ipfix_collector *c, int timeout_ms)
 {
-	int fd;
+	int fd, on;
 
 	x->sslen = vnet_addr_to_sockaddr(&c->addr, c->port, &x->ss);
 	if (!x->sslen)
@@ -805,6 +858,13 @@ int vnet_ipfix_connect(struct vnet_ipfix *x,
 		return -errno;
 	x->fd = fd;
 	x->out = OUT_UDP;
+	/* Without it a UDP send hides a full device queue (ENOBUFS) and
+	 * says it went out (Linux udp_send_skb). */
+	on = 1;
+	if (x->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	if (!connect(fd, (struct sockaddr *)&x->ss, x->sslen)) {
 		x->udp_connected = 1;
 		return 0;

@@ -98,6 +98,12 @@ struct vnet_ipfix_config {
 	uint64_t refresh_ns;		/* UDP template refresh; 0 never */
 	uint32_t refresh_msgs;		/* ... every N messages; 0 never */
 	uint32_t sample_n;		/* > 1: announce 1-in-N sampling */
+	/* UDP: at most rate flow records a second (0: as fast as they
+	 * come).  A message waits, with the signals unblocked (sig.h),
+	 * until the records before it have had their time; up to 10 ms
+	 * of time not used is credited.  After a stop signal it waits no
+	 * more. */
+	uint64_t rate;
 };
 
 struct vnet_ipfix_stats {
@@ -107,6 +113,9 @@ struct vnet_ipfix_stats {
 				    * 3 with the sampling options) */
 	uint64_t send_errors;	   /* failed sends (UDP: each send(2) that
 				    * failed; ECONNREFUSED is retried once) */
+	uint64_t send_full;	   /* of send_errors, UDP sends refused for a
+				    * full socket buffer or device queue
+				    * (EAGAIN, ENOBUFS): the message is lost */
 	uint64_t records_dropped;  /* flow records lost while TCP was down */
 	uint64_t connects;	   /* TCP connections made */
 };

@@ -35,6 +35,7 @@ static const char *const names[C_MAX] = {
 	[C_MESSAGES_SENT] = "messages_sent",
 	[C_TEMPLATES_SENT] = "templates_sent",
 	[C_SEND_ERRORS] = "send_errors",
+	[C_SEND_BUFFER_FULL] = "send_buffer_full",
 	[C_RECORDS_DROPPED] = "records_dropped",
 	[C_PASSED_EGRESS] = "passed_egress",
 	[C_PASSED_INGRESS] = "passed_ingress",
@@ -222,6 +223,7 @@ void meter_sync(struct meter *mt)
 		mt->ctr[C_MESSAGES_SENT].value = is->messages_sent;
 		mt->ctr[C_TEMPLATES_SENT].value = is->templates_sent;
 		mt->ctr[C_SEND_ERRORS].value = is->send_errors;
+		mt->ctr[C_SEND_BUFFER_FULL].value = is->send_full;
 		mt->ctr[C_RECORDS_DROPPED].value = is->records_dropped;
 	} else {
 		mt->ctr[C_RECORDS_EXPORTED].value = mt->json_lines;

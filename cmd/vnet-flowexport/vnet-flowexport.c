@@ -19,6 +19,7 @@
 #include "vnet/mid.h"
 #include "vnet/opt.h"
 #include "vnet/pidfile.h"
+#include "vnet/progress.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "vnet/vxlan.h"
@@ -45,6 +46,7 @@ enum {
 	OPT_SINK,
 	OPT_IFACE,
 	OPT_BPF,
+	OPT_RATE,
 };
 
 static const struct vnet_opt opts[] = {
@@ -71,6 +73,8 @@ static const struct vnet_opt opts[] = {
 	  .help = "resend templates over UDP this often" },
 	{ .name = "template-refresh-msgs", .arg = "N", .key = OPT_REFRESH_MSGS,
 	  .help = "resend templates every N messages" },
+	{ .name = "rate", .arg = "N", .key = OPT_RATE,
+	  .help = "UDP: export at most N records a second" },
 	{ .name = "decap", .flags = VNET_OPT_REPEAT, .key = OPT_DECAP,
 	  .help = "the inner flows of VXLAN packets, with their VNI" },
 	{ .name = "vxlan-port", .arg = "N", .flags = VNET_OPT_REPEAT,
@@ -95,6 +99,7 @@ static const struct vnet_opt opts[] = {
 	VNET_OPT_ROWS_FRAMES,
 	VNET_OPT_ROWS_CONTROL,
 	{ .shared = VNET_OPT_DESCRIBE },
+	VNET_OPT_ROWS_PROGRESS,
 	{ 0 },
 };
 
@@ -289,6 +294,9 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 		case OPT_BPF:
 			cf->bpf = arg;
 			break;
+		case OPT_RATE:
+			cf->ic.rate = vnet_opt_u64("--rate", arg, 1, 1000000000);
+			break;
 		}
 	}
 	if (argc - optind > 1)
@@ -315,6 +323,9 @@ static void parse_args(int argc, char **argv, struct conf *cf,
 		vnet_usage_error("--json -: stdout carries the frames of a "
 				 "pass-through stage; give --json FILE, or "
 				 "--sink");
+	if (cf->ic.rate && (!cf->collector || cf->coll.proto != VNET_IPFIX_UDP))
+		vnet_usage_error("--rate paces a UDP export: give -C "
+				 "udp:ADDR (TCP is paced by the collector)");
 	if (mt->cls.nports && !cf->decap)
 		vnet_usage_error("--vxlan-port is the port --decap "
 				 "decapsulates: add --decap");
@@ -513,6 +524,31 @@ static int attach_ctl(struct tool *t, struct vnet_loop *l)
 	return 0;
 }
 
+/* The collector in messages ("udp:198.18.0.1:4739"). */
+static char coll_name[96];
+
+/* Messages the UDP socket refused for a full buffer (ipfix.h send_full):
+ * said at the default level the first time, then with -v, rate limited;
+ * each line says how many since the last. */
+static void say_send_full(struct meter *mt)
+{
+	static struct vnet_ratelimit rl = VNET_RATELIMIT_INIT(1, 1);
+	static uint64_t said_n;
+	static uint8_t said;
+	const struct vnet_ipfix_stats *is;
+
+	if (!mt->ipfix || (is = vnet_ipfix_stats(mt->ipfix))->send_full ==
+				  said_n)
+		return;
+	vnet_log_first(&rl, &said, vnet_clock_wall(),
+		       "collector %s: %llu messages not sent, the send buffer "
+		       "or the device queue is full (%s): their records are "
+		       "lost; pace the export with --rate N",
+		       coll_name, (unsigned long long)(is->send_full - said_n),
+		       strerror(vnet_ipfix_error(mt->ipfix)));
+	said_n = is->send_full;
+}
+
 static int on_frames(void *arg, struct vnet_mid *m, enum vnet_dir dir,
 		     struct vnet_frame *f, unsigned n)
 {
@@ -541,6 +577,7 @@ static void on_tick(void *arg, struct vnet_mid *m, uint64_t now)
 {
 	(void)m;
 	meter_tick(arg, now);
+	say_send_full(arg);
 }
 
 /* TCP progress toward the collector (connecting, retrying, writing the
@@ -553,6 +590,7 @@ static int on_ipfix_poll(void *arg, struct vnet_loop_timer *t, uint64_t now)
 	struct meter *mt = arg;
 
 	vnet_ipfix_poll(mt->ipfix);
+	say_send_full(mt);
 	vnet_loop_timer_set(t, now + IPFIX_POLL_NS);
 	return 0;
 }
@@ -568,6 +606,38 @@ static int add_timers(struct meter *mt, struct vnet_loop *l)
 		return -errno;
 	vnet_loop_timer_set(t, vnet_clock_wall() + IPFIX_POLL_NS);
 	return 0;
+}
+
+/* The status line's counts (progress.h): frames metered, every drop
+ * counter and the capture's drops. */
+static void progress_sample(void *arg, struct vnet_progress_sample *s)
+{
+	struct meter *mt = arg;
+
+	meter_sync(mt);
+	s->frames = mt->ctr[C_FRAMES].value;
+	s->drops = vnet_counters_drops(mt->ctr, C_MAX) +
+		   mt->ctr[C_CAPTURE_DROPPED].value;
+}
+
+/* A status line on l while a file or a live interface (is_long) is
+ * metered (--progress, --no-progress): fd is the input file, or -1; NULL
+ * when none is wanted. */
+static struct vnet_progress *progress_start(const struct conf *cf,
+					    struct meter *mt,
+					    struct vnet_loop *l, int fd,
+					    int is_long)
+{
+	const struct vnet_progress_config pc = {
+		.fd = fd,
+		.sample = progress_sample,
+		.show = vnet_log_status,
+		.arg = mt,
+	};
+
+	if (!vnet_log_status_wanted(cf->o.progress, is_long))
+		return NULL;
+	return vnet_progress_new(l, &pc);
 }
 
 /* -I INTERFACE: the capture handle on the loop. */
@@ -619,6 +689,7 @@ static int run_capture(struct tool *t)
 {
 	struct meter *mt = t->mt;
 	struct capture_run cr = { .mt = mt };
+	struct vnet_progress *pr;
 	struct vnet_loop *l;
 	int r = -ENOMEM;
 
@@ -635,7 +706,9 @@ static int run_capture(struct tool *t)
 		goto fail;
 	vnet_loop_timer_set(cr.tick, vnet_clock_now() + 1000000000ULL);
 	vnet_loop_on_signal(l, on_capture_signal, mt);
+	pr = progress_start(t->cf, mt, l, -1, 1);
 	r = vnet_loop_run(l);
+	vnet_progress_free(pr);
 	vnet_log_loop(l, r);
 	vnet_loop_free(l);
 	return r;
@@ -705,6 +778,7 @@ static int open_outputs(const struct conf *cf, struct meter *mt,
 	if (!mt->ipfix)
 		return 0;
 	vnet_ipfix_collector_fmt(&cf->coll, cbuf, sizeof(cbuf));
+	snprintf(coll_name, sizeof(coll_name), "%s", cbuf);
 	r = vnet_ipfix_connect(mt->ipfix, &cf->coll, CONNECT_MS);
 	if (r < 0) {
 		vnet_log(VNET_LOG_ERR, "collector %s: %s", cbuf, strerror(-r));
@@ -755,8 +829,9 @@ static int run_stream(struct tool *t)
 	static const struct vnet_mid_ops ops = {
 		.frames = on_frames, .signal = on_signal, .tick = on_tick,
 	};
+	struct vnet_progress *pr;
 	struct vnet_err err;
-	int r;
+	int r, fd;
 
 	/* Before the sides, which drop the privileges. */
 	if (open_ctl(t) < 0)
@@ -768,10 +843,17 @@ static int run_stream(struct tool *t)
 	}
 	if ((r = attach_ctl(t, vnet_mid_loop(mt->mid))) < 0)
 		return r;
-	if ((r = add_timers(mt, vnet_mid_loop(mt->mid))) < 0)
+	if ((r = add_timers(mt, vnet_mid_loop(mt->mid))) < 0) {
 		vnet_log(VNET_LOG_ERR, "event loop: %s", strerror(-r));
-	else
+	} else {
+		fd = vnet_mid_rfd(mt->mid, VNET_EGRESS);
+		if (!vnet_log_is_file(fd))
+			fd = vnet_mid_rfd(mt->mid, VNET_INGRESS);
+		pr = progress_start(cf, mt, vnet_mid_loop(mt->mid), fd,
+				    vnet_log_is_file(fd));
 		r = vnet_mid_run(mt->mid, &ops, mt);
+		vnet_progress_free(pr);
+	}
 	vnet_log_loop(vnet_mid_loop(mt->mid), r);
 	return r;
 }
@@ -790,7 +872,9 @@ static int finish(struct meter *mt, int r)
 	if (vnet_sig_stop_signo())
 		vnet_log(VNET_LOG_INFO, "stopped by signal %d",
 			 vnet_sig_stop_signo());
-	if ((r = meter_finish(mt)) < 0 && r != -EPIPE) {
+	r = meter_finish(mt);
+	say_send_full(mt);
+	if (r < 0 && r != -EPIPE) {
 		vnet_log(VNET_LOG_ERR, "write --json %s: %s", mt->json_name,
 			 strerror(-r));
 		return 1;

@@ -15,6 +15,7 @@
 #include "vnet/opt.h"
 #include "vnet/pidfile.h"
 #include "vnet/port.h"
+#include "vnet/progress.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 
@@ -79,6 +80,7 @@ static const struct vnet_opt opts[] = {
 	VNET_OPT_ROWS_FRAMES,
 	VNET_OPT_ROWS_CONTROL,
 	{ .shared = VNET_OPT_DESCRIBE },
+	VNET_OPT_ROWS_PROGRESS,
 	{ 0 },
 };
 
@@ -270,12 +272,41 @@ static void on_signal(void *arg, int sig)
 	}
 }
 
+/* The status line's counts (progress.h): frames read from the tap, every
+ * drop counter. */
+static void progress_sample(void *arg, struct vnet_progress_sample *s)
+{
+	struct run *ru = arg;
+
+	sync_counters(ru->tap, ru->io);
+	s->frames = ctr[C_TAP_RX_FRAMES].value;
+	s->drops = vnet_counters_drops(ctr, C_MAX);
+}
+
+/* A status line while --capture runs (--progress, --no-progress), or
+ * NULL. */
+static struct vnet_progress *progress_start(const struct conf *cf,
+					    struct run *ru)
+{
+	const struct vnet_progress_config pc = {
+		.fd = -1,
+		.sample = progress_sample,
+		.show = vnet_log_status,
+		.arg = ru,
+	};
+
+	if (!vnet_log_status_wanted(cf->o.progress, cf->capture))
+		return NULL;
+	return vnet_progress_new(ru->l, &pc);
+}
+
 /* Forward until stdin ends, --count frames were written, a stop signal
  * or an error: 0 or -errno (logged).  The tap never ends. */
 static int run_loop(struct tool *t)
 {
 	struct run ru = { .tap = t->tap, .io = t->io, .count = t->cf->count };
 	struct vnet_port *tap = t->tap, *io = t->io;
+	struct vnet_progress *pr;
 	char label[64];
 	int r = -ENOMEM;
 
@@ -297,7 +328,9 @@ static int run_loop(struct tool *t)
 	    (r = vnet_loop_feeds(ru.l, io, tap)) < 0)
 		goto out;
 	vnet_loop_on_signal(ru.l, on_signal, &ru);
+	pr = progress_start(t->cf, &ru);
 	r = vnet_loop_run(ru.l);
+	vnet_progress_free(pr);
 	vnet_log_loop(ru.l, r);
 	vnet_loop_free(ru.l);
 	return r;

@@ -22,6 +22,12 @@ struct vnet_counter {
 void vnet_counters_print(FILE *f, const char *prefix,
 			 const struct vnet_counter *c, size_t n);
 
+/* Whether a counter of that name counts frames lost or refused: drop_*
+ * and *_queue_drops (the "drops" of a status line, progress.h). */
+int vnet_counter_is_drop(const char *name);
+/* The sum of the drop counters among c[0..n-1]. */
+uint64_t vnet_counters_drops(const struct vnet_counter *c, size_t n);
+
 #define VNET_COUNTERS_N(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -36,6 +36,18 @@ void vnet_log_err(const struct vnet_err *e, const char *fmt, ...)
 struct vnet_loop;
 void vnet_log_loop(const struct vnet_loop *l, int r);
 
+/* The status line of a long run (progress.h) on stderr: line is drawn
+ * over the one shown ("\r", the line, erase to the end), NULL erases it.
+ * Every other message here erases it first, so a warning never shares
+ * its line; the next redraw brings it back. */
+void vnet_log_status(const char *line);
+/* Whether a status line is wanted: want > 0 (--progress) yes, want == 0
+ * (--no-progress) no, want < 0 (the default) when stderr is a terminal
+ * and long (the program reads a regular file or a live capture). */
+int vnet_log_status_wanted(int want, int is_long);
+/* Whether descriptor fd is a regular file (a replay, not a pipe). */
+int vnet_log_is_file(int fd);
+
 /* A token bucket for messages that input can trigger (drops, bad frames):
  * at most `burst` lines at once and `per_sec` a second after that.  The
  * number of lines held back is printed with the next line let through. */

@@ -137,6 +137,9 @@ enum vnet_dir vnet_mid_dir(const struct vnet_mid *m);
  * a tap or a side not read. */
 const struct vnet_sr_stats *vnet_mid_rstats(const struct vnet_mid *m,
 					    enum vnet_dir dir);
+/* The input descriptor of side dir's reader (a regular file when a
+ * capture is replayed: progress.h), -1 for a side not read. */
+int vnet_mid_rfd(const struct vnet_mid *m, enum vnet_dir dir);
 /* Output queue statistics of the side that frames of direction dir go
  * to (egress = right output; it also takes the replies to ingress
  * frames), NULL for a tap or a side not written. */

@@ -52,6 +52,8 @@ enum vnet_opt_shared {
 	VNET_OPT_NAME,	     /* --name NAME: the instance name (ctl.h) */
 	VNET_OPT_CONTROL,    /* --control PATH|none: its control socket */
 	VNET_OPT_DESCRIBE,   /* --describe: the MTU budget as JSON, no run */
+	VNET_OPT_PROGRESS,   /* --progress: a status line (progress.h) */
+	VNET_OPT_NO_PROGRESS, /* --no-progress: none */
 	VNET_OPT_NSHARED
 };
 
@@ -104,6 +106,11 @@ struct vnet_opt_prog {
 #define VNET_OPT_ROWS_CONTROL \
 	{ .shared = VNET_OPT_NAME }, { .shared = VNET_OPT_CONTROL }
 
+/* And those of a program that replays files or captures: its status
+ * line (progress.h, log.h's vnet_log_status_wanted()). */
+#define VNET_OPT_ROWS_PROGRESS \
+	{ .shared = VNET_OPT_PROGRESS }, { .shared = VNET_OPT_NO_PROGRESS }
+
 /* The shared options' values; vnet_opt_begin() sets the defaults. */
 struct vnet_opt_common {
 	int verbose;		  /* VNET_LOG_WARN, one more per -v */
@@ -118,6 +125,7 @@ struct vnet_opt_common {
 				     * not exist is a usage error */
 	const char *name, *control; /* NULL unless given */
 	int describe;		    /* --describe: validate, print, exit */
+	int progress;		    /* -1 (default), 1 --progress, 0 --no-... */
 	unsigned mode;		    /* the mode bit in force */
 };
 

@@ -136,6 +136,8 @@ struct vnet_underlay_dgram {
 	uint16_t sport;		/* and port, host order */
 	const uint8_t *data;	/* UDP payload */
 	size_t len;
+	int tos;		/* outer TOS / traffic class (IP_RECVTOS),
+				 * -1 when the kernel did not say */
 };
 
 /* Open an underlay: the receiving socket (non-blocking, 8 MiB buffer,
@@ -175,6 +177,11 @@ vnet_underlay_stats(const struct vnet_underlay *u);
 int vnet_underlay_queue(struct vnet_underlay *u, const struct vnet_addr *dst,
 			uint16_t sport, uint16_t dport, const void *hdr,
 			size_t hlen, const struct iovec *iov, unsigned niov);
+/* The TOS (DSCP and ECN) of the datagrams queued and the GSO runs sent
+ * from now on; the configuration's until then.  Per datagram, so that a
+ * tunnel can carry each inner packet's DSCP and ECN (ecn.h). */
+void vnet_underlay_set_tos(struct vnet_underlay *u, uint8_t tos);
+
 /* Send the queued datagrams (sendmmsg).  A datagram the kernel refuses is
  * counted (send_errors, send_errno, send_addr) and the rest still go:
  * returns 0. */

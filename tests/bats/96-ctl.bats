@@ -109,12 +109,15 @@ overlay() {
 	[ "$(val outer)" = udp:198.18.0.1 ]
 	[ "$(val vni)" = 42 ]
 	[ "$(val mtu)" = 1500 ]
+	[ "$(val dscp)" = copy ]
+	[ "$(val ecn)" = normal ]
 	[ "$(val local)" = 198.18.0.1 ]
 	[ "$(val remotes)" = 198.18.0.2 ]
 	[ "$(val control)" = "$T/a.sock" ]
 	[ "$(val version)" = "$(vnet-encap --version | cut -d' ' -f2)" ]
 	ctl "$T/a.sock" describe --json
 	jqo '.vni == 42 and .dstport == 4789 and .map == null and .fdb == "'"$T/fdb.tsv"'"'
+	jqo '.tos == null and .dscp == "copy" and .ecn == "normal"'
 	# B was started without --name: its tap, in its namespace.
 	ctl "$T/b.sock" describe
 	[ "$(val instance)" = "vx0@$B" ]

@@ -14,6 +14,7 @@
 #                   below 14 gives a runt: the first bytes of the header.
 #   udp             IPv4/UDP --ip-src -> --ip-dst, ports 40000+i -> 7000,
 #                   valid IP and UDP checksums, zero-padded payload.
+#   udp6            the same over IPv6, 2001:db8::1 -> 2001:db8::2.
 #   arp             ARP request "who-has --ip-dst tell --ip-src",
 #                   padded with zeros to --size.
 #
@@ -29,6 +30,8 @@
 #                      0..4095); may be repeated, outermost first, after
 #                      the tag of --vlan; --size includes them
 #   --ip-src A --ip-dst A   inner addresses (default 198.19.0.1 -> .2)
+#   --tos N            the inner TOS (udp) or traffic class (udp6), 0-255:
+#                      DSCP << 2 | ECN (default 0)
 #
 # VXLAN (RFC 7348) wrapping, to make outer frames a frame-stream underlay
 # of vnet-encap reads:
@@ -37,6 +40,7 @@
 #   --vxlan-flags B    the VXLAN flags byte (default 0x08, the I flag)
 #   --vxlan-reserved   set the reserved fields (bytes 1-3 and 7) to nonzero
 #   --outer-src A --outer-dst A   outer IPv4 (default 198.18.0.2 -> .1)
+#   --outer-tos N      the outer TOS (default 0)
 #   --outer-src-mac MAC --outer-dst-mac MAC
 #                      defaults 02:00:c6:12:00:02 -> ff:ff:ff:ff:ff:ff
 #   --dstport N        UDP destination port (default 4789, GENEVE 6081);
@@ -112,8 +116,8 @@ def csum(data):
 	return ~s & 0xFFFF
 
 
-def ipv4(src, dst, proto, payload):
-	hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0,
+def ipv4(src, dst, proto, payload, tos=0):
+	hdr = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(payload), 0,
 			  0x4000, 64, proto, 0, src, dst)
 	return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
 
@@ -145,13 +149,27 @@ def frame(i, a):
 						   for k in range(max(room, 0)))
 		fr = a.dst_mac + src + tag + b"\x88\xb5" + body
 		return fr[:a.size]
+	if a.type == "udp6":
+		if room < 48:
+			sys.exit("mkpcap: --size %d too small for udp6" % a.size)
+		s6 = bytes.fromhex("20010db8" + "00" * 11 + "01")
+		d6 = bytes.fromhex("20010db8" + "00" * 11 + "02")
+		payload = bytes(room - 48)
+		length = 8 + len(payload)
+		pseudo = s6 + d6 + struct.pack("!IxxxB", length, 17)
+		c = csum(pseudo + struct.pack("!HHHH", 40000 + i, 7000, length,
+					      0) + payload) or 0xFFFF
+		u = struct.pack("!HHHH", 40000 + i, 7000, length, c) + payload
+		ip = struct.pack("!IHBB16s16s", 6 << 28 | a.tos << 20, length, 17,
+				 64, s6, d6)
+		return a.dst_mac + src + tag + b"\x86\xdd" + ip + u
 	if a.type == "udp":
 		if room < 28:
 			sys.exit("mkpcap: --size %d too small for udp" % a.size)
 		payload = bytes(room - 28)
 		u = udp(a.ip_src, a.ip_dst, 40000 + i, 7000, payload)
 		return a.dst_mac + src + tag + b"\x08\x00" + \
-			ipv4(a.ip_src, a.ip_dst, 17, u)
+			ipv4(a.ip_src, a.ip_dst, 17, u, a.tos)
 	# arp
 	if room < 28:
 		sys.exit("mkpcap: --size %d too small for arp" % a.size)
@@ -167,7 +185,7 @@ def vxlan(inner, i, a):
 	u = udp(a.outer_src, a.outer_dst, 50000 + i, a.dstport, hdr + inner,
 		checksum=False)
 	return a.outer_dst_mac + a.outer_src_mac + b"\x08\x00" + \
-		ipv4(a.outer_src, a.outer_dst, 17, u)
+		ipv4(a.outer_src, a.outer_dst, 17, u, a.outer_tos)
 
 
 def geneve(inner, i, a):
@@ -206,7 +224,12 @@ def parser():
 	p.add_argument("out")
 	p.add_argument("--count", type=int, default=1)
 	p.add_argument("--size", type=int, default=64)
-	p.add_argument("--type", choices=("raw", "udp", "arp"), default="raw")
+	p.add_argument("--type", choices=("raw", "udp", "udp6", "arp"),
+		       default="raw")
+	p.add_argument("--tos", type=int, choices=range(256), default=0,
+		       metavar="N")
+	p.add_argument("--outer-tos", type=int, choices=range(256), default=0,
+		       metavar="N")
 	p.add_argument("--src-mac", type=mac, default=mac("02:00:c6:13:00:01"))
 	p.add_argument("--dst-mac", type=mac, default=mac("ff:ff:ff:ff:ff:ff"))
 	p.add_argument("--src-mac-seq", action="store_true")

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* test_vtep.c -- unit tests of vnet-encap's tables (cmd/vnet-encap/vtep.c):
- * drop reasons to counters, the encapsulation kind's defaults. */
+ * drop reasons to counters, the encapsulation kind's defaults, the outer
+ * TOS of --tos/--dscp/--ecn and the ECN decapsulation of a frame. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
+#include "vnet/bytes.h"
+#include "vnet/csum.h"
 #include "vnet-encap/vtep.h"
 #include "vnet/geneve.h"
 #include "vnet/vxlan.h"
@@ -105,8 +108,76 @@ static void test_nvgre_kind(void)
 	T_EQ(vtep_vni_ok(&v, 0xffffff), 0);
 }
 
+/* An Ethernet frame with an IPv4 header of TOS tos (34 bytes). */
+static void ip4_frame(uint8_t *f, uint8_t tos)
+{
+	memset(f, 0, 34);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[15] = tos;
+	f[17] = 20;
+	f[22] = 64;
+	f[23] = 17;
+	vnet_put16(f + 24, vnet_ip4_csum(f + 14, 20));
+}
+
+static void test_outer_tos(void)
+{
+	uint8_t f[34], raw[60] = { [12] = 0x88, [13] = 0xb5 };
+
+	memset(&v, 0, sizeof(v));
+	vtep_init(&v, VTEP_VXLAN);
+	ip4_frame(f, 0xbb); /* EF, CE */
+	T_EQ(vtep_outer_tos(&v.conf, f, sizeof(f)), 0xbb);
+	T_EQ(vtep_outer_tos(&v.conf, raw, sizeof(raw)), 0);
+	T_EQ(vtep_outer_tos(&v.conf, f, 20), 0); /* too short: not IP */
+	v.conf.ecn = VNET_ECN_COMPAT;
+	T_EQ(vtep_outer_tos(&v.conf, f, sizeof(f)), 0xb8);
+	v.conf.ecn = VNET_ECN_NORMAL;
+	v.conf.dscp = 10;
+	T_EQ(vtep_outer_tos(&v.conf, f, sizeof(f)), 0x2b);
+	T_EQ(vtep_outer_tos(&v.conf, raw, sizeof(raw)), 0x28);
+	v.conf.fixed_tos = 1;
+	v.conf.tos = 0x11;
+	T_EQ(vtep_outer_tos(&v.conf, f, sizeof(f)), 0x11);
+}
+
+static void test_decap_ecn(void)
+{
+	uint8_t f[34], copy[VTEP_ECN_COPY];
+	size_t n = 99;
+
+	memset(&v, 0, sizeof(v));
+	vtep_init(&v, VTEP_VXLAN);
+	ip4_frame(f, 0xba); /* EF, ECT(0) */
+	/* Unknown outer TOS, or one that changes nothing. */
+	T_EQ(vtep_decap_ecn(&v, -1, f, sizeof(f), copy, &n), 0);
+	T_EQ(n, 0);
+	T_EQ(vtep_decap_ecn(&v, 0x02, f, sizeof(f), copy, &n), 0);
+	T_EQ(n, 0);
+	/* Outer CE: the copy of the first 26 bytes says CE, its checksum
+	 * right; the frame is untouched. */
+	T_EQ(vtep_decap_ecn(&v, 0x03, f, sizeof(f), copy, &n), 0);
+	T_EQ(n, 14 + 12);
+	T_EQ(copy[15], 0xbb);
+	memcpy(copy + n, f + n, sizeof(f) - n);
+	T_EQ(vnet_ip4_csum(copy + 14, 20), 0);
+	T_EQ(f[15], 0xba);
+	T_EQ(v.ctr[C_DECAP_ECN_CE].value, 1);
+	/* Outer CE on Not-ECT: dropped and counted. */
+	ip4_frame(f, 0xb8);
+	T_EQ(vtep_decap_ecn(&v, 0x03, f, sizeof(f), copy, &n), -1);
+	T_EQ(v.ctr[C_DROP_ECN_NOT_ECT].value, 1);
+	/* Outer ECT(1) on Not-ECT: unused, counted, unchanged. */
+	T_EQ(vtep_decap_ecn(&v, 0x01, f, sizeof(f), copy, &n), 0);
+	T_EQ(n, 0);
+	T_EQ(v.ctr[C_DECAP_ECN_UNUSED].value, 1);
+}
+
 int main(void)
 {
+	T_RUN(test_outer_tos);
+	T_RUN(test_decap_ecn);
 	T_RUN(test_drop_counters);
 	T_RUN(test_vxlan_kind);
 	T_RUN(test_geneve_kind);
