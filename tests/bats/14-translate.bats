@@ -45,6 +45,8 @@ teardown() {
 
 # translator KIND: the two stages on host M, VXLAN 5001 toward A, KIND
 # in 5001 toward B; control sockets $T/vx.sock and $T/kind.sock.
+# README: vnet-pipe vnet-encap -e vxlan -o udp:198.18.0.2 -r 198.18.0.1 --vni 5001 = \
+#             vnet-encap -e geneve -o udp:198.18.1.2 -r 198.18.1.3 --vni 5001
 translator() {
 	bg vnetM ip netns exec "$M" vnet-pipe \
 		vnet-encap -e vxlan -o udp:198.18.0.2 -r 198.18.0.1 \
