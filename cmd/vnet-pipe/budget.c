@@ -287,6 +287,12 @@ bad:
 	return -EINVAL;
 }
 
+/* A side that is no stream but a network: the fabric. */
+static int is_fabric(const char *framing)
+{
+	return !strcmp(framing, "udp") || !strcmp(framing, "tap");
+}
+
 int budget_chain(const struct budget_stage *s, unsigned n,
 		 struct budget_chain *c)
 {
@@ -300,6 +306,21 @@ int budget_chain(const struct budget_stage *s, unsigned n,
 		if (!st->known)
 			continue;
 		c->overhead += st->overhead;
+		if (i == 0 && n > 1 && is_fabric(st->outer)) {
+			/* Turned round: its inner frames go right. */
+			c->turned = 1;
+			if (st->inner_mtu && avail && st->inner_mtu > avail) {
+				c->bad = 0;
+				c->need = st->inner_mtu;
+				c->have = avail;
+				return -EMSGSIZE;
+			}
+			if (!c->outer_mtu)
+				c->outer_mtu = st->outer_mtu;
+			if (st->inner_mtu && (!avail || st->inner_mtu < avail))
+				avail = st->inner_mtu;
+			break;
+		}
 		if (st->outer_mtu && avail && st->outer_mtu > avail) {
 			c->bad = (int)i;
 			c->need = st->outer_mtu;

@@ -39,11 +39,18 @@ struct budget_chain {
 	unsigned outer_mtu; /* what the right end needs; 0: any */
 	int bad;	    /* the member that does not fit, or -1 */
 	unsigned need, have; /* its outer MTU, and what its right carries */
+	int turned;	    /* a translation: the left end faces a fabric */
 };
 
 /* Walk the n members of s from the right: 0 and c filled when every
  * member fits, -EMSGSIZE with c->bad, need and have set when one does
- * not.  A member not known counts as one that adds nothing. */
+ * not.  A member not known counts as one that adds nothing.
+ * A left end (of two members or more) whose outer side is a fabric
+ * (udp, tap) is turned round: its inner side faces the chain, as in a
+ * translation of one encapsulation into another.  Then c->turned is
+ * set, its inner MTU (the frames it decapsulates) must fit what the
+ * rest carries (c->need is its inner MTU), and c->inner_mtu is the
+ * largest frame the chain carries from one fabric to the other. */
 int budget_chain(const struct budget_stage *s, unsigned n,
 		 struct budget_chain *c);
 

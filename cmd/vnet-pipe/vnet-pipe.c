@@ -591,7 +591,14 @@ static void plan_chain(struct chain *c, struct plan *p, bool describe)
 		k = p->sum.bad;
 		for (j = k + 1; j < c->n && !p->st[j].known; j++)
 			;
-		if (!strcmp(p->st[k].program, "vnet-tap"))
+		if (p->sum.turned)
+			warnx("member 1 (%s) hands on frames of up to %u "
+			      "bytes, more than the %u that member %d (%s) "
+			      "carries: give it --mtu %u or less",
+			      c->m[0].argv[0], p->sum.need, p->sum.have,
+			      j + 1, c->m[j].argv[0],
+			      p->st[0].outer_mtu - (p->sum.need - p->sum.have));
+		else if (!strcmp(p->st[k].program, "vnet-tap"))
 			warnx("member %d (vnet-tap): MTU %u is larger than the "
 			      "%u bytes that member %d (%s) carries: give "
 			      "mtu=%u or less, or none (vnet-pipe sets it)",
@@ -668,6 +675,8 @@ static int print_plan(const struct chain *c, const struct plan *p)
 		}
 	}
 	printf("]");
+	if (p->sum.turned && p->st[0].outer[0])
+		in = p->st[0].outer;
 	for (k = 0; k < c->n && !in; k++)
 		if (p->st[k].known && p->st[k].inner[0])
 			in = p->st[k].inner;
@@ -684,6 +693,7 @@ static int print_plan(const struct chain *c, const struct plan *p)
 		json_string(out);
 	else
 		printf("null");
+	printf(",\"translation\":%s", p->sum.turned ? "true" : "false");
 	printf(",\"overhead\":%u", p->sum.overhead);
 	json_mtu("inner_mtu", p->sum.inner_mtu);
 	json_mtu("outer_mtu", p->sum.outer_mtu);

@@ -16,6 +16,11 @@
 #       ult bridged with the veth, whose address the VTEP then owns
 #   (d) vnet chain:  vnet-pipe vnet-tap tap:vx0,mtu=1450 = vnet-encap ...
 #   (e) nested vnet: VNI 100 carried as frames inside VNI 200 on the veth
+#   (h) (c) with GENEVE:  vnet-encap -e geneve -i tap:vx0 -o udp:LOCAL ...
+#   (i) (c) with NVGRE:   vnet-encap -e nvgre -i tap:vx0 -o udp:LOCAL ...
+#       (VSID 5000: NVGRE reserves 0-4095)
+#   (j) (c) over an IPv6 underlay: the veth with 2001:db8::1/64 and ::2
+#       (no DAD) besides its IPv4 addresses, vnet-encap -o udp:[2001:db8::1]
 # For each: iperf3 TCP single stream (Gbit/s, receiver side), iperf3 UDP with
 # 64-byte payloads at full speed (packets/s received, loss %), and ping RTT
 # (20 x 50 ms, average). Ratios are "this row / kernel VXLAN" of the same
@@ -29,9 +34,10 @@
 #   BENCH_ONLY         setups to run, e.g. "a b c" (default: all)
 #   BENCH_KEEP         1 = keep the work directory (iperf3 JSON, logs)
 #
-# Addresses come only from 198.18.0.0/15: underlay 198.18.0.1/.2, overlays
-# 198.19.N.1/.2, the inner VTEPs of the nested setup 198.19.0.1/.2 (carried
-# as frames, configured on no interface). Nothing is done in the root
+# Addresses come only from 198.18.0.0/15 and 2001:db8::/32: underlay
+# 198.18.0.1/.2 (and 2001:db8::1/::2 for (j) only), overlays 198.19.N.1/.2,
+# the inner VTEPs of the nested setup 198.19.0.1/.2 (carried as frames,
+# configured on no interface). Nothing is done in the root
 # namespace except creating and deleting the two namespaces (the veth pair is
 # created directly inside them). Only the processes started here are ever
 # signalled, and every wait is bounded in count and time.
@@ -44,7 +50,7 @@ bin_arg=${1:-build/bin}
 secs=${BENCH_SECONDS:-5}
 usecs=${BENCH_UDP_SECONDS:-3}
 out_md=${BENCH_OUT:-build/bench.md}
-only=${BENCH_ONLY:-a b c d e f g}
+only=${BENCH_ONLY:-a b c d e f g h i j}
 cmdline="bash tests/bench/bench.sh $*"
 [ $# -eq 0 ] && cmdline="bash tests/bench/bench.sh"
 
@@ -513,6 +519,55 @@ down_g() {
 down_d() { down_vnet; }
 down_e() { down_vnet; }
 
+# (h) and (i): (c) with another encapsulation (ENCAP NET VNI: the -e
+# kind, the overlay's third octet, the VNI; NVGRE reserves VSIDs 0-4095).
+setup_kind() {
+	need vnet-encap || return 1
+	start_vnet "vnet-encap -e $1 (A)" "$NSA" "$bin/vnet-encap" -e "$1" \
+		-i tap:vx0 -o "udp:$U_A" --remote "$U_B" --vni "$3"
+	start_vnet "vnet-encap -e $1 (B)" "$NSB" "$bin/vnet-encap" -e "$1" \
+		-i tap:vx0 -o "udp:$U_B" --remote "$U_A" --vni "$3"
+	wait_dev "$NSA" vx0 && wait_dev "$NSB" vx0 &&
+		vnet_up "$NSA" "198.19.$2.1" vx0 && vnet_up "$NSB" "198.19.$2.2" vx0 || return 1
+	peer=198.19.$2.2 dev=vx0
+}
+setup_h() { setup_kind geneve 7 100; }
+down_h() { down_vnet; }
+setup_i() { setup_kind nvgre 8 5000; }
+down_i() { down_vnet; }
+
+# (j): (c) over IPv6.  The veth gets 2001:db8::1 and ::2 (no DAD, no
+# router advertisements) for this row only; down_j takes them away.
+U6_A=2001:db8::1
+U6_B=2001:db8::2
+setup_j() {
+	local ns a
+	need vnet-encap || return 1
+	for ns in "$NSA" "$NSB"; do
+		if [ "$ns" = "$NSA" ]; then a=$U6_A; else a=$U6_B; fi
+		{
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.ul0.disable_ipv6=0 &&
+				ip netns exec "$ns" sysctl -qw net.ipv6.conf.ul0.accept_ra=0 &&
+				ip -n "$ns" -6 addr add "$a/64" dev ul0 nodad
+		} 2>"$work/ip.err" || {
+			note "IPv6 on ul0 in $ns: $(lastline "$work/ip.err")"
+			return 1
+		}
+	done
+	start_vnet "vnet-encap IPv6 (A)" "$NSA" "$bin/vnet-encap" -i tap:vx0 \
+		-o "udp:[$U6_A]" --remote "$U6_B" --vni 100
+	start_vnet "vnet-encap IPv6 (B)" "$NSB" "$bin/vnet-encap" -i tap:vx0 \
+		-o "udp:[$U6_B]" --remote "$U6_A" --vni 100
+	wait_dev "$NSA" vx0 && wait_dev "$NSB" vx0 &&
+		vnet_up "$NSA" 198.19.9.1 vx0 && vnet_up "$NSB" 198.19.9.2 vx0 || return 1
+	peer=198.19.9.2 dev=vx0
+}
+down_j() {
+	down_vnet
+	ip -n "$NSA" -6 addr del "$U6_A/64" dev ul0 2>/dev/null
+	ip -n "$NSB" -6 addr del "$U6_B/64" dev ul0 2>/dev/null
+}
+
 # --- measurements -----------------------------------------------------------
 
 # iperf NAME SECONDS ARGS...: iperf3 server in B (one test), client in A to
@@ -611,7 +666,7 @@ measure() {
 
 # --- main -------------------------------------------------------------------
 
-order=(a b c d e f g)
+order=(a b c d e f g h i j)
 declare -A label mtu tcp udp loss rtt reason cpg
 label[a]="(a) raw veth"
 label[b]="(b) kernel VXLAN"
@@ -620,6 +675,9 @@ label[d]="(d) vnet-pipe tap = encap"
 label[e]="(e) vnet nested VNI 100 in 200"
 label[f]="(f) vnet-encap --no-offload"
 label[g]="(g) vnet-encap tap underlay"
+label[h]="(h) vnet-encap -e geneve"
+label[i]="(i) vnet-encap -e nvgre"
+label[j]="(j) vnet-encap IPv6 underlay"
 
 cpu=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 [ -n "$cpu" ] || cpu=$(uname -m)
@@ -708,6 +766,10 @@ mkdir -p "$(dirname "$out_md")" 2>/dev/null
 	echo "- (f) (c) with \`--no-offload\`: no tap offloads, no UDP GSO/GRO."
 	echo "- (g) \`vnet-encap -i tap:vx0 -o tap:ult --local LOCAL --remote PEER --vni 100\`, ult in a bridge"
 	echo "  with the veth (UDP tunnel offload, Linux 6.17: super-frames pass whole)."
+	echo "- (h) (c) with \`-e geneve\` (UDP 6081, MTU 1450)."
+	echo "- (i) (c) with \`-e nvgre --vni 5000\` (GRE, IP protocol 47, MTU 1458)."
+	echo "- (j) (c) over IPv6: \`vnet-encap -i tap:vx0 -o udp:[2001:db8::1] --remote 2001:db8::2 --vni 100\`"
+	echo "  (MTU 1430), the veth with 2001:db8::1/64 and ::2 (nodad)."
 } >"$out_md" || echo "bench: cannot write $out_md" >&2
 echo "markdown: $out_md"
 

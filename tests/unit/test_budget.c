@@ -119,11 +119,49 @@ static void test_chain_refuses(void)
 	T_EQ(c.have, 1450u);
 }
 
+static void test_chain_turned(void)
+{
+	/* A translation: VXLAN on UDP at the left end, turned round, and
+	 * NVGRE on UDP at the right; inner sides back to back. */
+	struct budget_stage s[2] = {
+		stage("vnet-encap", 50, 1450, 1500),
+		stage("vnet-encap", 42, 1458, 1500),
+	};
+	struct budget_chain c;
+
+	strcpy(s[0].outer, "udp");
+	strcpy(s[1].outer, "udp");
+	T_EQ(budget_chain(s, 2, &c), 0);
+	T_ASSERT(c.turned);
+	T_EQ(c.inner_mtu, 1450u);
+	T_EQ(c.outer_mtu, 1500u);
+	T_EQ(c.overhead, 92u);
+	/* The other way round the NVGRE side hands on more than VXLAN
+	 * carries. */
+	s[1] = s[0];
+	s[0] = stage("vnet-encap", 42, 1458, 1500);
+	strcpy(s[0].outer, "udp");
+	T_EQ(budget_chain(s, 2, &c), -EMSGSIZE);
+	T_EQ(c.bad, 0);
+	T_EQ(c.need, 1458u);
+	T_EQ(c.have, 1450u);
+	/* A stream outside is not turned: the nested case. */
+	strcpy(s[0].outer, "pcap");
+	s[0].outer_mtu = 1450;
+	T_EQ(budget_chain(s, 2, &c), 0);
+	T_ASSERT(!c.turned);
+	/* Alone, a VTEP is no translation. */
+	strcpy(s[0].outer, "udp");
+	T_EQ(budget_chain(s, 1, &c), 0);
+	T_ASSERT(!c.turned);
+}
+
 int main(void)
 {
 	T_RUN(test_parse_fields);
 	T_RUN(test_parse_refuses);
 	T_RUN(test_chain_nested);
 	T_RUN(test_chain_refuses);
+	T_RUN(test_chain_turned);
 	return T_DONE();
 }
