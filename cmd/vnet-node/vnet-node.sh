@@ -942,11 +942,11 @@ metrics_text() {
 	$1 == "member" {
 		m["vnet_node_member_up"] = m["vnet_node_member_up"] "vnet_node_member_up" l($2, ",program=\"" $3 "\",instance=\"" $4 "\"") " " ($6 == "up") "\n"
 	}
-	$1 == "counter" && $5 ~ /^[a-z_][a-z0-9_]*$/ && $6 ~ /^[0-9]+$/ {
-		p = $3; sub(/^vnet-/, "", p); gsub(/-/, "_", p)
-		k = "vnet_" p "_" $5
-		m[k] = m[k] k l($2, ",instance=\"" $4 "\"") " " $6 "\n"
-		help[k] = "counter " $5 " of " $3 " (vnet-ctl counters)"
+	# A label value needs no escape: names with a quote or backslash are
+	# left out.
+	$1 == "counter" && $6 ~ /^[0-9]+$/ && $5 !~ /["\\]/ {
+		c = $5
+		m["vnet_stat"] = m["vnet_stat"] "vnet_stat" l($2, ",program=\"" $3 "\",instance=\"" $4 "\",name=\"" c "\"") " " $6 "\n"
 	}
 	END {
 		help["vnet_node_chain_up"] = "1 if the chain of the workload runs"
@@ -955,6 +955,7 @@ metrics_text() {
 		type["vnet_node_chain_restarts_total"] = "counter"
 		help["vnet_node_chain_uptime_seconds"] = "seconds since the chain last started"
 		type["vnet_node_chain_uptime_seconds"] = "gauge"
+		help["vnet_stat"] = "the counters of each member, as vnet-ctl NAME counters gives them"
 		help["vnet_node_member_up"] = "1 if the member process runs"
 		type["vnet_node_member_up"] = "gauge"
 		for (k in m) {
