@@ -984,10 +984,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vnet-node.XXXXXX") || {
 trap 'rm -rf "$work"' EXIT
 case $mode in
 status | metrics)
-	# Only the node name is needed: the state says the rest.
-	parse "$config" >"$work/plan" || { rm -rf "$work"; exit 2; }
+	# Only the node name is needed: the state says the rest.  A file
+	# broken since the node started still names it.
 	plan=$work/plan
-	node=$(plan_get node)
+	if parse "$config" >"$plan" 2>/dev/null; then
+		node=$(plan_get node)
+	else
+		node=$(sed 's/#.*//' "$config" 2>/dev/null | awk '$1 == "node" && NF == 2 { print $2; exit }')
+		[ -n "$node" ] || { parse "$config" >/dev/null; rm -rf "$work"; exit 2; }
+	fi
 	state=$run_dir/node-$node
 	need_state
 	if [ "$mode" = status ]; then
