@@ -414,3 +414,26 @@ refused() {
 	[[ $stderr == *"bad.lab:3: host a given twice"* ]]
 	[ ! -e "/run/netns/$LAB-a" ]
 }
+
+@test "a stage whose program offers --describe is run with it; a refusal names the workload's line" {
+	# A vnet-encap that offers --describe and refuses VNI 200, in front of
+	# the real one (the --describe of the programs is coming).
+	mkdir -p "$T/bin"
+	cat >"$T/bin/vnet-encap" <<-EOF
+		#!/bin/sh
+		case " \$* " in
+		*" --help "*) "$VNET_BIN/vnet-encap" --help; echo '      --describe  the stage as JSON'; exit 0 ;;
+		*" --vni 200 "*" --describe "*) echo 'vnet-encap: too big for the MTU' >&2; exit 2 ;;
+		*" --describe "*) echo '{}'; exit 0 ;;
+		esac
+		exec "$VNET_BIN/vnet-encap" "\$@"
+	EOF
+	chmod +x "$T/bin/vnet-encap"
+	write_lab
+	run -2 --separate-stderr env PATH="$T/bin:$PATH" vnet-node -f "$T/a.conf" check
+	[[ $stderr == *"$T/a.conf:9: workload blue-a: vnet-encap refuses its stage:"*"vnet-encap: too big for the MTU"* ]]
+	# Without VNI 200 it passes; the programs without --describe are named.
+	sed -i '/^workload blue-a/d' "$T/a.conf"
+	run -0 --separate-stderr env PATH="$T/bin:$PATH" vnet-node -v -f "$T/a.conf" check
+	[[ $stderr == *"no --describe in vnet-tap vnet-acl vnet-flowexport: their stages are not checked"* ]]
+}
