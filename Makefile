@@ -99,10 +99,13 @@ $(B)/bin/$(1): $(B)/cmd/$(1)/$(1).o $(if $(call engine_src,$(1)),$(B)/lib$(1).a)
 endef
 $(foreach p,$(C_PROGS),$(eval $(call c_prog,$(p))))
 
+# A script gets the one version of lib/vnet/tool.h for its @VERSION@.
+VERSION := $(shell sed -n 's/^\#define VNET_VERSION "\(.*\)"$$/\1/p' lib/vnet/tool.h)
 define sh_prog
-$(B)/bin/$(1): cmd/$(1)/$(1).sh
+$(B)/bin/$(1): cmd/$(1)/$(1).sh lib/vnet/tool.h
 	@mkdir -p $$(@D)
-	$$(Q)cp $$< $$@ && chmod 755 $$@
+	@$$(if $$(Q),echo "  GEN     $$@")
+	$$(Q)sed 's/@VERSION@/$$(VERSION)/' $$< >$$@.tmp && chmod 755 $$@.tmp && mv $$@.tmp $$@
 endef
 $(foreach p,$(SH_PROGS),$(eval $(call sh_prog,$(p))))
 

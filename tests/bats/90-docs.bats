@@ -15,12 +15,14 @@ teardown() {
 	vnet_teardown
 }
 
-# The C programs.
+# The programs whose --help lists an option table: the C programs (lib/opt.c
+# writes it) and the scripts, cmd/PROG/PROG.sh, which write it the same way.
 c_programs() {
 	local d
 	for d in "$top"/cmd/vnet-*/; do
 		d=${d%/}
-		ls "$d"/*.c >/dev/null 2>&1 && echo "${d##*/}"
+		{ ls "$d"/*.c >/dev/null 2>&1 || [ -f "$d/${d##*/}.sh" ]; } &&
+			echo "${d##*/}"
 	done
 }
 
