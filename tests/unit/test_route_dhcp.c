@@ -236,6 +236,7 @@ static void test_hook(void)
 	char path[] = "/tmp/test_route_dhcp.XXXXXX";
 	uint8_t f[400];
 	const struct vnet_counter *ctr;
+	struct route_verdict v;
 	size_t n, nc, i;
 	FILE *lf;
 	int fd;
@@ -250,8 +251,9 @@ static void test_hook(void)
 	/* A tagged DISCOVER on segment 10: an OFFER from the pool, tagged
 	 * 10, from the gateway MAC, back to the left. */
 	n = discover(f, mac1, 10);
-	T_EQ(route_router_frame(g.router, VNET_EGRESS, f, n, 1, NULL),
+	T_EQ(route_router_frame(g.router, VNET_EGRESS, f, n, 1, &v),
 	     ROUTE_DONE);
+	T_STREQ(v.why, "dhcp-reply"); /* what --explain says */
 	T_EQ(o.n, 1);
 	T_EQ(o.dir[0], VNET_INGRESS);
 	T_EQ(vnet_get16(o.f[0] + 12), 0x8100);
@@ -288,8 +290,9 @@ static void test_hook(void)
 	o.n = 0;
 	n = discover(f, mac1, 10);
 	f[18 + 28] = 2;
-	T_EQ(route_router_frame(g.router, VNET_EGRESS, f, n, 4, NULL),
+	T_EQ(route_router_frame(g.router, VNET_EGRESS, f, n, 4, &v),
 	     ROUTE_DROP);
+	T_STREQ(v.why, "dhcp-drop");
 	T_EQ(o.n, 0);
 	ctr = route_dhcp_counters(g.dhcp, &nc);
 	for (i = 0; i < nc; i++)
