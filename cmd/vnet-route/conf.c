@@ -8,10 +8,11 @@
 #include <unistd.h>
 
 #include "vnet-route/conf.h"
+#include "vnet-route/dhcp.h"
 #include "vnet/addr.h"
 #include "vnet/num.h"
 
-#define WORDS_MAX 16
+#define WORDS_MAX 32
 
 struct parse {
 	struct route_conf *c;
@@ -202,6 +203,136 @@ static int seg_overlap(const struct route_conf *c, uint16_t t,
 	return 0;
 }
 
+/* A 32-bit host-order IPv4 address from 4 network-order bytes. */
+static uint32_t v4_host(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+static void v4_bytes(uint32_t a, uint8_t *b)
+{
+	b[0] = (uint8_t)(a >> 24);
+	b[1] = (uint8_t)(a >> 16);
+	b[2] = (uint8_t)(a >> 8);
+	b[3] = (uint8_t)a;
+}
+
+/* One IPv4 address word of a DHCP setting into *out (host order). */
+static int v4_word(struct parse *p, const char *what, const char *w,
+		   uint32_t *out)
+{
+	uint8_t b[4];
+
+	if (addr_word(p, what, w, 4, b, NULL) < 0)
+		return -EINVAL;
+	*out = v4_host(b);
+	return 0;
+}
+
+/* "pool LO-HI" or "pool none". */
+static int pool_word(struct parse *p, struct route_seg *s, const char *w)
+{
+	char lo[64];
+	const char *dash = strchr(w, '-');
+
+	if (!strcmp(w, "none")) {
+		s->dhcp_pool_lo = 1;
+		s->dhcp_pool_hi = 0;
+		return 0;
+	}
+	if (!dash || (size_t)(dash - w) >= sizeof(lo))
+		return fail(p, "pool '%s' is not LO-HI or none", w);
+	memcpy(lo, w, (size_t)(dash - w));
+	lo[dash - w] = 0;
+	if (v4_word(p, "pool", lo, &s->dhcp_pool_lo) < 0 ||
+	    v4_word(p, "pool", dash + 1, &s->dhcp_pool_hi) < 0)
+		return -EINVAL;
+	if (s->dhcp_pool_lo > s->dhcp_pool_hi)
+		return fail(p, "pool '%s' ends before it starts", w);
+	return 0;
+}
+
+/* "dns A[,B]". */
+static int dns_word(struct parse *p, struct route_seg *s, const char *w)
+{
+	char a[64];
+	const char *comma = strchr(w, ',');
+
+	if (!comma)
+		return v4_word(p, "dns", w, &s->dhcp_dns[s->dhcp_ndns++]);
+	if ((size_t)(comma - w) >= sizeof(a))
+		return fail(p, "dns '%s' is not A[,B]", w);
+	memcpy(a, w, (size_t)(comma - w));
+	a[comma - w] = 0;
+	if (strchr(comma + 1, ','))
+		return fail(p, "dns '%s': at most two servers", w);
+	if (v4_word(p, "dns", a, &s->dhcp_dns[0]) < 0 ||
+	    v4_word(p, "dns", comma + 1, &s->dhcp_dns[1]) < 0)
+		return -EINVAL;
+	s->dhcp_ndns = 2;
+	return 0;
+}
+
+/* "lease DURATION" (1s to 136 years, whole seconds) or "lease infinite". */
+static int lease_word(struct parse *p, struct route_seg *s, const char *w)
+{
+	uint64_t v;
+
+	if (!strcmp(w, "infinite")) {
+		s->dhcp_lease_s = ROUTE_DHCP_LEASE_INFINITE;
+		return 0;
+	}
+	if (vnet_parse_duration(w, &v) < 0 || v < 1000000000ULL ||
+	    v / 1000000000ULL >= ROUTE_DHCP_LEASE_INFINITE)
+		return fail(p, "lease '%s' is not a duration of at least 1s "
+			    "or infinite", w);
+	s->dhcp_lease_s = (uint32_t)(v / 1000000000ULL);
+	return 0;
+}
+
+/* "domain D": 1-253 of letters, digits, '-' and '.'. */
+static int domain_word(struct parse *p, struct route_seg *s, const char *w)
+{
+	size_t i, n = strlen(w);
+
+	if (!n || n > ROUTE_DOMAIN_MAX)
+		return fail(p, "domain '%s' is not 1 to %d characters", w,
+			    ROUTE_DOMAIN_MAX);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)w[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
+			return fail(p, "domain '%s' is not letters, digits, "
+				    "'-' and '.'", w);
+	}
+	memcpy(s->dhcp_domain, w, n + 1);
+	return 0;
+}
+
+int route_conf_dhcp_seg(const struct route_conf *c, const struct route_seg *s,
+			struct route_dhcp_seg *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s->dhcp || !s->has4)
+		return -EINVAL;
+	out->vid = s->vid;
+	out->subnet = v4_host(s->pfx4.addr);
+	out->mask = s->pfx4.plen ? 0xffffffffu << (32 - s->pfx4.plen) : 0;
+	out->gw = v4_host(s->gw4);
+	memcpy(out->gw_mac, c->gw_mac, 6);
+	out->pool_lo = s->dhcp_pool_lo;
+	out->pool_hi = s->dhcp_pool_hi;
+	out->dns[0] = s->dhcp_dns[0];
+	out->dns[1] = s->dhcp_dns[1];
+	out->ndns = s->dhcp_ndns;
+	out->lease_s = s->dhcp_lease_s;
+	out->domain = s->dhcp_domain;
+	out->mtu = s->mtu;
+	return 0;
+}
+
 static int kw_segment(struct parse *p, char **w, int n)
 {
 	struct route_conf *c = p->c;
@@ -209,11 +340,13 @@ static int kw_segment(struct parse *p, char **w, int n)
 	char pb[64];
 	uint64_t v;
 	unsigned line;
-	int i, t;
+	int i, t, pool = 0, dset = 0;
 
 	if (n < 4 || strcmp(w[2], "tenant"))
 		return fail(p, "'segment VID tenant NAME [prefix P gw A] "
-			    "[prefix6 P gw6 A] [mtu N] [dhcp]' expected");
+			    "[prefix6 P gw6 A] [mtu N] [dhcp [pool LO-HI] "
+			    "[dns A[,B]] [lease DURATION] [domain D]]' "
+			    "expected");
 	if (vnet_parse_u64(w[1], 0, 4094, &v) < 0)
 		return fail(p, "segment '%s' is not a VID 0 to 4094", w[1]);
 	s.vid = (uint16_t)v;
@@ -223,16 +356,41 @@ static int kw_segment(struct parse *p, char **w, int n)
 		return t;
 	s.tenant = (uint16_t)t;
 	s.mtu = 1500;
+	s.dhcp_lease_s = ROUTE_DHCP_LEASE_DEFAULT;
 	s.line = p->line;
 	for (i = 4; i < n; i++) {
 		const char *k = w[i];
 
 		if (!strcmp(k, "dhcp")) {
+			if (s.dhcp)
+				return fail(p, "dhcp given twice");
 			s.dhcp = 1;
 			continue;
 		}
 		if (i + 1 >= n)
 			return fail(p, "'%s' needs a value", k);
+		if (!strcmp(k, "pool") || !strcmp(k, "dns") ||
+		    !strcmp(k, "lease") || !strcmp(k, "domain")) {
+			int bit = k[0] == 'p' ? 1 : k[0] == 'l' ? 4 :
+				  k[1] == 'n' ? 2 : 8;
+
+			if (!s.dhcp)
+				return fail(p, "%s before dhcp", k);
+			if (dset & bit)
+				return fail(p, "%s given twice", k);
+			dset |= bit;
+			i++;
+			if (bit == 1 && pool_word(p, &s, w[i]) < 0)
+				return -EINVAL;
+			if (bit == 2 && dns_word(p, &s, w[i]) < 0)
+				return -EINVAL;
+			if (bit == 4 && lease_word(p, &s, w[i]) < 0)
+				return -EINVAL;
+			if (bit == 8 && domain_word(p, &s, w[i]) < 0)
+				return -EINVAL;
+			pool |= bit == 1;
+			continue;
+		}
 		if (!strcmp(k, "prefix")) {
 			if (s.has4)
 				return fail(p, "prefix given twice");
@@ -278,8 +436,43 @@ static int kw_segment(struct parse *p, char **w, int n)
 			s.mtu = (uint16_t)v;
 		} else {
 			return fail(p, "unknown segment keyword '%s' (prefix, "
-				    "gw, prefix6, gw6, mtu, dhcp)", k);
+				    "gw, prefix6, gw6, mtu, dhcp, pool, dns, "
+				    "lease, domain)", k);
 		}
+	}
+	if (s.dhcp && !s.has4)
+		return fail(p, "dhcp needs the segment's IPv4 prefix");
+	if (s.dhcp) {
+		uint32_t net = v4_host(s.pfx4.addr);
+		uint32_t mask = 0xffffffffu << (32 - s.pfx4.plen);
+		uint8_t b[4];
+		struct vnet_addr a;
+		char ab[64];
+
+		if (!pool) {
+			s.dhcp_pool_lo = net + 1;
+			s.dhcp_pool_hi = (net | ~mask) - 1;
+		} else if (s.dhcp_pool_lo <= s.dhcp_pool_hi &&
+			   ((s.dhcp_pool_lo & mask) != net ||
+			    (s.dhcp_pool_hi & mask) != net)) {
+			v4_bytes((s.dhcp_pool_lo & mask) != net ?
+				 s.dhcp_pool_lo : s.dhcp_pool_hi, b);
+			vnet_addr_from_v4(&a, b);
+			return fail(p, "pool address %s is not in prefix %s",
+				    vnet_addr_fmt(&a, ab),
+				    route_prefix_fmt(&s.pfx4, pb));
+		}
+	}
+	if (s.dhcp && memcmp(s.gw4, "\0\0\0\0", 4)) {
+		struct route_dhcp_seg ds;
+		struct vnet_err de;
+		char eb[VNET_ERR_STRLEN];
+
+		(void)route_conf_dhcp_seg(c, &s, &ds);
+		vnet_err_clear(&de);
+		if (route_dhcp_seg_check(&ds, &de) < 0)
+			return fail(p, "dhcp: %s",
+				    vnet_err_str(&de, eb, sizeof(eb)));
 	}
 	if (s.has4 && !memcmp(s.gw4, "\0\0\0\0", 4))
 		return fail(p, "prefix without its gw");
@@ -606,15 +799,15 @@ struct route_conf *route_conf_parse(const char *buf, size_t len,
 
 		p.line++;
 		if (l >= sizeof(line)) {
-			fail(&p, "line longer than %zu bytes",
-			     sizeof(line) - 1);
+			r = fail(&p, "line longer than %zu bytes",
+				 sizeof(line) - 1);
 			goto out;
 		}
 		memcpy(line, buf + off, l);
 		line[l] = '\0';
 		off += l + 1;
 		if (memchr(line, '\0', l)) {
-			fail(&p, "NUL byte in the line");
+			r = fail(&p, "NUL byte in the line");
 			goto out;
 		}
 		if ((s = strchr(line, '#')))
@@ -622,7 +815,7 @@ struct route_conf *route_conf_parse(const char *buf, size_t len,
 		n = 0;
 		for (s = strtok(line, " \t\r"); s; s = strtok(NULL, " \t\r")) {
 			if (n == WORDS_MAX) {
-				fail(&p, "more than %d words", WORDS_MAX);
+				r = fail(&p, "more than %d words", WORDS_MAX);
 				goto out;
 			}
 			w[n++] = s;

@@ -21,6 +21,8 @@
 #define ROUTE_TENANTS_MAX 256
 #define ROUTE_SEGMENTS_MAX 4095 /* VID 0 (untagged) to 4094 */
 #define ROUTE_FILE_MAX (4u << 20)
+#define ROUTE_DOMAIN_MAX 253	      /* longest DHCP domain name */
+#define ROUTE_DHCP_LEASE_DEFAULT 3600 /* seconds */
 
 /* An address prefix of one family (4 or 6). */
 struct route_prefix {
@@ -38,6 +40,15 @@ struct route_seg {
 	uint16_t mtu;	/* IP MTU of the segment (default 1500) */
 	uint8_t dhcp;	/* "dhcp": UDP 67 to the gateway goes to the DHCP
 			 * engine (router.h dhcp hook) */
+	/* The DHCP service of "dhcp" (vnet-route(8) DHCP), addresses in
+	 * host order: pool LO-HI (default: the whole prefix; lo > hi:
+	 * "pool none", static leases only), dns A[,B], lease DURATION
+	 * (default ROUTE_DHCP_LEASE_DEFAULT s), domain D ("" none). */
+	uint32_t dhcp_pool_lo, dhcp_pool_hi;
+	uint32_t dhcp_dns[2];
+	uint8_t dhcp_ndns;
+	uint32_t dhcp_lease_s;
+	char dhcp_domain[ROUTE_DOMAIN_MAX + 1];
 	unsigned line;
 };
 
@@ -93,6 +104,12 @@ struct route_conf *route_conf_parse(const char *buf, size_t len,
 				    const char *name, struct vnet_err *e);
 struct route_conf *route_conf_load(const char *path, struct vnet_err *e);
 void route_conf_free(struct route_conf *c); /* takes NULL */
+
+/* The DHCP service of segment s of c, as the engine (dhcp.h) wants it:
+ * 0, or -EINVAL when s has no "dhcp" or no IPv4 prefix. */
+struct route_dhcp_seg;
+int route_conf_dhcp_seg(const struct route_conf *c, const struct route_seg *s,
+			struct route_dhcp_seg *out);
 
 /* The index of segment vid, or -1. */
 int route_conf_seg(const struct route_conf *c, uint16_t vid);

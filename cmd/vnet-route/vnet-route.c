@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "vnet-route/conf.h"
+#include "vnet-route/dhcp.h"
 #include "vnet-route/explain.h"
+#include "vnet-route/glue.h"
 #include "vnet-route/router.h"
 #include "vnet/afile.h"
 #include "vnet/clock.h"
@@ -31,7 +33,12 @@ enum {
 	OPT_EXPLAIN,
 	OPT_JSON,
 	OPT_SEGMENT,
+	OPT_DHCP_LEASES,
 };
+
+/* Dynamic leases the DHCP engine holds at most, over all segments. */
+#define DHCP_TABLE 16384
+
 
 static const struct vnet_opt opts[] = {
 	VNET_OPT_ROWS_BASIC,
@@ -45,6 +52,9 @@ static const struct vnet_opt opts[] = {
 	{ .name = "segment", .arg = "VID", .key = OPT_SEGMENT,
 	  .modes = M_RUN | M_EXPLAIN,
 	  .help = "the left is an untagged port of segment VID" },
+	{ .name = "dhcp-leases", .arg = "FILE", .key = OPT_DHCP_LEASES,
+	  .modes = M_RUN | M_CHECK | M_EXPLAIN,
+	  .help = "static DHCP leases, vnet-route(8) DHCP" },
 	{ .shared = VNET_OPT_DIR, .modes = M_RUN | M_EXPLAIN },
 	{ .shared = VNET_OPT_PIDFILE, .modes = M_RUN },
 	{ .shared = VNET_OPT_FORMAT, .modes = M_RUN },
@@ -77,6 +87,7 @@ static const struct vnet_opt_prog prog = {
 struct conf {
 	struct vnet_opt_common o; /* the shared options, o.mode the mode */
 	const char *config, *left, *right, *file;
+	const char *leases; /* --dhcp-leases, NULL none */
 	int json;
 	int access_vid; /* --segment, -1 none */
 };
@@ -86,6 +97,8 @@ struct state {
 	struct route_router *r;
 	struct vnet_mid *m;
 	struct vnet_ctl *ctl;
+	struct route_dhcp *dhcp;
+	struct route_glue glue; /* the router's DHCP hook */
 	struct vnet_ratelimit send_rl;
 	uint64_t ts; /* of the frame being decided: the emitted frames' */
 	unsigned generation;
@@ -123,6 +136,9 @@ static void parse_args(struct conf *cf, int argc, char **argv)
 		case OPT_JSON:
 			cf->json = 1;
 			break;
+		case OPT_DHCP_LEASES:
+			cf->leases = arg;
+			break;
 		case OPT_SEGMENT:
 			cf->access_vid = (int)vnet_opt_u64("--segment", arg, 0,
 							   4094);
@@ -149,12 +165,33 @@ static void parse_args(struct conf *cf, int argc, char **argv)
 	}
 }
 
+/* The DHCP engine, with the static leases of --dhcp-leases; exits 2 on a
+ * refused file. */
+static struct route_dhcp *dhcp_or_exit(const struct conf *cf)
+{
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_err err;
+	struct route_dhcp *d;
+
+	vnet_err_clear(&err);
+	if (!(d = route_dhcp_new(DHCP_TABLE, &err)))
+		vnet_config_error("dhcp: %s",
+				  vnet_err_str(&err, buf, sizeof(buf)));
+	if (cf->leases && route_dhcp_load(d, cf->leases, &err) < 0)
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
+	return d;
+}
+
 static int do_check(const struct conf *cf)
 {
 	struct route_conf *c = load_or_exit(cf->config);
+	struct route_dhcp *d = cf->leases ? dhcp_or_exit(cf) : NULL;
 
 	printf("%s: ok: %u tenants, %u segments, %u routes, %u neighbours\n",
 	       cf->config, c->ntenants, c->nseg, c->nroute, c->nneigh);
+	if (cf->leases)
+		printf("%s: ok\n", cf->leases);
+	route_dhcp_free(d);
 	route_conf_free(c);
 	if (fflush(stdout) || ferror(stdout)) {
 		vnet_log(VNET_LOG_ERR, "write stdout: %s", strerror(errno));
@@ -180,8 +217,22 @@ static void emit(void *arg, enum vnet_dir dir, const uint8_t *frame,
 			    "send %s: %s", vnet_dir_name(dir), strerror(-r));
 }
 
+/* The router's counters, then the DHCP engine's (vnet-route(8)
+ * COUNTERS). */
+static void print_counters(struct state *st, FILE *f)
+{
+	const struct vnet_counter *c;
+	size_t n;
+
+	route_router_print_counters(st->r, f);
+	c = route_dhcp_counters(st->dhcp, &n);
+	vnet_counters_print(f, NULL, c, n);
+}
+
 /* Load the file again and put it in force, logged either way: 0, or
- * -EINVAL with err filled (the configuration in force stays). */
+ * -EINVAL with err filled (the configuration in force stays).  The
+ * static leases of --dhcp-leases are loaded again with it: a refused
+ * lease file refuses the reload, and the leases in force stay. */
 static int reload(struct state *st, struct vnet_err *err)
 {
 	char buf[VNET_ERR_STRLEN];
@@ -194,6 +245,11 @@ static int reload(struct state *st, struct vnet_err *err)
 		vnet_err_set(err, st->cf->config, 0,
 			     "no segment %d, the one of --segment",
 			     st->cf->access_vid);
+		route_conf_free(c);
+		c = NULL;
+	}
+	if (c && st->cf->leases &&
+	    route_dhcp_load(st->dhcp, st->cf->leases, err) < 0) {
 		route_conf_free(c);
 		c = NULL;
 	}
@@ -227,7 +283,7 @@ static int ctl_counters(void *arg, const struct vnet_ctl_req *rq,
 	(void)rq;
 	vnet_ctl_head(rp, 1);
 	vnet_ctl_kv(rp, "counters");
-	route_router_print_counters(st->r, vnet_ctl_out(rp));
+	print_counters(st, vnet_ctl_out(rp));
 	return 0;
 }
 
@@ -243,6 +299,24 @@ static const struct vnet_ctl_col neigh_cols[] = {
 	{ .name = "side" },	       { .name = "age_s", .num = 1 },
 	{ .name = "queued", .num = 1 }, { 0 },
 };
+
+static const struct vnet_ctl_col lease_cols[] = {
+	{ .name = "vid", .num = 1 }, { .name = "mac" },	     { .name = "ip" },
+	{ .name = "expiry" },	     { .name = "hostname" }, { 0 },
+};
+
+static int ctl_leases(void *arg, const struct vnet_ctl_req *rq,
+		      struct vnet_ctl_reply *rp)
+{
+	struct state *st = arg;
+	int r;
+
+	(void)rq;
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_table(rp, "leases", lease_cols);
+	r = route_dhcp_dump(st->dhcp, vnet_ctl_out(rp), vnet_clock_now());
+	return r == -ENOMEM ? r : r < 0 ? -EIO : 0;
+}
 
 static int ctl_routes(void *arg, const struct vnet_ctl_req *rq,
 		      struct vnet_ctl_reply *rp)
@@ -305,6 +379,7 @@ static int ctl_describe(void *arg, const struct vnet_ctl_req *rq,
 	vnet_ctl_u64(rp, "segments", c->nseg);
 	vnet_ctl_u64(rp, "routes", c->nroute);
 	vnet_ctl_u64(rp, "neigh_max", c->neigh_max);
+	vnet_ctl_str(rp, "dhcp_leases", cf->leases);
 	vnet_ctl_str(rp, "pidfile", cf->o.pidfile);
 	vnet_ctl_str(rp, "format", vnet_stream_fmt_name(cf->o.fmt));
 	return 0;
@@ -314,6 +389,8 @@ static const struct vnet_ctl_cmd ctl_cmds[] = {
 	{ .name = "counters", .help = "the counters", .fn = ctl_counters },
 	{ .name = "describe", .help = "the instance, its sides and tables",
 	  .fn = ctl_describe },
+	{ .name = "leases", .help = "the DHCP leases (static, bound, declined)",
+	  .fn = ctl_leases },
 	{ .name = "neigh", .help = "the neighbour table", .fn = ctl_neigh },
 	{ .name = "reload", .help = "load the configuration again (as SIGHUP)",
 	  .fn = ctl_reload },
@@ -364,7 +441,7 @@ static void on_signal(void *arg, struct vnet_mid *m, int sig)
 		reload(st, &err);
 	}
 	if (sig & VNET_SIG_USR1)
-		route_router_print_counters(st->r, stderr);
+		print_counters(st, stderr);
 }
 
 static void on_tick(void *arg, struct vnet_mid *m, uint64_t now)
@@ -433,7 +510,7 @@ static int do_run(const struct conf *cf, struct state *st)
 	ret = 0;
 out:
 	if (st->m && cf->o.stats)
-		route_router_print_counters(st->r, stderr);
+		print_counters(st, stderr);
 	vnet_mid_close(st->m);
 	st->m = NULL;
 	vnet_ctl_close(st->ctl);
@@ -462,20 +539,25 @@ int main(int argc, char **argv)
 		vnet_config_error("--segment %d: no such segment in %s",
 				  cf.access_vid, cf.config);
 	rc.access_vid = cf.access_vid;
-	/* ---- DHCP HOOK: rc.dhcp = an adapter calling route_dhcp_answer()
-	 * (cmd/vnet-route/dhcp.h), rc.dhcp_arg = its struct route_dhcp ---- */
+	/* The DHCP engine answers for the segments marked dhcp. */
+	st.dhcp = dhcp_or_exit(&cf);
+	st.glue.dhcp = st.dhcp;
+	rc.dhcp = route_glue_dhcp;
+	rc.dhcp_arg = &st.glue;
 	st.cf = &cf;
 	st.send_rl = (struct vnet_ratelimit)VNET_RATELIMIT_INIT(1, 5);
 	if (!(st.r = route_router_new(c, &rc)))
 		vnet_config_error("%s: tables: %s", cf.config, strerror(errno));
+	st.glue.router = st.r;
 	if (cf.o.mode == M_EXPLAIN) {
 		ret = route_explain(st.r, cf.file, cf.o.dir, cf.json,
 				    cf.access_vid);
 		if (cf.o.stats)
-			route_router_print_counters(st.r, stderr);
+			print_counters(&st, stderr);
 	} else {
 		ret = do_run(&cf, &st);
 	}
 	route_router_free(st.r);
+	route_dhcp_free(st.dhcp);
 	return ret;
 }

@@ -24,6 +24,11 @@
 # segment are switched by the VTEPs (vnet(7) Local switching), routed
 # ones leave with the VID of their destination segment, which the VTEP
 # maps to its VNI.
+#
+# For the DHCP tests: $DHCP10 is added to the segment 10 line, the
+# workloads named in $DHCP_WL get no static address (their client asks),
+# $ROUTE_ARGS goes to every vnet-route, and $MAC_<name> is the MAC of
+# that workload's tap.
 
 load lib
 
@@ -51,7 +56,7 @@ write_conf() {
 	gateway-mac 02:00:5e:00:01:01
 	tenant red
 	tenant blue
-	segment 10 tenant red prefix 198.19.1.0/24 gw 198.19.1.1 prefix6 2001:db8:1::/64 gw6 2001:db8:1::1 mtu 1450
+	segment 10 tenant red prefix 198.19.1.0/24 gw 198.19.1.1 prefix6 2001:db8:1::/64 gw6 2001:db8:1::1 mtu 1450 ${DHCP10:-}
 	segment 20 tenant red prefix 198.19.2.0/24 gw 198.19.2.1 prefix6 2001:db8:2::/64 gw6 2001:db8:2::1 mtu 1400
 	segment 30 tenant blue prefix 198.19.3.0/24 gw 198.19.3.1 prefix6 2001:db8:3::/64 gw6 2001:db8:3::1 mtu 1450
 	segment 40 tenant blue prefix 198.19.4.0/24 gw 198.19.4.1 mtu 1450
@@ -61,7 +66,7 @@ write_conf() {
 
 # The overlay above; $1: extra configuration lines.
 overlay() {
-	local n h vid a gw vt o rem all
+	local n h vid a gw vt o rem all mac
 	write_conf "$1"
 	vnet-route --check -f "$T/node.conf"
 	setup_hosts
@@ -79,16 +84,22 @@ overlay() {
 		for o in $all; do
 			[ "$o" = "$vt" ] || rem="$rem -r $o"
 		done
+		mac="MAC_$n"
+		mac=${!mac:+,mac=${!mac}}
 		# shellcheck disable=SC2086
 		bg "vnet-pipe-$n" ip netns exec "${!h}" vnet-pipe \
-			ip netns exec "$w" vnet-tap tap:eth0,mtu=1450 = \
+			ip netns exec "$w" vnet-tap "tap:eth0,mtu=1450$mac" = \
 			vnet-route -f "$T/node.conf" --segment "$vid" --stats \
-			--control "$T/$n.sock" = \
+			--control "$T/$n.sock" ${ROUTE_ARGS:-} = \
 			vnet-encap --map 10:1010 --map 20:1020 --map 30:1030 \
 			--map 40:1040 --local "$vt" -o "udp:$vt" $rem \
 			--control none
 		wait_link "$w" eth0
 		ip netns exec "$w" sysctl -qw net.ipv6.conf.eth0.accept_ra=2
+		if [[ " ${DHCP_WL:-} " == *" $n "* ]]; then
+			ip -n "$w" link set eth0 up
+			continue
+		fi
 		ip -n "$w" addr add "$a/24" dev eth0
 		ip -n "$w" link set eth0 up
 		ip -n "$w" route add default via "$gw"
@@ -342,4 +353,147 @@ queue-total 8"
 	[ "$output" = "vnet-route: $T/node.conf:9: unknown tenant 'green' (a 'tenant green' line first)" ]
 	run vnet-route -f "$T/node.conf" </dev/null
 	[ "$status" -eq 2 ]
+}
+
+# A udhcpc script that configures what it was given and writes it down
+# to $UDHCPC_OUT (one "key=value" a line).
+udhcpc_script() {
+	cat >"$T/udhcpc.sh" <<-'EOS'
+	#!/bin/sh
+	case $1 in
+	deconfig)
+		ip -4 addr flush dev "$interface"
+		ip link set "$interface" up
+		;;
+	bound | renew)
+		ip -4 addr flush dev "$interface"
+		ip addr add "$ip/$mask" dev "$interface"
+		[ -z "$router" ] || ip route replace default via "$router" dev "$interface"
+		printf 'ip=%s\nmask=%s\nrouter=%s\ndns=%s\ndomain=%s\nlease=%s\nmtu=%s\nhostname=%s\nserverid=%s\n' \
+			"$ip" "$mask" "$router" "$dns" "$domain" "$lease" "$mtu" \
+			"$hostname" "$serverid" >"$UDHCPC_OUT"
+		;;
+	esac
+	exit 0
+	EOS
+	chmod 755 "$T/udhcpc.sh"
+}
+
+# Workload $1 asks for its address: busybox udhcpc, 5 tries 1 s apart,
+# then gone (-q); what it got is in $T/dhcp.$1.
+dhcp_client() {
+	rm -f "$T/dhcp.$1"
+	UDHCPC_OUT="$T/dhcp.$1" ip netns exec "$(ns "$1")" busybox udhcpc \
+		-i eth0 -n -q -f -t 5 -T 1 -s "$T/udhcpc.sh"
+	[ -s "$T/dhcp.$1" ]
+	cat "$T/dhcp.$1"
+}
+
+# The value of KEY in what workload $1's client got.
+dhcp_got() {
+	sed -n "s/^$2=//p" "$T/dhcp.$1"
+}
+
+@test "a workload gets its IPv4 address by DHCP from its node's vnet-route, pings the gateway and workloads across the overlay, and its IPv6 by SLAAC" {
+	need_cmd busybox
+	DHCP10="dhcp pool 198.19.1.100-198.19.1.109 dns 198.19.1.53,198.19.1.54 lease 1h domain red.example"
+	DHCP_WL=r4
+	udhcpc_script
+	overlay
+	local ip mac
+	dhcp_client r4
+	ip=$(dhcp_got r4 ip)
+	# From the pool, with the segment's settings, served by the gateway.
+	[[ $ip == 198.19.1.10[0-9] ]]
+	[ "$(dhcp_got r4 mask)" = 24 ]
+	[ "$(dhcp_got r4 router)" = 198.19.1.1 ]
+	[ "$(dhcp_got r4 serverid)" = 198.19.1.1 ]
+	[ "$(dhcp_got r4 dns)" = "198.19.1.53 198.19.1.54" ]
+	[ "$(dhcp_got r4 domain)" = red.example ]
+	[ "$(dhcp_got r4 lease)" = 3600 ]
+	[ "$(dhcp_got r4 mtu)" = 1450 ]
+	ip -n "$(ns r4)" -4 addr show dev eth0 | grep -q "inet $ip/24"
+	# The gateway, a workload of its segment on the other host (switched
+	# by the VTEPs) and one of the other segment there (routed).
+	ip netns exec "$(ns r4)" ping -c 2 -W 2 198.19.1.1
+	ip netns exec "$(ns r4)" ping -c 2 -W 2 198.19.1.10
+	run ip netns exec "$(ns r4)" ping -c 2 -W 2 198.19.2.10
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q 'ttl=63' <<<"$output"
+	# And back: r1 reaches the address DHCP gave.
+	ip netns exec "$(ns r1)" ping -c 2 -W 2 "$ip"
+	# The engine counted, the router sent the replies.
+	[ "$(rcounter r4 dhcp_discover)" -ge 1 ]
+	[ "$(rcounter r4 dhcp_offer)" -ge 1 ]
+	[ "$(rcounter r4 dhcp_ack)" -ge 1 ]
+	[ "$(rcounter r4 dhcp_nak)" -eq 0 ]
+	[ "$(rcounter r4 dhcp_leases)" -ge 1 ]
+	[ "$(rcounter r4 dhcp_replies)" -ge 2 ]
+	[ "$(rcounter r4 drop_dhcp_unconfigured)" -eq 0 ]
+	# The lease table: the client's MAC, its address, the seconds left.
+	mac=$(ip netns exec "$(ns r4)" cat /sys/class/net/eth0/address)
+	run vnet-ctl "$T/r4.sock" leases
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+	awk -F'\t' -v m="$mac" -v a="$ip" '$1 == 10 && $2 == m && $3 == a && $4 > 3500 && $4 <= 3600 { ok = 1 } END { exit !ok }' <<<"$output"
+	run vnet-ctl --json "$T/r4.sock" leases
+	echo "$output"
+	[ "$(jq -r ".leases[0].ip" <<<"$output")" = "$ip" ]
+	[ "$(jq -r ".leases[0].vid" <<<"$output")" = 10 ]
+	# The router of another workload of the segment saw none of it.
+	[ "$(rcounter r1 dhcp_discover)" -eq 0 ]
+	# Dual stack: the same workload configures its IPv6 address by SLAAC.
+	wait_for 100 bash -c "ip -n '$(ns r4)' -6 addr show dev eth0 scope global -tentative | grep -q 'inet6 2001:db8:1:0:'"
+	ip netns exec "$(ns r4)" ping -6 -c 2 -W 2 2001:db8:1::1
+}
+
+@test "a static lease wins over the pool; the lease file reloads with SIGHUP and the control socket, a bad one is refused (FILE:LINE) and the leases in force stay" {
+	need_cmd busybox
+	DHCP10="dhcp pool 198.19.1.100-198.19.1.109"
+	DHCP_WL=r4
+	MAC_r4=02:00:5e:10:00:0a
+	printf '# VID MAC IP HOSTNAME\n10 02:00:5e:10:00:0a 198.19.1.77 r4host\n' >"$T/leases"
+	printf '10 02:00:5e:10:00:0a 198.19.1.78\n10 02:00:5e:10:00:0b 198.19.1.300\n' >"$T/bad.leases"
+	# At start a bad file is a configuration error.
+	write_conf
+	run vnet-route -f "$T/node.conf" --dhcp-leases "$T/bad.leases" </dev/null
+	echo "$output"
+	[ "$status" -eq 2 ]
+	grep -q "bad.leases:2: bad IP address '198.19.1.300'" <<<"$output"
+	run vnet-route --check -f "$T/node.conf" --dhcp-leases "$T/bad.leases"
+	[ "$status" -eq 2 ]
+	vnet-route --check -f "$T/node.conf" --dhcp-leases "$T/leases"
+	ROUTE_ARGS="--dhcp-leases $T/leases"
+	udhcpc_script
+	overlay
+	local pid
+	dhcp_client r4
+	[ "$(dhcp_got r4 ip)" = 198.19.1.77 ]
+	[ "$(dhcp_got r4 hostname)" = r4host ]
+	ip netns exec "$(ns r4)" ping -c 2 -W 2 198.19.1.10
+	vnet-ctl "$T/r4.sock" leases | grep -q "^10	02:00:5e:10:00:0a	198.19.1.77	static	r4host$"
+	# A refused file: the reload fails and says where, the lease stays.
+	cp "$T/leases" "$T/good.leases"
+	cp "$T/bad.leases" "$T/leases"
+	run vnet-ctl "$T/r4.sock" reload
+	echo "$output"
+	[ "$status" -ne 0 ]
+	grep -q "leases:2: bad IP address '198.19.1.300'" <<<"$output"
+	[ "$(rcounter r4 reload_failed)" -eq 1 ]
+	vnet-ctl "$T/r4.sock" leases | grep -q "^10	02:00:5e:10:00:0a	198.19.1.77	static	r4host$"
+	dhcp_client r4
+	[ "$(dhcp_got r4 ip)" = 198.19.1.77 ]
+	# A good file by SIGHUP: the client, asking again, gets its new
+	# address and host name.
+	printf '10 02:00:5e:10:00:0a 198.19.1.78 moved\n' >"$T/leases"
+	pid=$(vnet-ctl --json "$T/r4.sock" describe | jq -r .pid)
+	kill -HUP "$pid"
+	wait_for 50 bash -c "vnet-ctl '$T/r4.sock' leases | grep -q '198.19.1.78'"
+	[ "$(rcounter r4 reloads)" -eq 1 ]
+	dhcp_client r4
+	[ "$(dhcp_got r4 ip)" = 198.19.1.78 ]
+	[ "$(dhcp_got r4 hostname)" = moved ]
+	ip netns exec "$(ns r4)" ping -c 2 -W 2 198.19.1.10
 }

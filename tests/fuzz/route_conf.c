@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* route_conf.c -- libFuzzer harness for the vnet-route configuration
  * file (route_conf_parse): a file is taken or refused with a message,
- * and what is taken builds a router. */
+ * what is taken builds a router, and every segment marked dhcp is a
+ * service the DHCP engine takes (route_conf_dhcp_seg, seg_check). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vnet-route/conf.h"
+#include "vnet-route/dhcp.h"
 #include "vnet-route/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vnet_err e;
 	struct route_conf *c;
 	struct route_router *r;
+	struct route_dhcp_seg ds;
+	unsigned i;
 
 	vnet_err_clear(&e);
 	c = route_conf_parse((const char *)data, size, "fuzz.conf", &e);
@@ -32,6 +36,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!e.msg[0])
 			abort(); /* a refusal always says why */
 		return 0;
+	}
+	for (i = 0; i < c->nseg; i++) {
+		if (!c->seg[i].dhcp)
+			continue;
+		if (route_conf_dhcp_seg(c, &c->seg[i], &ds) < 0 ||
+		    route_dhcp_seg_check(&ds, NULL) < 0)
+			abort(); /* taken, so the engine must take it */
 	}
 	if (c->neigh_max > 65536)
 		c->neigh_max = 65536; /* memory, not parsing */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /* route_path.c -- libFuzzer harness for the vnet-route data path: ARP,
- * NDP, routing, ICMP generation and the neighbour queues, on frames of
- * any shape.  The input is a sequence of [flags][len][frame] records. */
+ * NDP, routing, ICMP generation, the neighbour queues and DHCP (the
+ * router's hook, glue.c, on the engine, dhcp.c), on frames of any shape.
+ * The input is a sequence of [flags][len][frame] records. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vnet-route/conf.h"
+#include "vnet-route/glue.h"
 #include "vnet-route/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,10 +18,11 @@ static const char text[] =
 	"tenant red\ntenant blue\n"
 	"segment 0 tenant red prefix 198.19.0.0/24 gw 198.19.0.1\n"
 	"segment 10 tenant red prefix 198.19.1.0/24 gw 198.19.1.1 "
-	"prefix6 2001:db8:1::/64 gw6 2001:db8:1::1 dhcp\n"
+	"prefix6 2001:db8:1::/64 gw6 2001:db8:1::1 dhcp pool "
+	"198.19.1.10-198.19.1.12 dns 198.19.1.53 lease 1m domain f.example\n"
 	"segment 20 tenant red prefix 198.19.2.0/24 gw 198.19.2.1 "
 	"prefix6 2001:db8:2::/64 gw6 2001:db8:2::1 mtu 600\n"
-	"segment 30 tenant blue prefix 198.19.3.0/24 gw 198.19.3.1\n"
+	"segment 30 tenant blue prefix 198.19.3.0/24 gw 198.19.3.1 dhcp\n"
 	"route red 198.19.9.0/24 via 198.19.2.5\n"
 	"leak red 198.19.1.0/24 to blue\n"
 	"neigh 20 198.19.2.10 02:00:00:00:00:20\n"
@@ -35,22 +38,14 @@ static void check_emit(void *arg, enum vnet_dir dir, const uint8_t *f,
 	(void)f[n - 1];
 }
 
-static int dhcp(void *arg, const struct route_seg *s, const uint8_t *f,
-		size_t n, uint8_t *out, size_t cap, uint64_t now)
-{
-	(void)arg;
-	(void)s;
-	(void)now;
-	if (n > cap)
-		return -1;
-	memcpy(out, f, n);
-	return (int)n;
-}
+static struct route_glue glue;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct route_router_config rc = { .emit = check_emit,
-					  .access_vid = -1, .dhcp = dhcp };
+					  .access_vid = -1,
+					  .dhcp = route_glue_dhcp,
+					  .dhcp_arg = &glue };
 	struct route_conf *c = route_conf_parse(text, sizeof(text) - 1, "f",
 						NULL);
 	struct route_router *r;
@@ -62,8 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size && data[0] & 0x80)
 		rc.access_vid = 10;
-	if (!(r = route_router_new(c, &rc)))
+	if (!(glue.dhcp = route_dhcp_new(4, NULL)))
+		abort();
+	if (!(r = route_router_new(c, &rc))) {
+		route_dhcp_free(glue.dhcp);
 		return 0;
+	}
+	glue.router = r;
 	while (off + 3 <= size) {
 		uint8_t fl = data[off];
 		size_t n = (size_t)data[off + 1] << 8 | data[off + 2];
@@ -84,5 +84,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		route_router_tick(r, now);
 	}
 	route_router_free(r);
+	route_dhcp_free(glue.dhcp);
 	return 0;
 }
