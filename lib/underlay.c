@@ -121,8 +121,7 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	step = "configure";
 	err = EAFNOSUPPORT;
 	if ((af != AF_INET && af != AF_INET6) ||
-	    (c->local.family && c->local.family != af) ||
-	    (c->proto == IPPROTO_GRE && af != AF_INET)) /* GRE: IPv4 only */
+	    (c->local.family && c->local.family != af))
 		goto out;
 	/* The raw IPv6 socket sends the source as it is written, and the
 	 * checksum covers it: :: will not do. */
@@ -153,19 +152,21 @@ struct vnet_underlay *vnet_underlay_open(const struct vnet_underlay_conf *c,
 	step = "UDP socket";
 	if (u->proto == IPPROTO_GRE) {
 		/* GRE has no ports: a raw socket of protocol 47 bound to
-		 * the address gets the packets for it, IP header first. */
+		 * the address gets the packets for it, the IPv4 header
+		 * first (IPv6: the payload only). */
 		step = "GRE socket";
-		u->rx_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK |
-					       SOCK_CLOEXEC, IPPROTO_GRE);
+		u->rx_fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				  IPPROTO_GRE);
 	} else {
 		u->rx_fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK |
 					      SOCK_CLOEXEC, 0);
 	}
 	if (u->rx_fd < 0)
 		goto fail;
-	/* IPv6 only: IPv4-mapped datagrams are not this underlay's. */
-	if (af == AF_INET6 && setsockopt(u->rx_fd, IPPROTO_IPV6, IPV6_V6ONLY,
-					 &one, sizeof(one)))
+	/* IPv6 only: IPv4-mapped datagrams are not this underlay's (a raw
+	 * socket is of one family already). */
+	if (af == AF_INET6 && u->proto == IPPROTO_UDP &&
+	    setsockopt(u->rx_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
 		goto fail;
 	/* RFC 6936: zero checksums accepted only when configured. */
 	if ((u->zero_csum & VNET_UNDERLAY_ZERO_RX) &&
@@ -320,8 +321,9 @@ int vnet_underlay_queue(struct vnet_underlay *u, const struct vnet_addr *dst,
 	if (niov)
 		memcpy(&u->txiov[k][1], iov, sizeof(*iov) * niov);
 	u->txm[k].msg_hdr.msg_iovlen = (size_t)niov + 1;
-	/* RFC 8200 8.1: mandatory over IPv6, from the UDP header on. */
-	if (o.src.family == AF_INET6 &&
+	/* RFC 8200 8.1: mandatory over IPv6, from the UDP header on (GRE
+	 * has no checksum here). */
+	if (o.src.family == AF_INET6 && u->proto == IPPROTO_UDP &&
 	    !(u->zero_csum & VNET_UNDERLAY_ZERO_TX)) {
 		u->txiov[k][0].iov_base = u->txhdr[k] + VNET_IP6_HLEN;
 		u->txiov[k][0].iov_len -= VNET_IP6_HLEN;

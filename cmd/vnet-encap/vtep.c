@@ -684,8 +684,8 @@ static int emit(struct vtep *v, const struct vnet_addr *remote,
 	for (i = 0; i < nin; i++)
 		iov[i + 1] = in[i];
 	/* RFC 8200 8.1: mandatory over IPv6, unless configured away (RFC
-	 * 6935); computed from the UDP header on. */
-	if (o.src.family == AF_INET6 &&
+	 * 6935); computed from the UDP header on.  GRE has none. */
+	if (o.src.family == AF_INET6 && kind(v)->proto == IPPROTO_UDP &&
 	    !(c->zero_csum & VNET_UNDERLAY_ZERO_TX)) {
 		const size_t l3 = VNET_ETH_HLEN + VNET_IP6_HLEN;
 		uint16_t cs;

@@ -269,3 +269,37 @@ both_ways() {
 	[ "$status" -eq 2 ]
 	grep -q "'bogus' is not tx, rx or both" "$BATS_TEST_TMPDIR/err"
 }
+
+@test "GENEVE and NVGRE over an IPv6 underlay: ping and 20 MB both ways, tshark decodes them on the wire" {
+	local kind vsid
+	for kind in geneve nvgre; do
+		vsid=$([ $kind = nvgre ] && echo 5000 || echo 100)
+		bg "vnetA$kind" ip netns exec "$A" vnet-encap -i tap:vx0 -e $kind \
+			-o "udp:[2001:db8::1]" --remote 2001:db8::2 --vni $vsid
+		bg "vnetB$kind" ip netns exec "$B" vnet-encap -i tap:vx0 -e $kind \
+			-o "udp:[2001:db8::2]" --remote 2001:db8::1 --vni $vsid
+		overlay "$A" 198.19.0.1
+		overlay "$B" 198.19.0.2
+		ip netns exec "$B" timeout 20 tcpdump -U -i u0 -w "$BATS_TEST_TMPDIR/$kind.pcap" \
+			-c 20 ip6 2>/dev/null &
+		local tpid=$!
+		sleep 1
+		both_ways
+		wait "$tpid" || :
+		if [ $kind = geneve ]; then
+			f=$(tshark -n -r "$BATS_TEST_TMPDIR/$kind.pcap" -Y geneve -T fields -e geneve.vni -e udp.checksum.status -o udp.check_checksum:TRUE 2>/dev/null | sort -u)
+			# VNI 100, and every outer UDP checksum Good.
+			[ "$f" = "$(printf '0x000064\t1')" ]
+		else
+			# The key's top 24 bits: VSID 5000 (the FlowID masked).
+			f=$(tshark -n -r "$BATS_TEST_TMPDIR/$kind.pcap" -Y gre -T fields -e gre.key 2>/dev/null |
+				while read -r k; do echo $((k >> 8)); done | sort -u)
+			[ "$f" = 5000 ]
+		fi
+		[ -z "$(tshark -n -r "$BATS_TEST_TMPDIR/$kind.pcap" -q -z expert,warn 2>/dev/null | grep -i malformed)" ]
+		stop "vnetA$kind" || :
+		stop "vnetB$kind" || :
+		ip -n "$A" link del vx0 2>/dev/null || :
+		ip -n "$B" link del vx0 2>/dev/null || :
+	done
+}
