@@ -19,8 +19,11 @@ void vnet_stamp_put(uint8_t *p, const struct vnet_stamp *s)
 
 int vnet_stamp_get(const uint8_t *p, size_t len, struct vnet_stamp *s)
 {
+	/* The check is compared with the one vnet_stamp_put writes, not
+	 * summed in: ones' complement has two zeros, and a check of 0xffff
+	 * where put writes 0 would read back as a different stamp. */
 	if (len < VNET_STAMP_LEN || vnet_get16(p) != VNET_STAMP_MAGIC ||
-	    vnet_csum_fold(vnet_csum_add(0, p, VNET_STAMP_LEN)) != 0)
+	    vnet_get16(p + 16) != vnet_csum_fold(vnet_csum_add(0, p, 16)))
 		return -EINVAL;
 	s->stream = vnet_get16(p + 2);
 	s->seq = vnet_get32(p + 4);

@@ -8,7 +8,8 @@
  *   2  stream  the generator's stream id
  *   4  seq     the frame's sequence number in its stream (from 0; wraps)
  *   8  ts      the send time, ns since the epoch (clock.h)
- *   16 check   the Internet checksum of bytes 0-15: the 18 bytes sum
+ *   16 check   the Internet checksum of bytes 0-15 (as vnet_csum_fold
+ *              gives it, one of the two zeros): the 18 bytes sum
  *              to 0xffff, so a foreign payload that happens to start with
  *              the magic is still refused
  *
