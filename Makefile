@@ -41,7 +41,7 @@ endif
 ifeq ($(WERROR),yes)
 REQ_CFLAGS += -Werror
 endif
-ALL_CFLAGS = $(CONF_CFLAGS) $(CFLAGS) $(REQ_CFLAGS) $(MNL_CFLAGS)
+ALL_CFLAGS = $(CONF_CFLAGS) $(CFLAGS) $(REQ_CFLAGS) $(MNL_CFLAGS) $(SODIUM_CFLAGS)
 ALL_LDFLAGS = $(CONF_LDFLAGS) $(LDFLAGS) $(REQ_LDFLAGS) -Wl,--as-needed
 SYS_LIBS = $(MNL_LIBS) $(PCAP_LIBS) $(SODIUM_LIBS)
 LIBS = $(B)/libvnet.a $(SYS_LIBS)
@@ -133,7 +133,7 @@ $(B)/fuzz/%: $(B)/fuzzlib/tests/fuzz/%.o $(B)/libvnet-fuzz.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
-		$(B)/libvnet-fuzz.a $(MNL_LIBS) $(PCAP_LIBS)
+		$(B)/libvnet-fuzz.a $(MNL_LIBS) $(PCAP_LIBS) $(SODIUM_LIBS)
 
 # Micro-benchmarks: tests/bench/*.c, linked with the library.
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))

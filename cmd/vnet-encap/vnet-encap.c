@@ -19,6 +19,7 @@
 #include "vnet/pkt.h"
 #include "vnet/port.h"
 #include "vnet/progress.h"
+#include "vnet/seal.h"
 #include "vnet/sig.h"
 #include "vnet/tool.h"
 #include "vnet/vxlan.h"
@@ -49,6 +50,7 @@ enum {
 	OPT_ENCAP,
 	OPT_GENEVE_OPT,
 	OPT_UDP6_ZERO_CSUM,
+	OPT_KEY_FILE,
 };
 
 static const struct vnet_opt opts[] = {
@@ -105,6 +107,8 @@ static const struct vnet_opt opts[] = {
 	{ .name = "geneve-opt", .arg = "CLASS:TYPE:HEX",
 	  .flags = VNET_OPT_REPEAT, .key = OPT_GENEVE_OPT,
 	  .help = "add a GENEVE option to every packet" },
+	{ .name = "key-file", .arg = "FILE", .key = OPT_KEY_FILE,
+	  .help = "seal every packet with FILE's keys (SIGHUP reloads)" },
 	VNET_OPT_ROWS_FRAMES,
 	{ .shared = VNET_OPT_DIR },
 	VNET_OPT_ROWS_CONTROL,
@@ -119,7 +123,8 @@ static const struct vnet_opt_prog prog = {
 	.notes = "  INNER: - | fd:R,W | pcap:FILE | tap:NAME[,mtu=N][,mac=M]   "
 		 "(default -)\n"
 		 "  OUTER: udp:ADDR[:PORT] | tap:NAME | - | fd:R,W | pcap:FILE  "
-		 "(default -)\n",
+		 "(default -)\n"
+		 "  vnet-encap keygen FILE [NOT_BEFORE [NOT_AFTER [CIPHER]]]\n",
 };
 
 #define MAX_REMOTES 64
@@ -127,6 +132,7 @@ static const struct vnet_opt_prog prog = {
 struct conf {
 	const char *inner, *outer, *fdb_file, *fdb_dump, *user, *pidfile;
 	const char *name, *control; /* --name, --control */
+	const char *key_file;	    /* --key-file: sealed mode */
 	struct vnet_addr remotes[MAX_REMOTES];
 	unsigned nremotes;
 	uint32_t fdb_max;
@@ -228,6 +234,37 @@ static int reload(struct tool *t, struct vnet_err *err)
 	t->gen++;
 	vnet_log(VNET_LOG_NOTICE, "reloaded %s: generation %u", cf->fdb_file,
 		 t->gen);
+	return 0;
+}
+
+/* Load --key-file again and, only if it loads whole, put it in force:
+ * 0, or -errno with err saying why (the keys in force stay). */
+static int reload_keys(struct tool *t, struct vnet_err *err)
+{
+	struct vnet_seal_keys *k = NULL;
+	char buf[VNET_ERR_STRLEN];
+	int r;
+
+	if ((r = vnet_seal_keys_load(t->cf->key_file, &k, err)) < 0) {
+		vnet_log(VNET_LOG_ERR, "key reload refused, old keys kept: %s",
+			 vnet_err_str(err, buf, sizeof(buf)));
+		return r;
+	}
+	if (k->cipher != vnet_seal_keys(t->v->seal)->cipher) {
+		vnet_err_set(err, t->cf->key_file, 0,
+			     "the cipher changed (%s, was %s): restart to "
+			     "change it",
+			     vnet_seal_cipher_name(k->cipher),
+			     vnet_seal_cipher_name(
+				     vnet_seal_keys(t->v->seal)->cipher));
+		vnet_log(VNET_LOG_ERR, "key reload refused, old keys kept: %s",
+			 vnet_err_str(err, buf, sizeof(buf)));
+		vnet_seal_keys_free(k);
+		return -EINVAL;
+	}
+	vnet_log(VNET_LOG_NOTICE, "reloaded %s: epochs %u-%u",
+		 t->cf->key_file, k->e[0].id, k->e[k->n - 1].id);
+	vnet_seal_set_keys(t->v->seal, k);
 	return 0;
 }
 
@@ -400,8 +437,17 @@ static void parse_args(int argc, char **argv, struct conf *cf, struct vtep *v)
 				vnet_usage_error("--udp6-zero-csum: '%s' is "
 						 "not tx, rx or both", arg);
 			break;
+		case OPT_KEY_FILE:
+			cf->key_file = arg;
+			break;
 		}
 	}
+	if (cf->key_file && v->conf.encap == VTEP_NVGRE)
+		vnet_usage_error("--key-file: sealed mode is VXLAN's or "
+				 "GENEVE's, not NVGRE's");
+	/* Sealed VXLAN is not VXLAN: its own port (vnet-encap(8)). */
+	if (cf->key_file && v->conf.encap == VTEP_VXLAN && !cf->has_dstport)
+		v->conf.dstport = VNET_SEAL_VXLAN_PORT;
 	if (optind != argc)
 		vnet_usage_error("unexpected argument '%s'", argv[optind]);
 	if (cf->has_geneve_opt && v->conf.encap != VTEP_GENEVE)
@@ -504,11 +550,15 @@ static void on_signal(void *arg, int sig)
 	struct vnet_err err;
 
 	if (sig & VNET_SIG_HUP) {
-		if (!ru->cf->fdb_file)
-			vnet_log(VNET_LOG_INFO, "SIGHUP: no --fdb file to "
-						"reload");
-		else
+		if (ru->cf->key_file)
+			reload_keys(ru->t, &err);
+		if (!ru->cf->fdb_file) {
+			if (!ru->cf->key_file)
+				vnet_log(VNET_LOG_INFO, "SIGHUP: no --fdb file "
+							"to reload");
+		} else {
 			reload(ru->t, &err);
+		}
 	}
 	if (sig & VNET_SIG_USR1) {
 		print_counters(ru->v);
@@ -555,6 +605,46 @@ static const struct vnet_ctl_col gopt_cols[] = {
 	{ .name = "last_vni", .num = 1 }, { 0 },
 };
 
+static const struct vnet_ctl_col key_cols[] = {
+	{ .name = "epoch", .num = 1 }, { .name = "not_before" },
+	{ .name = "not_after" },       { .name = "state" },
+	{ 0 },
+};
+
+/* The epochs of --key-file, never their keys: what each is now. */
+static int ctl_keys(void *arg, const struct vnet_ctl_req *rq,
+		    struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	const struct vnet_seal_keys *k;
+	const struct vnet_seal_epoch *ep, *snd;
+	const int64_t now = (int64_t)(vnet_clock_now() / 1000000000ULL);
+	char a[24], b[24];
+	unsigned i;
+
+	(void)rq;
+	if (!t->v->seal)
+		return vnet_ctl_fail(rp, "error: not sealed (no --key-file)");
+	k = vnet_seal_keys(t->v->seal);
+	snd = vnet_seal_send_epoch(t->v->seal, now);
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_str(rp, "key_file", t->cf->key_file);
+	vnet_ctl_str(rp, "cipher", vnet_seal_cipher_name(k->cipher));
+	vnet_ctl_table(rp, "keys", key_cols);
+	for (i = 0; i < k->n; i++) {
+		ep = &k->e[i];
+		if (fprintf(vnet_ctl_out(rp), "%u\t%s\t%s\t%s\n", ep->id,
+			    vnet_seal_time_fmt(ep->not_before, a),
+			    vnet_seal_time_fmt(ep->not_after, b),
+			    ep == snd		      ? "send"
+			    : now >= ep->not_after    ? "expired"
+			    : now < ep->not_before    ? "pending"
+						      : "open") < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
 static int ctl_geneve_options(void *arg, const struct vnet_ctl_req *rq,
 			      struct vnet_ctl_reply *rp)
 {
@@ -576,6 +666,15 @@ static int ctl_reload(void *arg, const struct vnet_ctl_req *rq,
 
 	(void)rq;
 	vnet_err_clear(&err);
+	if (t->cf->key_file && (r = reload_keys(t, &err)) < 0)
+		return vnet_ctl_fail(rp, "refused: %s",
+				     vnet_err_str(&err, buf, sizeof(buf)));
+	if (t->cf->key_file && !t->cf->fdb_file) {
+		vnet_ctl_ok(rp, "keys reloaded");
+		vnet_ctl_head(rp, 0);
+		vnet_ctl_str(rp, "key_file", t->cf->key_file);
+		return 0;
+	}
 	if ((r = reload(t, &err)) == -ENOENT && !t->cf->fdb_file)
 		return vnet_ctl_fail(rp, "error: nothing to reload (no --fdb "
 					 "FILE)");
@@ -701,6 +800,8 @@ static const struct vnet_ctl_cmd ctl_cmds[] = {
 	  .fn = ctl_describe },
 	{ .name = "fdb", .help = "the forwarding database (--fdb-dump's form)",
 	  .fn = ctl_fdb },
+	{ .name = "keys", .help = "the epochs of --key-file (never the keys)",
+	  .fn = ctl_keys },
 	{ .name = "geneve-options", .help = "the GENEVE options received",
 	  .fn = ctl_geneve_options },
 	{ .name = "reload", .help = "load --fdb again (as SIGHUP)",
@@ -803,9 +904,22 @@ out:
 static void validate(struct conf *cf, struct vtep *v)
 {
 	struct vnet_port_spec *isp = &cf->isp, *osp = &cf->osp;
+	struct vnet_seal_keys *keys = NULL;
+	struct vnet_seal *seal;
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 	size_t i;
+
+	/* Sealed mode: the keys before anything, and never plaintext
+	 * after -- the header sizes below count the seal. */
+	if (cf->key_file) {
+		if (vnet_seal_keys_load(cf->key_file, &keys, &err) < 0)
+			vnet_config_error("--key-file %s",
+					  vnet_err_str(&err, buf, sizeof(buf)));
+		if (!(seal = vnet_seal_new(keys)) || vtep_seal_set(v, seal))
+			vnet_config_error("--key-file %s: %s", cf->key_file,
+					  strerror(errno ? errno : ENOMEM));
+	}
 
 	/* Files written later: a wrong path fails now, not at the first
 	 * dump. */
@@ -1027,9 +1141,14 @@ static int acquire(struct tool *t)
 	 * the kernel has it (UDP kinds: GRE has no such offload); then
 	 * super-frames pass whole both ways. */
 	if (osp.kind == VNET_PORT_TAP && isp.kind == VNET_PORT_TAP &&
-	    !cf->no_offload && vtep_proto(v) == IPPROTO_UDP &&
+	    !cf->no_offload && vtep_proto(v) == IPPROTO_UDP && !v->seal &&
 	    open_tunnel(t, &osp) < 0)
 		return -1;
+	/* The kernel would cut a sealed super-frame into pieces that no
+	 * tag covers: sealed, the tap underlay goes frame by frame. */
+	if (osp.kind == VNET_PORT_TAP && isp.kind == VNET_PORT_TAP && v->seal)
+		vnet_log(VNET_LOG_NOTICE, "outer tap:%s: sealed: no UDP tunnel "
+			 "offload, frame by frame", osp.ifname);
 	fl = cf->no_offload ? VNET_PORT_NO_OFFLOAD : 0;
 	if (v->tunnel)
 		fl |= VNET_PORT_GSO;
@@ -1107,12 +1226,95 @@ static int cleanup(struct tool *t, int ran)
 	vnet_port_close(v->inner);
 	vnet_port_close(v->outer);
 	vtep_close_udp(v);
+	vtep_seal_set(v, NULL);
 	free(v->conf.maps);
 	vnet_fdb_free(v->fdb);
 	if ((r = vnet_pidfile_remove(pf)) < 0)
 		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->pidfile,
 			 strerror(-r));
 	return ret;
+}
+
+/* A keygen time: NOW, +DURATION from base, or as the key file writes
+ * it. */
+static int64_t keygen_time(const char *what, const char *s, int64_t base)
+{
+	int64_t t;
+
+	if (!strcmp(s, "now"))
+		return (int64_t)(vnet_clock_wall() / 1000000000ULL);
+	if (s[0] == '+')
+		return base + (int64_t)(vnet_opt_duration(what, s + 1) /
+					1000000000ULL);
+	if (vnet_seal_time_parse(s, &t) < 0)
+		vnet_usage_error("keygen %s '%s': not now, +DURATION, seconds "
+				 "since 1970 or YYYY-MM-DDTHH:MM:SSZ", what, s);
+	return t;
+}
+
+/* vnet-encap keygen FILE [NOT_BEFORE [NOT_AFTER [CIPHER]]]: add an
+ * epoch with a fresh key to FILE (made if missing), written whole, mode
+ * 0600.  NOT_BEFORE defaults to now, or to the last epoch's not-after
+ * less an hour of overlap; NOT_AFTER to a week after NOT_BEFORE; CIPHER
+ * (a new file only) to aes-256-gcm where this CPU has it, else
+ * chacha20-poly1305.  Exit 0, 1 (a write failed), 2 (usage, a bad
+ * file). */
+static int keygen(int argc, char **argv)
+{
+	const int64_t now = (int64_t)(vnet_clock_wall() / 1000000000ULL);
+	struct vnet_seal_keys *k = NULL;
+	char buf[VNET_ERR_STRLEN], a[24], b[24];
+	struct vnet_err err;
+	int64_t nb, na;
+	int r;
+
+	vnet_log_init("vnet-encap", VNET_LOG_WARN);
+	if (argc < 2 || argc > 5 || argv[1][0] == '-')
+		vnet_usage_error("usage: vnet-encap keygen FILE [NOT_BEFORE "
+				 "[NOT_AFTER [CIPHER]]]");
+	if (vnet_seal_init() < 0)
+		vnet_config_error("libsodium: cannot initialise");
+	r = vnet_seal_keys_load(argv[1], &k, &err);
+	if (r < 0 && r != -ENOENT)
+		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
+	if (r == -ENOENT) {
+		enum vnet_seal_cipher c = vnet_seal_aes_available()
+						  ? VNET_SEAL_AES256GCM
+						  : VNET_SEAL_CHACHA20POLY1305;
+
+		if (argc > 4 && vnet_seal_cipher_parse(argv[4], &c) < 0)
+			vnet_usage_error("keygen: unknown cipher '%s' (want "
+					 "aes-256-gcm or chacha20-poly1305)",
+					 argv[4]);
+		if (!(k = vnet_seal_keys_empty(c)))
+			vnet_config_error("keygen: %s", strerror(errno));
+	} else if (argc > 4) {
+		vnet_usage_error("keygen: %s exists: its cipher stays",
+				 argv[1]);
+	}
+	nb = k->n ? k->e[k->n - 1].not_after - 3600 : now;
+	if (nb < now)
+		nb = now;
+	if (argc > 2)
+		nb = keygen_time("NOT_BEFORE", argv[2], now);
+	na = argc > 3 ? keygen_time("NOT_AFTER", argv[3], nb)
+		      : nb + 7 * 86400;
+	if ((r = vnet_seal_keys_add(k, nb, na)) == -ENOSPC)
+		vnet_config_error("keygen %s: %d epochs already: remove old "
+				  "ones", argv[1], VNET_SEAL_EPOCHS);
+	else if (r < 0)
+		vnet_usage_error("keygen: NOT_AFTER %s is not after "
+				 "NOT_BEFORE %s", vnet_seal_time_fmt(na, a),
+				 vnet_seal_time_fmt(nb, b));
+	if (vnet_seal_keys_save(k, argv[1], &err) < 0) {
+		vnet_log_err(&err, "keygen");
+		vnet_seal_keys_free(k);
+		return 1;
+	}
+	printf("%s: epoch %u %s %s\n", argv[1], k->e[k->n - 1].id,
+	       vnet_seal_time_fmt(nb, a), vnet_seal_time_fmt(na, b));
+	vnet_seal_keys_free(k);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -1127,6 +1329,8 @@ int main(int argc, char **argv)
 	struct tool t = { .cf = &cf, .v = &vt, .gen = 1 };
 	int ret = 1, ran;
 
+	if (argc > 1 && !strcmp(argv[1], "keygen"))
+		return keygen(argc - 1, argv + 1);
 	vtep_init(&vt, VTEP_VXLAN);
 	parse_args(argc, argv, &cf, &vt);
 	validate(&cf, &vt);

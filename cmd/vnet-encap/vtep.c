@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -121,7 +122,29 @@ static const char *const ctr_names[C_MAX] = {
 	[C_FDB_MOVED] = "fdb_moved",
 	[C_FDB_AGED] = "fdb_aged",
 	[C_FDB_OVERFLOW] = "fdb_overflow",
+	[C_DROP_SEAL_TRUNCATED] = "drop_seal_truncated",
+	[C_DROP_SEAL_UNKNOWN_EPOCH] = "drop_seal_unknown_epoch",
+	[C_DROP_SEAL_TOO_OLD] = "drop_seal_too_old",
+	[C_DROP_SEAL_REPLAYED] = "drop_seal_replayed",
+	[C_DROP_SEAL_FORGED] = "drop_seal_forged",
+	[C_DROP_SEAL_MISSING] = "drop_seal_missing",
+	[C_DROP_SEAL_NO_KEY] = "drop_seal_no_key",
+	[C_SEAL_SENDERS] = "seal_senders",
+	[C_SEAL_EVICTED] = "seal_evicted",
 };
+
+/* The counter of an open's refusal (enum vnet_seal_drop). */
+static const unsigned seal_drop[VNET_SEAL_DROP_MAX] = {
+	[VNET_SEAL_TRUNCATED] = C_DROP_SEAL_TRUNCATED,
+	[VNET_SEAL_UNKNOWN_EPOCH] = C_DROP_SEAL_UNKNOWN_EPOCH,
+	[VNET_SEAL_TOO_OLD] = C_DROP_SEAL_TOO_OLD,
+	[VNET_SEAL_REPLAYED] = C_DROP_SEAL_REPLAYED,
+	[VNET_SEAL_FORGED] = C_DROP_SEAL_FORGED,
+};
+
+/* What a decoder returns for a drop it counted itself (no row of
+ * drop_ctr, so count_drop leaves it). */
+#define VTEP_DROP_COUNTED VNET_DROP_MAX
 
 /* The counter of an inner frame that has no segment. */
 static const unsigned seg_drop[VNET_SEG_KIND_MAX] = {
@@ -163,25 +186,43 @@ _Static_assert(C_MAX <= UINT8_MAX, "drop_ctr holds counter indexes");
 static size_t vxlan_encode(const struct vtep *v, uint8_t *hdr, uint32_t vni,
 			   uint32_t hash)
 {
-	(void)v;
 	(void)hash;
 	vnet_vxlan_encode(hdr, vni);
-	return VNET_VXLAN_HLEN;
+	if (v->seal) /* the fields, written as each packet is sealed */
+		memset(hdr + VNET_VXLAN_HLEN, 0, VNET_SEAL_FLEN);
+	return v->hlen;
 }
 
 static int vxlan_decode(struct vtep *v, const uint8_t *p, size_t len,
 			uint32_t *vni, size_t *hlen)
 {
-	*hlen = VNET_VXLAN_HLEN;
+	*hlen = v->hlen; /* sealed: the fields after the header */
 	return vnet_vxlan_decode(p, len, v->conf.strict, vni);
 }
 
 static size_t geneve_encode(const struct vtep *v, uint8_t *hdr, uint32_t vni,
 			    uint32_t hash)
 {
+	size_t n;
+
 	(void)hash; /* the entropy is in the source port (RFC 8926 3.3) */
-	return vnet_geneve_encode(hdr, vni, &v->conf.geneve);
+	n = vnet_geneve_encode(hdr, vni, &v->conf.geneve);
+	if (!v->seal)
+		return n;
+	/* the seal option last: Opt Len and C say so */
+	vnet_put16(hdr + n, VNET_SEAL_GENEVE_CLASS);
+	hdr[n + 2] = VNET_SEAL_GENEVE_TYPE;
+	hdr[n + 3] = VNET_SEAL_FLEN / 4;
+	memset(hdr + n + 4, 0, VNET_SEAL_FLEN);
+	n += VNET_SEAL_GENEVE_OLEN;
+	hdr[0] = (uint8_t)((hdr[0] & 0xc0) | ((n - VNET_GENEVE_HLEN) / 4));
+	hdr[1] |= VNET_GENEVE_FLAG_C;
+	return n;
 }
+
+/* Stands for the seal option in geneve_known's argument: a sealed VTEP
+ * passes it, with its own options after it (geneve_known_sealed). */
+static const struct vnet_geneve_opts seal_opts;
 
 /* The options this node understands: those it sends (--geneve-opt), so
  * that peers configured alike may mark them critical. */
@@ -189,6 +230,10 @@ static int geneve_known(void *arg, uint16_t cls, uint8_t type)
 {
 	const struct vnet_geneve_opts *o = arg;
 	size_t off;
+
+	if (o == &seal_opts) /* the seal option, understood when sealed */
+		return cls == VNET_SEAL_GENEVE_CLASS &&
+		       type == VNET_SEAL_GENEVE_TYPE;
 
 	for (off = 0; off + 4 <= o->len; off += 4 + (o->b[off + 3] & 0x1f) * 4)
 		if (vnet_get16(o->b + off) == cls && o->b[off + 2] == type)
@@ -223,19 +268,38 @@ found:
 	g->last_vni = vni;
 }
 
+/* A sealed VTEP understands the seal option and its own. */
+static int geneve_known_sealed(void *arg, uint16_t cls, uint8_t type)
+{
+	return geneve_known((void *)&seal_opts, cls, type) ||
+	       geneve_known(arg, cls, type);
+}
+
 static int geneve_decode(struct vtep *v, const uint8_t *p, size_t len,
 			 uint32_t *vni, size_t *hlen)
 {
 	struct vnet_geneve_hdr h;
 	struct vnet_geneve_opt o;
 	size_t off = 0;
-	int r;
+	int r, sealed = 0;
 
-	if ((r = vnet_geneve_decode(p, len, v->conf.strict, geneve_known,
+	if ((r = vnet_geneve_decode(p, len, v->conf.strict,
+				    v->seal ? geneve_known_sealed
+					    : geneve_known,
 				    &v->conf.geneve, &h)))
 		return r;
-	while (vnet_geneve_opt_next(&h, &off, &o))
+	while (vnet_geneve_opt_next(&h, &off, &o)) {
 		geneve_seen(v, &o, h.vni);
+		/* the seal option is the last one: its fields end the
+		 * associated data */
+		sealed = o.cls == VNET_SEAL_GENEVE_CLASS &&
+			 o.type == VNET_SEAL_GENEVE_TYPE &&
+			 o.len == VNET_SEAL_FLEN;
+	}
+	if (v->seal && !sealed) {
+		v->ctr[C_DROP_SEAL_MISSING].value++;
+		return VTEP_DROP_COUNTED;
+	}
 	*vni = h.vni;
 	*hlen = h.hlen;
 	return 0;
@@ -365,6 +429,33 @@ static void set_hlen(struct vtep *v)
 	v->hlen = kind(v)->hlen;
 	if (v->conf.encap == VTEP_GENEVE)
 		v->hlen += v->conf.geneve.len;
+	if (v->seal)
+		v->hlen += v->conf.encap == VTEP_GENEVE ? VNET_SEAL_GENEVE_OLEN
+							: VNET_SEAL_FLEN;
+}
+
+int vtep_seal_set(struct vtep *v, struct vnet_seal *s)
+{
+	if (s && v->conf.encap == VTEP_NVGRE)
+		return -EINVAL;
+	vnet_seal_free(v->seal);
+	free(v->seal_buf);
+	free(v->open_buf);
+	v->seal_buf = v->open_buf = NULL;
+	v->seal = s;
+	set_hlen(v);
+	if (!s)
+		return 0;
+	/* a frame sent is no longer than the MTU leaves (vtep_encap) */
+	v->seal_slot = VTEP_HDR_MAX + v->conf.mtu + VNET_SEAL_TAGLEN;
+	v->seal_slot = (v->seal_slot + 63) & ~(size_t)63;
+	v->seal_q = 0;
+	if (!(v->seal_buf = malloc(v->seal_slot * 2 * VTEP_GSO_SEGS)) ||
+	    !(v->open_buf = malloc(VNET_FRAME_MAX + 1))) {
+		vtep_seal_set(v, NULL);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void vtep_set_encap(struct vtep *v, enum vtep_encap encap)
@@ -417,7 +508,8 @@ static inline unsigned overhead(const struct vtep *v)
 {
 	return (v->conf.local.family == AF_INET6 ? VNET_IP6_HLEN
 						 : VNET_IP4_HLEN) +
-	       (kind(v)->proto == IPPROTO_UDP ? VNET_UDP_HLEN : 0) + v->hlen;
+	       (kind(v)->proto == IPPROTO_UDP ? VNET_UDP_HLEN : 0) + v->hlen +
+	       (v->seal ? VNET_SEAL_TAGLEN : 0);
 }
 
 unsigned vtep_overhead(const struct vtep *v)
@@ -479,6 +571,10 @@ void vtep_sync_counters(struct vtep *v)
 	v->ctr[C_FDB_MOVED].value = fs->moved;
 	v->ctr[C_FDB_AGED].value = fs->aged;
 	v->ctr[C_FDB_OVERFLOW].value = fs->overflow;
+	if (v->seal) {
+		v->ctr[C_SEAL_SENDERS].value = vnet_seal_senders(v->seal);
+		v->ctr[C_SEAL_EVICTED].value = vnet_seal_evicted(v->seal);
+	}
 	v->ctr[C_STREAM_TRUNCATED].value = (in ? in->truncated : 0) +
 					   (out ? out->truncated : 0);
 	v->ctr[C_STREAM_OVERSIZE].value = (in ? in->oversize : 0) +
@@ -863,12 +959,57 @@ static int run_flush(struct vtep *v)
 		r = 0;
 	}
 	for (i = 0; i < u->n && r >= 0; i++)
-		r = emit(v, &u->remote, u->sport, u->hdr,
+		r = emit(v, &u->remote, u->sport, u->iov[u->f[i].iov].iov_base,
 			 &u->iov[u->f[i].iov + 1], u->f[i].nin, u->f[i].ilen,
 			 u->ts);
+	/* queued, they point into the run's seal slots: out before the
+	 * next run seals into them */
+	if (v->seal && v->ul)
+		vnet_underlay_flush(v->ul);
 	u->n = 0;
 	v->tx_tos = keep;
 	return r;
+}
+
+/* Slot i of the sealing buffers: those of the run, then those of the
+ * packets sent one by one. */
+static inline uint8_t *seal_slot(struct vtep *v, unsigned i)
+{
+	return v->seal_buf + (size_t)i * v->seal_slot;
+}
+
+/* The next slot for a packet sent one by one (a flood, a stream): the
+ * UDP underlay's queue points into it until flushed (underlay.h), so the
+ * queue is sent before a slot comes round again. */
+static uint8_t *seal_qslot(struct vtep *v)
+{
+	if (v->seal_q == VTEP_GSO_SEGS) {
+		if (v->ul)
+			vnet_underlay_flush(v->ul);
+		v->seal_q = 0;
+	}
+	return seal_slot(v, VTEP_GSO_SEGS + v->seal_q++);
+}
+
+/* Seal frame in[0..nin) (ilen bytes) behind header hdr (v->hlen bytes,
+ * in a slot): the fields into hdr, the sealed frame after it, *out
+ * pointing at that (ilen + tag bytes).  0, or -ENOKEY when no epoch is
+ * valid now (counted: nothing is sent, never plaintext). */
+static int seal_into(struct vtep *v, uint8_t *hdr, const struct iovec *in,
+		     unsigned nin, size_t ilen, uint64_t now,
+		     struct iovec *out)
+{
+	int r;
+
+	r = vnet_seal_frame(v->seal, (int64_t)(now / 1000000000ULL), hdr,
+			    v->hlen, in, nin, ilen, hdr + v->hlen);
+	if (r < 0) {
+		v->ctr[C_DROP_SEAL_NO_KEY].value++;
+		return r;
+	}
+	out->iov_base = hdr + v->hlen;
+	out->iov_len = ilen + VNET_SEAL_TAGLEN;
+	return 0;
 }
 
 /* Add a unicast frame for the UDP underlay to the pending run; a frame
@@ -880,8 +1021,12 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 {
 	struct vtep_run *u = &v->run;
 	const size_t hlen = v->hlen;
+	uint8_t *hp = u->hdr;
+	struct iovec sealed;
 	int r;
 
+	if (v->seal) /* every frame of a run grows alike */
+		ilen += VNET_SEAL_TAGLEN;
 	if (u->n &&
 	    (u->closed || u->n == VTEP_GSO_SEGS || u->sport != sport ||
 	     u->vni != vni || ilen > u->ilen || u->tos != v->tx_tos ||
@@ -902,11 +1047,22 @@ static int run_add(struct vtep *v, const struct vnet_addr *remote,
 		/* Every segment starts with the same header. */
 		kind(v)->encode(v, u->hdr, vni, hash);
 	}
+	if (v->seal) {
+		/* its own slot: the header with this packet's fields, then
+		 * the sealed frame */
+		hp = seal_slot(v, u->n);
+		memcpy(hp, u->hdr, hlen);
+		if (seal_into(v, hp, in, nin, ilen - VNET_SEAL_TAGLEN, now,
+			      &sealed) < 0)
+			return 0;
+		in = &sealed;
+		nin = 1;
+	}
 	u->now = now;
 	u->f[u->n].iov = u->niov;
 	u->f[u->n].nin = nin;
 	u->f[u->n].ilen = ilen;
-	u->iov[u->niov].iov_base = u->hdr;
+	u->iov[u->niov].iov_base = hp;
 	u->iov[u->niov++].iov_len = hlen;
 	memcpy(&u->iov[u->niov], in, sizeof(*in) * nin);
 	u->niov += nin;
@@ -1067,6 +1223,21 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 		 * run before them. */
 		if ((r = run_flush(v)) < 0)
 			return r;
+		if (v->seal) {
+			/* sealed once: every remote gets the same packet */
+			uint8_t *sh = seal_qslot(v);
+			struct iovec sealed;
+
+			kind(v)->encode(v, sh, vni, h);
+			if (seal_into(v, sh, in, nin, ilen, now, &sealed) < 0)
+				continue;
+			for (j = 0; j < nr; j++)
+				if ((r = emit(v, rem[j], sport, sh, &sealed, 1,
+					      sealed.iov_len,
+					      f[k].ts_ns)) < 0)
+					return r;
+			continue;
+		}
 		kind(v)->encode(v, hdr, vni, h);
 		for (j = 0; j < nr; j++)
 			if ((r = emit(v, rem[j], sport, hdr, in, nin, ilen,
@@ -1124,6 +1295,24 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		count_drop(v, r);
 		return 0;
 	}
+	in = p + hlen;
+	ilen = plen - hlen;
+	if (v->seal) {
+		/* opened before anything else is believed: the VNI is in
+		 * the associated data */
+		r = vnet_seal_open(v->seal,
+				   (int64_t)(vnet_clock_now() / 1000000000ULL),
+				   p, hlen, plen, v->open_buf, &ilen);
+		if (r) {
+			v->ctr[seal_drop[r]].value++;
+			return 0;
+		}
+		if (ilen < VNET_ETH_HLEN) {
+			v->ctr[C_DROP_INNER_SHORT].value++;
+			return 0;
+		}
+		in = v->open_buf;
+	}
 	if ((vlan = vtep_vni_vlan(v, vni)) < 0) {
 		v->ctr[C_DROP_UNKNOWN_VNI].value++;
 		if (warn_wanted(v, VTEP_W_UNKNOWN_VNI)) {
@@ -1137,8 +1326,6 @@ static int decap_one(struct vtep *v, const struct vnet_addr *remote,
 		}
 		return 0;
 	}
-	in = p + hlen;
-	ilen = plen - hlen;
 	if (gh) {
 		/* A super-frame of the tunnel offload: its header made
 		 * relative to the inner frame, which starts off bytes into

@@ -17,6 +17,7 @@
 #include "vnet/log.h"
 #include "vnet/offload.h"
 #include "vnet/port.h"
+#include "vnet/seal.h"
 #include "vnet/underlay.h"
 #include "pmtu.h"
 
@@ -109,6 +110,15 @@ enum {
 	C_FDB_MOVED,
 	C_FDB_AGED,
 	C_FDB_OVERFLOW,
+	C_DROP_SEAL_TRUNCATED, /* sealed mode (--key-file): the opens */
+	C_DROP_SEAL_UNKNOWN_EPOCH, /* refused, in enum vnet_seal_drop's */
+	C_DROP_SEAL_TOO_OLD,	   /* order */
+	C_DROP_SEAL_REPLAYED,
+	C_DROP_SEAL_FORGED,
+	C_DROP_SEAL_MISSING,	/* GENEVE without the seal option */
+	C_DROP_SEAL_NO_KEY,	/* to send: no epoch valid now */
+	C_SEAL_SENDERS,		/* sender sessions tracked */
+	C_SEAL_EVICTED,		/* ... pushed out by a full table */
 	C_MAX
 };
 
@@ -261,6 +271,16 @@ struct vtep {
 	} neigh[VTEP_NEIGH];
 	unsigned nneigh, neigh_next;
 
+	/* sealed mode: the context (lib/seal.c), the per-slot buffers
+	 * frames are sealed into (2 * VTEP_GSO_SEGS of seal_slot bytes:
+	 * header, ciphertext, tag; the first half the run's, the second a
+	 * ring for packets sent one by one, seal_q the next of it), and the
+	 * one a packet is opened into */
+	struct vnet_seal *seal;
+	uint8_t *seal_buf, *open_buf;
+	size_t seal_slot;
+	unsigned seal_q;
+
 	/* GENEVE options received, in order of first sight */
 	struct vtep_gopt gopt[VTEP_GENEVE_OPTS];
 	unsigned ngopt;
@@ -342,6 +362,12 @@ int vtep_recv_udp(struct vtep *v);
  * for vtep_encap (the outer tap's headers with tunnel offload). */
 int vtep_decap_frames(struct vtep *v, const struct vnet_frame *f,
 		      const struct vnet_vhdr *vh, unsigned n);
+/* Seal every packet with s (which v takes; NULL: none, the context in
+ * force is freed), after the configuration and before anything is
+ * opened: the header grows by the seal fields (GENEVE: in their
+ * option), the overhead by the tag; the buffers are allocated here,
+ * once.  Only VXLAN and GENEVE.  0, -EINVAL (NVGRE), -ENOMEM. */
+int vtep_seal_set(struct vtep *v, struct vnet_seal *s);
 /* Copy table and underlay statistics into the counters. */
 void vtep_sync_counters(struct vtep *v);
 /* The counter index of an outer drop reason (enum vnet_encap_drop,

@@ -21,6 +21,7 @@
 #       (VSID 5000: NVGRE reserves 0-4095)
 #   (j) (c) over an IPv6 underlay: the veth with 2001:db8::1/64 and ::2
 #       (no DAD) besides its IPv4 addresses, vnet-encap -o udp:[2001:db8::1]
+#   (k) (c) sealed: GENEVE with --key-file (the cipher keygen picks here)
 # For each: iperf3 TCP single stream (Gbit/s, receiver side), iperf3 UDP with
 # 64-byte payloads at full speed (packets/s received, loss %), and ping RTT
 # (20 x 50 ms, average). Ratios are "this row / kernel VXLAN" of the same
@@ -50,7 +51,7 @@ bin_arg=${1:-build/bin}
 secs=${BENCH_SECONDS:-5}
 usecs=${BENCH_UDP_SECONDS:-3}
 out_md=${BENCH_OUT:-build/bench.md}
-only=${BENCH_ONLY:-a b c d e f g h i j}
+only=${BENCH_ONLY:-a b c d e f g h i j k}
 cmdline="bash tests/bench/bench.sh $*"
 [ $# -eq 0 ] && cmdline="bash tests/bench/bench.sh"
 
@@ -516,6 +517,24 @@ down_g() {
 		ip -n "$ns" link set ul0 up
 	done
 }
+
+# (k) is (c) sealed (vnet-encap(8) Sealed mode): GENEVE, every segment
+# sealed on the GSO fast path, with a key file made here.
+setup_k() {
+	need vnet-encap || return 1
+	(umask 077 && "$bin/vnet-encap" keygen "$work/seal.keys" >/dev/null) ||
+		{ why="vnet-encap keygen failed"; return 1; }
+	start_vnet "vnet-encap (A)" "$NSA" "$bin/vnet-encap" -e geneve \
+		-i tap:vx0 -o "udp:$U_A" --remote "$U_B" --vni 100 \
+		--key-file "$work/seal.keys"
+	start_vnet "vnet-encap (B)" "$NSB" "$bin/vnet-encap" -e geneve \
+		-i tap:vx0 -o "udp:$U_B" --remote "$U_A" --vni 100 \
+		--key-file "$work/seal.keys"
+	wait_dev "$NSA" vx0 && wait_dev "$NSB" vx0 &&
+		vnet_up "$NSA" 198.19.11.1 vx0 && vnet_up "$NSB" 198.19.11.2 vx0 || return 1
+	peer=198.19.11.2 dev=vx0
+}
+down_k() { down_vnet; }
 down_d() { down_vnet; }
 down_e() { down_vnet; }
 
@@ -666,7 +685,7 @@ measure() {
 
 # --- main -------------------------------------------------------------------
 
-order=(a b c d e f g h i j)
+order=(a b c d e f g h i j k)
 declare -A label mtu tcp udp loss rtt reason cpg
 label[a]="(a) raw veth"
 label[b]="(b) kernel VXLAN"
@@ -678,6 +697,7 @@ label[g]="(g) vnet-encap tap underlay"
 label[h]="(h) vnet-encap -e geneve"
 label[i]="(i) vnet-encap -e nvgre"
 label[j]="(j) vnet-encap IPv6 underlay"
+label[k]="(k) vnet-encap sealed GENEVE"
 
 cpu=$(awk -F ': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 [ -n "$cpu" ] || cpu=$(uname -m)
@@ -770,6 +790,7 @@ mkdir -p "$(dirname "$out_md")" 2>/dev/null
 	echo "- (i) (c) with \`-e nvgre --vni 5000\` (GRE, IP protocol 47, MTU 1458)."
 	echo "- (j) (c) over IPv6: \`vnet-encap -i tap:vx0 -o udp:[2001:db8::1] --remote 2001:db8::2 --vni 100\`"
 	echo "  (MTU 1430), the veth with 2001:db8::1/64 and ::2 (nodad)."
+	echo "- (k) (c) sealed: \`-e geneve --key-file KEYS\` (\`vnet-encap keygen KEYS\`: $(awk '$1 == "cipher" { print $2 }' "$work/seal.keys" 2>/dev/null))."
 } >"$out_md" || echo "bench: cannot write $out_md" >&2
 echo "markdown: $out_md"
 

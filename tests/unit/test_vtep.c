@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* test_vtep.c -- unit tests of vnet-encap's tables (cmd/vnet-encap/vtep.c):
  * drop reasons to counters, the encapsulation kind's defaults, the outer
- * TOS of --tos/--dscp/--ecn and the ECN decapsulation of a frame. */
+ * TOS of --tos/--dscp/--ecn and the ECN decapsulation of a frame, sealed
+ * kinds. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -174,6 +175,50 @@ static void test_decap_ecn(void)
 	T_EQ(v.ctr[C_DECAP_ECN_UNUSED].value, 1);
 }
 
+static struct vnet_seal *sealer(void)
+{
+	static const char t[] =
+		"cipher chacha20-poly1305\nepoch 1 0 4000000000 "
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+		"\n";
+	struct vnet_seal_keys *k = NULL;
+
+	if (vnet_seal_keys_parse(t, strlen(t), "k", &k, NULL))
+		return NULL;
+	return vnet_seal_new(k);
+}
+
+/* Sealed: the seal fields grow the header (GENEVE: in their option),
+ * the tag the overhead; NVGRE cannot be sealed; the refusals have their
+ * counters, in the order of enum vnet_seal_drop. */
+static void test_sealed_kinds(void)
+{
+	struct vnet_seal *s;
+
+	memset(&v, 0, sizeof(v));
+	vtep_init(&v, VTEP_GENEVE);
+	v.conf.local.family = AF_INET;
+	T_EQ(vtep_seal_set(&v, sealer()), 0);
+	/* 20 + 8 + 8 + 24 (option) + 16 (tag) */
+	T_EQ(vtep_overhead(&v), 76);
+	T_EQ(v.hlen, 32);
+	T_EQ(vtep_seal_set(&v, NULL), 0);
+	T_EQ(vtep_overhead(&v), 36);
+	vtep_set_encap(&v, VTEP_VXLAN);
+	T_EQ(vtep_seal_set(&v, sealer()), 0);
+	/* 20 + 8 + 8 + 20 (fields) + 16 (tag) */
+	T_EQ(vtep_overhead(&v), 72);
+	T_EQ(vtep_seal_set(&v, NULL), 0);
+	vtep_set_encap(&v, VTEP_NVGRE);
+	s = sealer();
+	T_EQ(vtep_seal_set(&v, s), -EINVAL);
+	vnet_seal_free(s);
+	T_STREQ(v.ctr[C_DROP_SEAL_TRUNCATED].name, "drop_seal_truncated");
+	T_STREQ(v.ctr[C_DROP_SEAL_FORGED].name, "drop_seal_forged");
+	T_EQ(C_DROP_SEAL_FORGED - C_DROP_SEAL_TRUNCATED,
+	     VNET_SEAL_FORGED - VNET_SEAL_TRUNCATED);
+}
+
 int main(void)
 {
 	T_RUN(test_outer_tos);
@@ -182,5 +227,6 @@ int main(void)
 	T_RUN(test_vxlan_kind);
 	T_RUN(test_geneve_kind);
 	T_RUN(test_nvgre_kind);
+	T_RUN(test_sealed_kinds);
 	return T_DONE();
 }
