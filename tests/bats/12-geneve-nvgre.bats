@@ -200,12 +200,7 @@ geneve_vteps() {
 	bg vnetB ip netns exec "$B" vnet-encap -e geneve -i tap:vx0 \
 		-o udp:198.18.0.2 --remote 198.18.0.1 --vni 100 \
 		--geneve-opt 0xff00:0x81:0a0b0c0d --control "$T/b.sock"
-	wait_link "$A" vx0
-	wait_link "$B" vx0
-	ip -n "$A" addr add 198.19.0.1/24 dev vx0
-	ip -n "$B" addr add 198.19.0.2/24 dev vx0
-	ip -n "$A" link set vx0 up
-	ip -n "$B" link set vx0 up
+	overlay_up
 }
 
 @test "a GENEVE overlay of two vnet VTEPs carries ping and a 20 MB TCP transfer intact" {

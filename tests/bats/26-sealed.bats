@@ -41,12 +41,7 @@ sealed_vteps() {
 	bg vnetB ip netns exec "$B" vnet-encap -e "$kind" -i tap:vx0 \
 		-o udp:198.18.0.2 --remote 198.18.0.1 --vni 100 \
 		--key-file "$T/k" --control "$T/b.sock" "$@"
-	wait_link "$A" vx0
-	wait_link "$B" vx0
-	ip -n "$A" addr add 198.19.0.1/24 dev vx0
-	ip -n "$B" addr add 198.19.0.2/24 dev vx0
-	ip -n "$A" link set vx0 up
-	ip -n "$B" link set vx0 up
+	overlay_up
 }
 
 # A 20 MiB file of the marker, and its sha256.

@@ -428,12 +428,7 @@ timeout_capture() {
 		vnet-encap --vni 100 -o udp:198.18.0.1 --remote 198.18.0.2
 	bg vnetB ip netns exec "$B" vnet-encap -i tap:vx0 -o udp:198.18.0.2 \
 		--remote 198.18.0.1 --vni 100
-	wait_link "$A" vx0
-	wait_link "$B" vx0
-	ip -n "$A" addr add 198.19.0.1/24 dev vx0
-	ip -n "$B" addr add 198.19.0.2/24 dev vx0
-	ip -n "$A" link set vx0 up
-	ip -n "$B" link set vx0 up
+	overlay_up
 	run ip netns exec "$A" ping -c 3 -i 0.2 -W 2 198.19.0.2
 	echo "$output"
 	[ "$status" -eq 0 ]

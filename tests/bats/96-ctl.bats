@@ -60,12 +60,7 @@ overlay() {
 		--name "enc-$NAME" --control "$T/a.sock"
 	bg vnetB ip netns exec "$B" vnet-encap -i tap:vx0 -o udp:198.18.0.2 \
 		--remote 198.18.0.1 --vni 42 --control "$T/b.sock"
-	wait_link "$A" vx0
-	wait_link "$B" vx0
-	ip -n "$A" addr add 198.19.0.1/24 dev vx0
-	ip -n "$B" addr add 198.19.0.2/24 dev vx0
-	ip -n "$A" link set vx0 up
-	ip -n "$B" link set vx0 up
+	overlay_up
 	wait_for 50 test -S "$T/a.sock"
 	wait_for 50 test -S "$T/b.sock"
 }

@@ -89,6 +89,12 @@ vteps_vni100() {
 		--remote 198.18.0.2 --vni 100 "$@"
 	bg vnetB ip netns exec "$B" vnet-encap -i tap:vx0 -o udp:198.18.0.2 \
 		--remote 198.18.0.1 --vni 100
+	overlay_up
+}
+
+# overlay_up: once both VTEPs' vx0 taps exist, give them the overlay
+# addresses 198.19.0.1 (A) and .2 (B) and bring them up.
+overlay_up() {
 	wait_link "$A" vx0
 	wait_link "$B" vx0
 	ip -n "$A" addr add 198.19.0.1/24 dev vx0
