@@ -140,7 +140,7 @@ exec </dev/null
 #   underlay ADDR PORT MTU LOC
 #   encap KIND OVERHEAD LOC
 #   limit RESTARTS SECONDS
-#   policy FILE LOC | collector SPEC PROFILE LOC | fdb FILE LOC
+#   policy FILE LOC | collector SPEC PROFILE LOC | fdb FILE LOC | keys FILE LOC
 #   seg NAME VNI VLAN PORT SUBNET GATEWAY TENANT LOC
 #   peer ADDR SEGMENTS LOC
 #   wl NAME TAP SEGMENT MAC ADDR MTU POLICY LABELS LOC
@@ -228,14 +228,14 @@ function parse(file, depth,   line, n, loc, i, c, t, p, nm) {
 			if (!ipaddr(f[2])) { err(loc, "bad underlay address \047" f[2] "\047"); continue }
 			if (!opts(loc, 3, "port mtu")) continue
 			if (!once("underlay", loc)) continue
-			ul = f[2]; ulport = 4789; ulmtu = 1500; ulloc = loc
+			ul = f[2]; ulport = ""; ulmtu = 1500; ulloc = loc
 			if ("port" in o) { if (!num(loc, "port", o["port"], 1, 65535)) continue; ulport = o["port"] }
 			if ("mtu" in o) { if (!num(loc, "mtu", o["mtu"], 576, 65535)) continue; ulmtu = o["mtu"] }
 		} else if (t == "encap") {
 			if (nf != 2) { err(loc, "encap takes one kind (vxlan, geneve, nvgre)"); continue }
 			if (!(f[2] in overhead)) { err(loc, "unknown encapsulation \047" f[2] "\047 (vxlan, geneve, nvgre)"); continue }
 			if (once("encap", loc)) { encap = f[2]; encaploc = loc }
-		} else if (t == "policy" || t == "fdb") {
+		} else if (t == "policy" || t == "fdb" || t == "keys") {
 			if (nf != 2) { err(loc, t " takes one file"); continue }
 			p = resolve(file, f[2])
 			if (!readable(p)) { err(loc, "cannot read " t " file \047" f[2] "\047"); continue }
@@ -299,13 +299,24 @@ function parse(file, depth,   line, n, loc, i, c, t, p, nm) {
 }
 BEGIN {
 	overhead["vxlan"] = 50; overhead["geneve"] = 50; overhead["nvgre"] = 42
+	# What sealing adds (vnet-encap(8) Sealed mode): key id, counter, tag,
+	# and for GENEVE the option header.
+	seal["vxlan"] = 36; seal["geneve"] = 40
 	encap = "vxlan"; lim_n = 5; lim_s = 30
 	inc[ARGV[1]] = 1
 	parse(ARGV[1], 0)
 	top = ARGV[1] ":1"
 	if (node == "") err(ARGV[1], "no node name (node NAME)")
 	if (ul == "") err(ARGV[1], "no underlay address (underlay ADDR)")
-	ov = overhead[encap] + (ul ~ /:/ ? 20 : 0)
+	if ("keys" in glob) {
+		if (encap == "nvgre") err(globloc["keys"], "keys: sealed NVGRE does not exist (seal vxlan or geneve)")
+		ov = seal[encap]
+	} else
+		ov = 0
+	ov += overhead[encap] + (ul ~ /:/ ? 20 : 0)
+	# The default port: IANA assigned for VXLAN and GENEVE, 4799
+	# for sealed VXLAN (not VXLAN: never on a plain VXLAN port).
+	if (ulport == "") ulport = encap == "geneve" ? 6081 : ("keys" in glob) ? 4799 : 4789
 	used = ""
 	for (i = 1; i <= nwl; i++) {
 		nm = wls[i]; split(wl[nm], w, "\t")
@@ -332,6 +343,7 @@ BEGIN {
 	printf "limit\t%s\t%s\n", lim_n, lim_s
 	if ("policy" in glob) printf "policy\t%s\t%s\n", glob["policy"], globloc["policy"]
 	if ("fdb" in glob) printf "fdb\t%s\t%s\n", glob["fdb"], globloc["fdb"]
+	if ("keys" in glob) printf "keys\t%s\t%s\n", glob["keys"], globloc["keys"]
 	if (coll != "") printf "collector\t%s\t%s\t%s\n", coll, collprof, collloc
 	for (i = 1; i <= nseg; i++) printf "seg\t%s\t%s\t%s\n", segs[i], seg[segs[i]], segloc[segs[i]]
 	for (i = 1; i <= npeer; i++) printf "peer\t%s\n", peers[i]
@@ -376,10 +388,11 @@ chains() {
 	kind=$1 ov=$2
 	gpolicy=$(plan_get policy | cut -d' ' -f1)
 	gfdb=$(plan_get fdb | cut -d' ' -f1)
+	gkeys=$(plan_get keys | cut -d' ' -f1)
 	coll=$(plan_get collector)
 	awk -F "$tab" -v node="$node" -v st="$state" -v ul="$ul" -v ulport="$ulport" \
 		-v ulmtu="$ulmtu" -v kind="$kind" -v ov="$ov" -v gpolicy="$gpolicy" \
-		-v gfdb="$gfdb" -v coll="$coll" '
+		-v gfdb="$gfdb" -v gkeys="$gkeys" -v coll="$coll" '
 	$1 == "seg" { vni[$2] = $3; vlan[$2] = $4; port[$2] = $5 }
 	$1 == "peer" { np++; pa[np] = $2; ps[np] = $3 }
 	$1 == "wl" {
@@ -405,6 +418,7 @@ chains() {
 			c = c " -r " pa[i]
 		}
 		if (gfdb != "") c = c " --fdb " gfdb
+		if (gkeys != "") c = c " --key-file " gkeys
 		c = c " --mtu " ulmtu
 		if (kind != "vxlan") c = c " --encap " kind
 		c = c " --name " in_ "-encap --pidfile " st "/" nm ".encap.pid"
@@ -647,6 +661,11 @@ sum() {
 	[ "$1" != - ] && [ -r "$1" ] && cksum <"$1" || echo -
 }
 
+# encap_sum: the checksums of the files vnet-encap reloads (FDB, keys).
+encap_sum() {
+	printf '%s %s' "$(sum "${gfdb:--}")" "$(sum "${gkeys:--}")"
+}
+
 # adopt: take the workloads of $work/chains in, as new ones or changed.
 # Sets $names to the workloads, starts or restarts what needs it.
 adopt() {
@@ -664,7 +683,7 @@ adopt() {
 			put times "$nm" ""
 			put polsum "$nm" "$(sum "$pol")"
 			put pol "$nm" "$pol"
-			put fdbsum "$nm" "$(sum "${gfdb:--}")"
+			put fdbsum "$nm" "$(encap_sum)"
 			tap_up "$tap" "$spec" || return 1
 			start "$nm"
 			continue
@@ -695,17 +714,19 @@ adopt() {
 					log error "workload $nm: policy reload refused, the old one stays: $out"
 				fi
 			fi
-			s=$(sum "$gfdb")
-			if [ -n "$gfdb" ] && [ "$s" != "$(get fdbsum "$nm")" ]; then
+			s=$(encap_sum)
+			if [ -n "$gfdb$gkeys" ] && [ "$s" != "$(get fdbsum "$nm")" ]; then
 				if out=$(vnet-ctl --timeout 5s "$node-$nm-encap" reload 2>&1); then
-					log notice "workload $nm: FDB reloaded ($(printf '%s\n' "$out" | head -n 1))"
+					log notice "workload $nm: ${gfdb:+FDB}${gfdb:+${gkeys:+ and }}${gkeys:+keys} reloaded ($(printf '%s\n' "$out" | head -n 1))"
+					put fdbsum "$nm" "$s"
 				else
-					log error "workload $nm: FDB reload refused: $out"
+					log error "workload $nm: reload of ${gfdb:+the FDB}${gfdb:+${gkeys:+ and }}${gkeys:+the keys} refused, the old stay: $out"
 				fi
 			fi
 			log debug "workload $nm: unchanged"
+			continue
 		fi
-		put fdbsum "$nm" "$(sum "${gfdb:--}")"
+		put fdbsum "$nm" "$(encap_sum)"
 	done <"$work/chains"
 	for nm in $names; do
 		case " $newnames " in *" $nm "*) continue ;; esac
@@ -797,6 +818,7 @@ run() {
 	trap 'got_hup=1' HUP
 	names=
 	gfdb=$(plan_get fdb | cut -d' ' -f1)
+	gkeys=$(plan_get keys | cut -d' ' -f1)
 	if ! adopt; then
 		cleanup
 		exit 1
@@ -815,6 +837,7 @@ run() {
 				cp "$work/chains" "$work/chains.old"
 				if load "$config"; then
 					gfdb=$(plan_get fdb | cut -d' ' -f1)
+					gkeys=$(plan_get keys | cut -d' ' -f1)
 					adopt || { status=1; break; }
 				else
 					log error "reload refused (the errors above): the running node stays"

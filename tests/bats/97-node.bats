@@ -438,3 +438,58 @@ refused() {
 	# Every program offers --describe now: none is named as unchecked.
 	[[ $stderr != *"no --describe in"* ]]
 }
+
+@test "keys: a sealed GENEVE lab from vnet.conf, no plaintext on the underlay; a new epoch by mv and SIGHUP reloads in place; sealed NVGRE is refused at its line" {
+	need_root
+	need_cmd tcpdump
+	(umask 077 && vnet-encap keygen "$T/lab.keys" >/dev/null 2>&1)
+	printf 'lab %s\nhost a 198.18.0.1/24 a.conf\nhost b 198.18.0.2/24 b.conf\n' "$LAB" >"$T/lab"
+	local h n
+	for n in 1 2; do
+		h=$(printf '%s' ab | cut -c"$n")
+		printf '%s\n' "node ${LAB}$h" "underlay 198.18.0.$n" "encap geneve" \
+			"keys lab.keys" "peer 198.18.0.1" "peer 198.18.0.2" \
+			"segment red vni 100" \
+			"workload red-$h tap red segment red addr 198.19.1.$n/24" >"$T/$h.conf"
+	done
+	# The inner MTU leaves room for the seal: 1500 - 50 - 40.
+	run -0 vnet-node -f "$T/a.conf" --dry-run
+	[[ $output == *"--mtu 1410 red"* ]]
+	[[ $output == *"-o udp:198.18.0.1:6081 --dstport 6081"* ]]
+	[[ $output == *"--key-file $T/lab.keys"* ]]
+	"$LAB_BIN" up "$T/lab"
+	wait_for 50 pings a 198.19.1.2
+	on b timeout 20 tcpdump -i u0 -U -c 6 -w "$T/ul.pcap" udp port 6081 2>"$T/td.log" &
+	local td=$!
+	wait_for 50 grep -q 'listening on' "$T/td.log"
+	on a ping -c 3 -i 0.2 -W 1 -p 5a1e5a1e5a1e5a1e 198.19.1.2 >/dev/null
+	wait "$td"
+	# GENEVE packets were captured, and none holds the ping's pattern.
+	[ "$(stat -c %s "$T/ul.pcap")" -gt 400 ]
+	fails grep -q 5a1e5a1e5a1e5a1e <(od -An -tx1 -v "$T/ul.pcap" | tr -d ' \n')
+	local before after
+	before=$(all_pids a)
+	# Rotation: a copy with a new epoch, moved in place, then SIGHUP.
+	cp "$T/lab.keys" "$T/lab.keys.new"
+	vnet-encap keygen "$T/lab.keys.new" >/dev/null 2>&1
+	mv "$T/lab.keys.new" "$T/lab.keys"
+	for h in a b; do
+		kill -HUP "$("$LAB_BIN" pid "$T/lab" "$h")"
+	done
+	local st=$VNET_RUN/lab-$LAB
+	wait_for 50 grep -q 'workload red-a: keys reloaded' "$st/a.log"
+	wait_for 50 grep -q 'workload red-b: keys reloaded' "$st/b.log"
+	run -0 on a vnet-ctl "${LAB}a-red-a-encap" keys
+	[[ $output == *$'\n2\t'* ]]
+	after=$(all_pids a)
+	[ "$before" = "$after" ]
+	pings a 198.19.1.2
+	# A key file others may read is refused before anything starts.
+	chmod 644 "$T/lab.keys"
+	run -2 on a vnet-node -f "$T/a.conf" check
+	[[ $output == *"workload red-a: vnet-encap refuses its stage"* ]]
+	chmod 600 "$T/lab.keys"
+	sed -i 's/^encap geneve/encap nvgre/' "$T/a.conf"
+	run -2 on a vnet-node -f "$T/a.conf" check
+	[[ $output == *"a.conf:4: keys: sealed NVGRE does not exist"* ]]
+}
