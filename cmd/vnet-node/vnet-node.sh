@@ -20,10 +20,12 @@ usage: vnet-node [-hV] [-v] [-f FILE] [--metrics-dir DIR] check|run
        vnet-node [-v] [-f FILE] --dry-run|--dot
        vnet-node [-v] [-f FILE] [--json|--tsv] status
        vnet-node [-v] [-f FILE] [--metrics-dir DIR] metrics
+       vnet-node [-v] [-f FILE] segments
 
   FILE: the node description, vnet.conf(5) (default /etc/vnet/vnet.conf).
   check validates it, run starts and supervises the node (SIGHUP reloads,
-  SIGTERM stops), status and metrics ask a running node.
+  SIGTERM stops), status and metrics ask a running node, segments prints
+  the segments (name, VNI, VLAN, port, subnet, gateway, tenant).
 
 options:
   -h, --help             print this help and exit
@@ -116,7 +118,7 @@ while [ $# -gt 0 ]; do
 	--tsv) set_format tsv ;;
 	--dry-run=* | --dot=* | --json=* | --tsv=* | --help=* | --version=* | --verbose=*)
 		usage_error "${1%%=*} takes no argument" ;;
-	check | run | status | metrics) set_mode "$1" ;;
+	check | run | status | metrics | segments) set_mode "$1" ;;
 	--) shift; break ;;
 	--*) usage_error "unknown option '${1%%=*}'" ;;
 	-?*) usage_error "unknown option '$1'" ;;
@@ -1033,6 +1035,11 @@ esac
 load "$config" || exit 2
 case $mode in
 check) log info "$config: node $node: $(wc -l <"$work/chains") workloads, OK" ;;
+segments)
+	# shellcheck disable=SC2046 # the plan's words
+	set -- $(plan_get underlay)
+	awk -F "$tab" -v p="$2" 'BEGIN { OFS = FS }
+		$1 == "seg" { if ($5 == "-") $5 = p; print $2, $3, $4, $5, $6, $7, $8 }' "$plan" ;;
 --dry-run) dry_run ;;
 --dot) dot ;;
 run) trap - EXIT; run ;;
