@@ -248,6 +248,27 @@ function parse(file, depth,   line, n, loc, i, c, t, p, nm) {
 			if (!opts(loc, 3, "profile")) continue
 			if (("profile" in o) && o["profile"] != "standard" && o["profile"] != "nfdump") { err(loc, "unknown profile \047" o["profile"] "\047 (standard, nfdump)"); continue }
 			if (once("collector", loc)) { coll = f[2]; collprof = dash(o["profile"]); collloc = loc }
+		} else if (t == "fabric") {
+			if (nf < 2 || !word(f[2], 24)) { err(loc, "fabric needs a name (A-Z a-z 0-9 _ -, at most 24)"); continue }
+			if (!opts(loc, 3, "endpoints ttl cacert cert key")) continue
+			if (!("endpoints" in o)) { err(loc, "fabric " f[2] " has no endpoints (https://ADDR:2379,...)"); continue }
+			n = split(o["endpoints"], ps, ",")
+			for (i = 1; i <= n; i++) if (ps[i] !~ /^https?:\/\/[0-9A-Za-z.:\[\]-]+(:[0-9]+)?$/) break
+			if (i <= n) { err(loc, "fabric: bad endpoint \047" ps[i] "\047 (http:// or https:// URLs, comma-separated)"); continue }
+			if (("ttl" in o) && !num(loc, "ttl", o["ttl"], 2, 3600)) continue
+			c = ("cacert" in o) + ("cert" in o) + ("key" in o)
+			if (c != 0 && c != 3) { err(loc, "fabric: cacert, cert and key go together"); continue }
+			tls = "-\t-\t-"
+			if (c == 3) {
+				tls = ""
+				for (i = split("cacert cert key", ps, " "); i >= 1; i--) {
+					p = resolve(file, o[ps[i]])
+					if (!readable(p)) { err(loc, "cannot read fabric " ps[i] " file \047" o[ps[i]] "\047"); break }
+					tls = abs(p) (tls == "" ? "" : "\t") tls
+				}
+				if (i >= 1) continue
+			}
+			if (once("fabric", loc)) { fab = f[2] "\t" o["endpoints"] "\t" (("ttl" in o) ? o["ttl"] : 10) "\t" tls; fabloc = loc }
 		} else if (t == "restart-limit") {
 			if (nf != 3) { err(loc, "restart-limit takes a count and seconds"); continue }
 			if (!num(loc, "count", f[2], 1, 1000) || !num(loc, "seconds", f[3], 1, 86400)) continue
@@ -322,6 +343,7 @@ BEGIN {
 	used = ""
 	for (i = 1; i <= nwl; i++) {
 		nm = wls[i]; split(wl[nm], w, "\t")
+		if (fab != "" && nm == "fabric") { err(wlloc[nm], "workload name \047fabric\047 is the fabric agent\047s"); continue }
 		if (!(w[2] in seg)) { err(wlloc[nm], "workload " nm ": no segment \047" w[2] "\047"); continue }
 		split(seg[w[2]], s, "\t")
 		budget = ulmtu - ov
@@ -347,6 +369,7 @@ BEGIN {
 	if ("fdb" in glob) printf "fdb\t%s\t%s\n", glob["fdb"], globloc["fdb"]
 	if ("keys" in glob) printf "keys\t%s\t%s\n", glob["keys"], globloc["keys"]
 	if (coll != "") printf "collector\t%s\t%s\t%s\n", coll, collprof, collloc
+	if (fab != "") printf "fabric\t%s\t%s\n", fab, fabloc
 	for (i = 1; i <= nseg; i++) printf "seg\t%s\t%s\t%s\n", segs[i], seg[segs[i]], segloc[segs[i]]
 	for (i = 1; i <= npeer; i++) printf "peer\t%s\n", peers[i]
 	for (i = 1; i <= nwl; i++) printf "wl\t%s\t%s\t%s\n", wls[i], wl[wls[i]], wlloc[wls[i]]
@@ -425,7 +448,13 @@ chains() {
 		if (kind != "vxlan") c = c " --encap " kind
 		c = c " --name " in_ "-encap --pidfile " st "/" nm ".encap.pid"
 		printf "%s\t%s\t%s,%s,%s\t%s\t%s\t%s\n", nm, tap, mac, mtu, addr, pol, $10, c
-	}' "$plan" >"$work/chains"
+	}
+	$1 == "fabric" {
+		c = "vnet-fabric --node " node " --fabric " $2 " --endpoints " $3 " --ttl " $4 " --local " st "/fabric.local --state " st "/fabric"
+		if ($5 != "-") c = c " --cacert " $5 " --cert " $6 " --key " $7
+		fl = c; floc = $8
+	}
+	END { if (fl != "") printf "fabric\t-\t-\t-\t%s\t%s\n", floc, fl }' "$plan" >"$work/chains"
 }
 
 # stages COMMAND: the members of a chain command, one a line.
@@ -440,6 +469,12 @@ check_graph() {
 		command -v "$p" >/dev/null 2>&1 ||
 			{ log error "$p not found on PATH"; bad=1; }
 	done
+	if grep -q '^fabric	' "$work/chains"; then
+		for p in vnet-fabric etcdctl jq; do
+			command -v "$p" >/dev/null 2>&1 ||
+				{ log error "$p not found on PATH (the fabric needs it)"; bad=1; }
+		done
+	fi
 	for p in vnet-acl vnet-flowexport; do
 		grep -q " = $p " "$work/chains" || continue
 		command -v "$p" >/dev/null 2>&1 ||
@@ -509,6 +544,10 @@ dry_run() {
 	printf '# node %s, from %s\n' "$node" "$config"
 	while IFS="$tab" read -r nm tap spec _ loc cmd; do
 		mac=${spec%%,*} rest=${spec#*,} mtu=${rest%%,*} addr=${rest#*,}
+		if [ "$tap" = - ]; then
+			printf '\n# the fabric agent (%s)\n%s\n' "$loc" "$cmd"
+			continue
+		fi
 		printf '\n# workload %s (%s)\n' "$nm" "$loc"
 		printf 'ip tuntap add dev %s mode tap\n' "$tap"
 		printf 'ip link set dev %s%s mtu %s up\n' "$tap" \
@@ -526,6 +565,11 @@ dot() {
 	awk -F "$tab" -v ul="$1" '$1 == "peer" && $2 != ul {
 		printf "\t\"peer %s\" [shape=ellipse];\n\t\"underlay\" -> \"peer %s\" [dir=both, label=\"%s\"];\n", $2, $2, $3 }' "$plan"
 	while IFS="$tab" read -r nm tap spec _ _ cmd; do
+		if [ "$tap" = - ]; then
+			printf '\t"fabric" [label="vnet-fabric\\n(etcd)", shape=component];\n'
+			printf '\t"fabric" -> "underlay" [style=dashed];\n'
+			continue
+		fi
 		addr=${spec##*,}
 		printf '\tsubgraph "cluster_%s" {\n\t\tlabel="workload %s";\n' "$nm" "$nm"
 		printf '\t\t"%s/tap" [label="tap %s%s", shape=ellipse];\n' "$nm" "$tap" \
@@ -567,8 +611,10 @@ put() {
 	eval "$1_$(key_of "$2")=\$3"
 }
 
-# tap_up NAME TAPSPEC: create the tap if missing (recorded), set it up.
+# tap_up NAME TAPSPEC: create the tap if missing (recorded), set it up
+# ("-": the fabric agent has none).
 tap_up() {
+	[ "$1" != - ] || return 0
 	tap=$1 mac=${2%%,*} rest=${2#*,}
 	mtu=${rest%%,*} addr=${rest#*,}
 	if ! ip link show dev "$tap" >/dev/null 2>&1; then
@@ -593,6 +639,7 @@ tap_up() {
 
 # tap_down NAME: remove what tap_up created for it.
 tap_down() {
+	[ "$1" != - ] || return 0
 	[ -f "$state/created" ] || return 0
 	if grep -qx "tap	$1" "$state/created"; then
 		ip link del dev "$1" 2>/dev/null ||
@@ -668,12 +715,44 @@ encap_sum() {
 	printf '%s %s' "$(sum "${gfdb:--}")" "$(sum "${gkeys:--}")"
 }
 
+# fabric_local: $state/fabric.local, what the fabric agent advertises:
+# the VTEP of each workload's VNI, and each workload's MAC (its tap's,
+# once made) and address.  0 if it changed.
+fabric_local() {
+	# shellcheck disable=SC2046
+	set -- $(plan_get underlay)
+	awk -F "$tab" -v ul="$1" -v ulport="$2" -v node="$node" -v st="$state" '
+	$1 == "seg" { vni[$2] = $3; port[$2] = $5 == "-" ? ulport : $5 }
+	$1 == "wl" {
+		p = port[$4]
+		if (!(vni[$4] in done)) printf "vtep\t%s\t%s\t%s\t%s\n", vni[$4], ul, p, node "-" $2 "-encap"
+		done[vni[$4]] = 1
+		mac = $5
+		if (mac == "-") { f = "/sys/class/net/" $3 "/address"; if ((getline mac < f) <= 0) mac = "-"; close(f) }
+		ip = $6; sub(/\/.*/, "", ip)
+		if (mac != "-") printf "mac\t%s\t%s\t%s\t%s\n", vni[$4], tolower(mac), ip, $2
+	}' "$plan" >"$state/fabric.local.new"
+	if cmp -s "$state/fabric.local.new" "$state/fabric.local"; then
+		rm -f "$state/fabric.local.new"
+		return 1
+	fi
+	mv "$state/fabric.local.new" "$state/fabric.local"
+	return 0
+}
+
 # adopt: take the workloads of $work/chains in, as new ones or changed.
 # Sets $names to the workloads, starts or restarts what needs it.
 adopt() {
 	newnames=
 	while IFS="$tab" read -r nm tap spec pol _ cmd; do
 		newnames="$newnames $nm"
+		if [ "$nm" = fabric ] && [ "$tap" = - ] && fabric_local; then
+			pid=$(get pid fabric)
+			if [ -n "$pid" ] && [ "$(get cmd fabric)" = "$cmd" ]; then
+				log notice "fabric: the node's workloads changed, the agent told (SIGHUP)"
+				kill -HUP "$pid" 2>/dev/null
+			fi
+		fi
 		old=$(get cmd "$nm")
 		oldspec=$(get spec "$nm")
 		if [ -z "$old" ] && [ -z "$oldspec" ]; then
@@ -907,6 +986,17 @@ status_tsv() {
 		[ -r "$state/$nm.state" ] && read -r st <"$state/$nm.state"
 		[ -r "$state/$nm.restarts" ] && read -r r <"$state/$nm.restarts"
 		[ "$st" != running ] || { read -r s0 <"$state/$nm.start"; up=$((nowe - s0)); }
+		if [ "$nm" = fabric ] && ! grep -q "^fabric	[^	]*	vnet-pipe " "$state/chains"; then
+			# The agent is its own member; its counters are a file.
+			printf 'chain\t%s\tvnet-fabric\t-\t%s\t%s\t%s\t%s\n' "$nm" "$pid" "$st" "$up" "$r"
+			ms=down
+			[ "$pid" != - ] && [ "$st" = running ] && kill -0 "$pid" 2>/dev/null && ms=up
+			printf 'member\t%s\tvnet-fabric\t%s-fabric\t%s\t%s\t%s\t%s\n' "$nm" "$node" "$pid" "$ms" "$up" "$r"
+			[ "$ms" = up ] && [ -r "$state/fabric/counters" ] &&
+				awk -F "$tab" -v i="$node-fabric" 'NF == 2 {
+					printf "counter\tfabric\tvnet-fabric\t%s\t%s\t%s\n", i, $1, $2 }' "$state/fabric/counters"
+			continue
+		fi
 		printf 'chain\t%s\tvnet-pipe\t-\t%s\t%s\t%s\t%s\n' "$nm" "$pid" "$st" "$up" "$r"
 		members "$nm" | while IFS="$tab" read -r role p inst mpid; do
 			ms=down

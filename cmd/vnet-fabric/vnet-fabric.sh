@@ -1,0 +1,587 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# vnet-fabric -- the fabric agent of a node: membership, flood lists and
+# MAC reachability through etcd, applied to the node's VTEPs one entry at
+# a time.
+#
+# It joins the fabric with an etcd lease (its VTEP per VNI: EVPN's
+# inclusive multicast route), advertises its workloads' MACs with a
+# sequence number (EVPN's MAC/IP route and MAC mobility), watches every
+# other node's keys and installs them in its vnet-encap instances
+# through their control sockets (flood-add, fdb-add ...).  It resumes a
+# watch from the last revision it saw, resyncs once when that revision
+# is compacted, keeps the last state while the store is away, and
+# retries with backoff.  etcd is reached with etcdctl (etcd-client);
+# vnet-fabric(8) is the manual.  It never reads stdin; it logs to stderr.
+
+VERSION=@VERSION@
+prog=vnet-fabric
+run_dir=${VNET_RUN_DIR:-/run/vnet}
+
+usage() {
+	cat <<'EOF'
+usage: vnet-fabric [-hV] [-v] --node NODE --fabric FABRIC --endpoints URLS
+                   --local FILE [--ttl N] [--cacert FILE --cert FILE
+                   --key FILE] [--state DIR]
+       vnet-fabric [-v] --node NODE --fabric FABRIC --endpoints URLS
+                   [--cacert FILE --cert FILE --key FILE] dump
+
+  FILE: the node's local VTEPs and workloads, lines "vtep VNI ADDR PORT
+  INSTANCE" and "mac VNI MAC IP|- WORKLOAD" (vnet-node writes it; SIGHUP
+  reads it again).  dump prints the fabric as the store holds it.
+
+options:
+  -h, --help           print this help and exit
+  -V, --version        print the version and exit
+  -v, --verbose        log more (may repeat)
+      --node NODE      this node's name (its keys: /vnet/FABRIC/nodes/NODE/)
+      --fabric FABRIC  the fabric's name, the key prefix /vnet/FABRIC/
+      --endpoints URLS the etcd members, comma-separated https:// or http://
+      --local FILE     the local VTEPs and workloads
+      --ttl N          the lease's TTL in seconds (2..3600, default 10)
+      --cacert FILE    the CA of the members' certificates
+      --cert FILE      this node's client certificate (its CN: NODE)
+      --key FILE       its key
+      --state DIR      where the agent keeps its state
+                       (default /run/vnet/fabric-NODE)
+EOF
+}
+
+# --- logging and the command line -----------------------------------------
+
+verbose=0
+log() {
+	lvl=$1
+	shift
+	case $lvl in
+	error) n=3 ;;
+	warning) n=4 ;;
+	notice) n=5 ;;
+	info) n=6; [ "$verbose" -ge 1 ] || return 0 ;;
+	*) n=7; [ "$verbose" -ge 2 ] || return 0 ;;
+	esac
+	if [ -n "${JOURNAL_STREAM:-}" ]; then
+		printf '<%s>%s: %s: %s\n' "$n" "$prog" "$lvl" "$*" >&2
+	else
+		printf '%s: %s: %s\n' "$prog" "$lvl" "$*" >&2
+	fi
+}
+usage_error() {
+	printf '%s: %s\n' "$prog" "$1" >&2
+	usage >&2
+	exit 2
+}
+
+node='' fabric='' endpoints='' local='' ttl=10 cacert='' cert='' key='' st='' mode=run
+need_arg() {
+	[ "$2" -ge 2 ] || usage_error "$1 needs an argument"
+}
+# opt NAME VALUE: one option's value, given once.
+seen=' '
+opt() {
+	case $seen in *" $1 "*) usage_error "--$1 given twice" ;; esac
+	seen="$seen$1 "
+	case $1 in
+	node) node=$2 ;; fabric) fabric=$2 ;; endpoints) endpoints=$2 ;;
+	local) local=$2 ;; ttl) ttl=$2 ;; cacert) cacert=$2 ;; cert) cert=$2 ;;
+	key) key=$2 ;; state) st=$2 ;;
+	esac
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	-h | --help) usage; exit 0 ;;
+	-V | --version) printf '%s %s\n' "$prog" "$VERSION"; exit 0 ;;
+	-v | --verbose) verbose=$((verbose + 1)) ;;
+	-vv) verbose=$((verbose + 2)) ;;
+	--node | --fabric | --endpoints | --local | --ttl | --cacert | --cert | --key | --state)
+		need_arg "$1" $#
+		opt "${1#--}" "$2"
+		shift ;;
+	--node=* | --fabric=* | --endpoints=* | --local=* | --ttl=* | --cacert=* | --cert=* | --key=* | --state=*)
+		o=${1%%=*}
+		opt "${o#--}" "${1#*=}" ;;
+	--help=* | --version=* | --verbose=*) usage_error "${1%%=*} takes no argument" ;;
+	dump) mode=dump ;;
+	--*) usage_error "unknown option '${1%%=*}'" ;;
+	-*) usage_error "unknown option '$1'" ;;
+	*) usage_error "unknown command '$1'" ;;
+	esac
+	shift
+done
+word() {
+	case $1 in '' | *[!A-Za-z0-9_-]*) return 1 ;; esac
+	[ ${#1} -le 24 ]
+}
+word "$node" || usage_error "--node NODE: 1 to 24 of A-Z a-z 0-9 _ -"
+word "$fabric" || usage_error "--fabric FABRIC: 1 to 24 of A-Z a-z 0-9 _ -"
+case $endpoints in
+http://* | https://*) ;;
+*) usage_error "--endpoints URLS: http:// or https:// etcd client URLs, comma-separated" ;;
+esac
+case $ttl in '' | *[!0-9]*) usage_error "--ttl: seconds, 2..3600" ;; esac
+if [ "$ttl" -lt 2 ] || [ "$ttl" -gt 3600 ]; then usage_error "--ttl: seconds, 2..3600"; fi
+if [ -n "$cacert$cert$key" ]; then
+	if [ -z "$cacert" ] || [ -z "$cert" ] || [ -z "$key" ]; then
+		usage_error "--cacert, --cert and --key go together"
+	fi
+	for f in "$cacert" "$cert" "$key"; do
+		[ -r "$f" ] || usage_error "cannot read $f"
+	done
+fi
+[ "$mode" = dump ] || [ -n "$local" ] || usage_error "--local FILE is needed"
+[ -z "$local" ] || [ -r "$local" ] || usage_error "cannot read $local"
+for p in etcdctl jq; do
+	command -v "$p" >/dev/null 2>&1 ||
+		{ log error "$p not found on PATH (etcd-client, jq)"; exit 1; }
+done
+exec </dev/null
+
+tab=$(printf '\t')
+pfx=/vnet/$fabric/nodes/
+mine=$pfx$node/
+
+# ectl ARGS...: etcdctl on the fabric's members, bounded in time;
+# ectl_exec the same in place of the (sub)shell, so that $! is its pid.
+export ETCDCTL_API=3
+ectl() {
+	(ectl_exec "$@")
+}
+ectl_exec() {
+	if [ -n "$cert" ]; then
+		exec etcdctl --endpoints "$endpoints" --cacert "$cacert" \
+			--cert "$cert" --key "$key" --dial-timeout 2s --command-timeout 5s "$@"
+	fi
+	exec etcdctl --endpoints "$endpoints" --dial-timeout 2s --command-timeout 5s "$@"
+}
+
+# The keys, in the mirror as files named NODE~vtep~VNI and
+# NODE~mac~VNI~MAC; jq turns the store's base64 into "KEY<TAB>VALUE".
+# shellcheck disable=SC2016 # a jq program
+kv_jq='.kvs // [] | .[] | [(.key | @base64d), ((.value // "") | @base64d)] | @tsv'
+# shellcheck disable=SC2016
+watch_jq='.Header.revision as $r | if .Canceled then "cancel\t\($r)\t\(.CompactRevision)" else
+	(.Events // [])[] | ["ev", $r, (if .type == 1 then "del" else "put" end), (.kv.key | @base64d),
+	((.kv.value // "") | @base64d), ((.prev_kv.value // "") | @base64d)] | @tsv end'
+
+if [ "$mode" = dump ]; then
+	ectl get --prefix "$pfx" -w json | jq -r "$kv_jq" || exit 1
+	exit 0
+fi
+
+st=${st:-$run_dir/fabric-$node}
+mkdir -p "$st/kv" "$st/inst" || { log error "cannot make $st"; exit 1; }
+rm -f "$st"/kv/* "$st"/inst/*
+
+# --- counters ----------------------------------------------------------------
+
+# count NAME [N]: add to a counter (files: the watch runs in a subshell).
+count() {
+	f=$st/c.$1
+	v=0
+	[ -r "$f" ] && read -r v <"$f"
+	echo $((v + ${2:-1})) >"$f"
+}
+counters_write() {
+	for c in events puts deletes bad_keys lease_grants resyncs outages \
+		outage_seconds watch_restarts mac_moved_away applied apply_errors \
+		remote_vteps remote_macs; do
+		v=0
+		[ -r "$st/c.$c" ] && read -r v <"$st/c.$c"
+		printf '%s\t%s\n' "$c" "$v"
+	done >"$st/counters.tmp" && mv "$st/counters.tmp" "$st/counters"
+}
+
+# --- the local side: vteps and workloads, and the VTEPs they are applied to -
+
+# local_read: $st/local.tsv from FILE, checked; 1 on a bad line.
+local_read() {
+	awk -F "$tab" -v f="$local" '
+	function bad(m) { printf "%s:%d: %s\n", f, NR, m | "cat 1>&2"; err = 1 }
+	/^#/ || NF == 0 { next }
+	$1 == "vtep" && NF == 5 {
+		if ($2 !~ /^[0-9]+$/ || $2 + 0 > 16777215) { bad("bad VNI " $2); next }
+		if ($4 !~ /^[0-9]+$/ || $4 + 0 < 1 || $4 + 0 > 65535) { bad("bad port " $4); next }
+		print; next }
+	$1 == "mac" && NF == 5 {
+		if ($2 !~ /^[0-9]+$/ || $2 + 0 > 16777215) { bad("bad VNI " $2); next }
+		if (tolower($3) !~ /^[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]$/) { bad("bad MAC " $3); next }
+		$3 = tolower($3); print; next }
+	{ bad("expected vtep VNI ADDR PORT INSTANCE or mac VNI MAC IP WORKLOAD") }
+	END { exit err }' OFS="$tab" "$local" >"$st/local.new" || return 1
+	mv "$st/local.new" "$st/local.tsv"
+	ul=$(awk -F "$tab" '$1 == "vtep" { print $3; exit }' "$st/local.tsv")
+	return 0
+}
+
+# inst_of VNI: the local vnet-encap instance of VNI, and its port.
+inst_of() {
+	awk -F "$tab" -v v="$1" '$1 == "vtep" && $2 == v { print $5 " " $4; exit }' "$st/local.tsv"
+}
+
+# apply INSTANCE CMD ARGS...: one change to a VTEP, counted.
+apply() {
+	if out=$(vnet-ctl --timeout 2s "$@" 2>&1); then
+		count applied
+		log debug "$1: $2 ${3:-} ${4:-} ${5:-}: $out"
+	else
+		count apply_errors
+		log warning "$1: $2 ${3:-} ${4:-} ${5:-} refused: $out"
+	fi
+}
+
+# --- the mirror and what it makes of it ------------------------------------
+
+# kv_file KEY: the mirror file of a key of the fabric, or nothing for a
+# key that is not one (counted: only well-formed keys are believed).
+kv_file() {
+	printf '%s\n' "${1#"$pfx"}" | awk -F/ '
+		$1 !~ /^[A-Za-z0-9_-]+$/ || length($1) > 24 { exit 1 }
+		NF == 3 && $2 == "vtep" && $3 ~ /^[0-9]+$/ && $3 + 0 <= 16777215 { print $1 "~vtep~" $3 + 0; exit }
+		NF == 4 && $2 == "mac" && $3 ~ /^[0-9]+$/ && $3 + 0 <= 16777215 &&
+			$4 ~ /^[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]$/ { print $1 "~mac~" $3 + 0 "~" $4; exit }
+		{ exit 1 }'
+}
+v4() {
+	printf '%s\n' "$1" | awk -F. 'NF == 4 { for (i = 1; i <= 4; i++) if ($i !~ /^[0-9]+$/ || $i > 255) exit 1; ok = 1 }
+		END { exit !ok }'
+}
+
+# winner VNI MAC: "NODE SEQ ADDR" of the advertisement in force: the
+# highest sequence number, and on a tie the lowest VTEP address (EVPN's
+# rule), whoever wrote last.
+winner() {
+	for f in "$st"/kv/*~mac~"$1"~"$2"; do
+		[ -r "$f" ] || continue
+		n=${f##*/}
+		read -r s a _ <"$f"
+		printf '%s %s %s\n' "$s" "$a" "${n%%~*}"
+	done | sort -k1,1nr -k2,2 | awk 'NR == 1 { print $3, $1, $2 }'
+}
+
+# flood_want VNI: the remote VTEPs of VNI on the node's port.
+flood_want() {
+	port=$2
+	for f in "$st"/kv/*~vtep~"$1"; do
+		[ -r "$f" ] || continue
+		n=${f##*/}
+		n=${n%%~*}
+		[ "$n" != "$node" ] || continue
+		read -r a p <"$f"
+		if [ "$p" != "$port" ]; then
+			log warning "node $n: VNI $1 on port $p, this node's is $port: left out"
+			continue
+		fi
+		printf '%s\n' "$a"
+	done
+}
+
+# mac_event VNI MAC: the entry of (VNI, MAC) made right in its VTEP.
+mac_event() {
+	set -- "$1" "$2" "$(inst_of "$1")"
+	[ -n "$3" ] || return 0
+	inst=${3% *}
+	w=$(winner "$1" "$2")
+	i=$st/inst/$1~$2
+	have=
+	[ -r "$i" ] && read -r have <"$i"
+	wn=${w%% *}
+	wa=${w##* }
+	if [ -z "$w" ] || [ "$wn" = "$node" ]; then
+		[ -z "$have" ] || { apply "$inst" fdb-del "$1" "$2"; rm -f "$i"; }
+	elif [ "$have" != "$wa" ]; then
+		apply "$inst" fdb-add "$1" "$2" "$wa"
+		echo "$wa" >"$i"
+	fi
+	# A local workload's MAC advertised with a higher number elsewhere:
+	# it moved away; ours is withdrawn.  When that one goes, ours is back.
+	if grep -q "^mac$tab$1$tab$2$tab" "$st/local.tsv"; then
+		if [ -n "$w" ] && [ "$wn" != "$node" ] && [ -r "$st/kv/$node~mac~$1~$2" ]; then
+			log notice "MAC $2 (VNI $1) is advertised by $wn with a higher sequence number: it moved away; withdrawn here"
+			count mac_moved_away
+			ectl del "${mine}mac/$1/$2" >/dev/null 2>&1 || :
+		elif [ -z "$w" ] || { [ "$wn" != "$node" ] && [ ! -r "$st/kv/$wn~mac~$1~$2" ]; }; then
+			: >"$st/readvertise"
+		fi
+	fi
+}
+
+# ev put|del KEY VALUE PREV: one change seen by the watch.
+ev() {
+	f=$(kv_file "$2") || { count bad_keys; log debug "ignored key $2"; return 0; }
+	case $f in
+	*~vtep~*)
+		set -- "$1" "$f" "$3" "$4"
+		v=${2##*~}
+		n=${2%%~*}
+		if [ "$1" = put ]; then
+			set -- "$1" "$2" "$3" "$4" "${3%% *}" "${3##* }"
+			if ! v4 "$5" || [ "$5" = "$6" ]; then count bad_keys; return 0; fi
+			printf '%s\n' "$3" >"$st/kv/$2"
+			count puts
+		else
+			# What was withdrawn: the mirror knows it even where the
+			# store no longer gives the previous value.
+			[ -r "$st/kv/$2" ] && read -r x <"$st/kv/$2" && set -- "$1" "$2" "$3" "$x"
+			rm -f "$st/kv/$2"
+			count deletes
+		fi
+		[ "$n" != "$node" ] || return 0
+		x=$(inst_of "$v")
+		[ -n "$x" ] || return 0
+		if [ "$1" = put ]; then
+			[ "${3##* }" = "${x#* }" ] || { log warning "node $n: VNI $v on port ${3##* }, this node's is ${x#* }: left out"; return 0; }
+			apply "${x% *}" flood-add "$v" "${3%% *}"
+		elif [ -n "$4" ]; then
+			apply "${x% *}" flood-del "$v" "${4%% *}"
+		fi ;;
+	*~mac~*)
+		if [ "$1" = put ]; then
+			# SEQ ADDR IP
+			printf '%s\n' "$3" | awk 'NF == 3 && $1 ~ /^[0-9]+$/ && length($1) < 10 { ok = 1 } END { exit !ok }' ||
+				{ count bad_keys; return 0; }
+			v4 "$(printf '%s' "$3" | cut -d' ' -f2)" || { count bad_keys; return 0; }
+			printf '%s\n' "$3" >"$st/kv/$f"
+			count puts
+		else
+			rm -f "$st/kv/$f"
+			count deletes
+		fi
+		m=${f##*~}
+		v=${f#*~mac~}
+		mac_event "${v%~*}" "$m" ;;
+	esac
+}
+
+# resync: the whole fabric from one read of the store; every VTEP's
+# fabric set replaced at once (vnet-encap fabric-load), which leaves no
+# duplicate and no stale entry whatever was missed.  Sets $rev.
+resync() {
+	ectl get --prefix "$pfx" -w json >"$st/get.json" 2>"$st/get.err" || return 1
+	r=$(jq -r '.header.revision' "$st/get.json") || return 1
+	rm -f "$st"/kv/*
+	jq -r "$kv_jq" "$st/get.json" | while IFS="$tab" read -r k val; do
+		f=$(kv_file "$k") || { count bad_keys; continue; }
+		printf '%s\n' "$val" >"$st/kv/$f"
+	done
+	rm -f "$st"/inst/*
+	awk -F "$tab" '$1 == "vtep" { print $2, $4, $5 }' "$st/local.tsv" | while read -r v port inst; do
+		{
+			for a in $(flood_want "$v" "$port"); do
+				printf '%s\t00:00:00:00:00:00\t%s\n' "$v" "$a"
+			done
+			for f in "$st"/kv/*~mac~"$v"~*; do
+				[ -r "$f" ] || continue
+				m=${f##*~}
+				w=$(winner "$v" "$m")
+				[ "${w%% *}" != "$node" ] || continue
+				[ -e "$st/inst/$v~$m" ] && continue
+				echo "${w##* }" >"$st/inst/$v~$m"
+				printf '%s\t%s\t%s\n' "$v" "$m" "${w##* }"
+			done
+		} >"$st/load.$v"
+		apply "$inst" fabric-load "$st/load.$v"
+	done
+	rev=$r
+	echo "$rev" >"$st/rev"
+	count resyncs
+	log info "resync at revision $rev: $(find "$st/kv" -name '*~vtep~*' | wc -l) VTEPs, $(find "$st/kv" -name '*~mac~*' | wc -l) MACs"
+	return 0
+}
+
+# --- joining: the lease and our keys ---------------------------------------
+
+lease=
+join() {
+	out=$(ectl lease grant "$ttl" 2>&1) || { log warning "lease grant: $out"; return 1; }
+	lease=$(printf '%s\n' "$out" | awk '$1 == "lease" { print $2; exit }')
+	[ -n "$lease" ] || { log warning "lease grant: $out"; return 1; }
+	count lease_grants
+	advertise || return 1
+	if [ -n "$kpid" ]; then
+		kill -TERM "$kpid" 2>/dev/null
+		wait "$kpid" 2>/dev/null
+	fi
+	(ectl_exec lease keep-alive "$lease" >/dev/null 2>&1) &
+	kpid=$!
+	log notice "joined fabric $fabric as $node (lease $lease, TTL ${ttl}s)"
+	return 0
+}
+
+# seq_for VNI MAC: our sequence number for a local MAC: the one we hold
+# if it is in force, else one more than any other advertisement of it.
+seq_for() {
+	w=$(winner "$1" "$2")
+	if [ -n "$w" ] && [ "${w%% *}" = "$node" ]; then
+		set -- "$w"
+		printf '%s\n' "$1" | cut -d' ' -f2
+		return
+	fi
+	hi=-1
+	for f in "$st"/kv/*~mac~"$1"~"$2"; do
+		[ -r "$f" ] || continue
+		read -r s _ <"$f"
+		[ "$s" -le "$hi" ] || hi=$s
+	done
+	echo $((hi + 1))
+}
+
+# advertise: our keys as local.tsv says, with the lease; keys of ours it
+# no longer names are deleted.
+advertise() {
+	: >"$st/mine"
+	while IFS="$tab" read -r t v a b _; do
+		case $t in
+		vtep)
+			k=${mine}vtep/$v val="$a $b" ;;
+		mac)
+			k=${mine}mac/$v/$a
+			# A MAC in force elsewhere with no sign of moving keeps
+			# its number; ours is one more.
+			s=$(seq_for "$v" "$a")
+			val="$s $ul $b" ;;
+		esac
+		printf '%s\n' "$k" >>"$st/mine"
+		ectl put --lease="$lease" "$k" "$val" >/dev/null 2>&1 || return 1
+	done <"$st/local.tsv"
+	for f in "$st"/kv/"$node"~*; do
+		[ -r "$f" ] || continue
+		k=$pfx$(printf '%s' "${f##*/}" | tr '~' '/')
+		grep -qx -- "$k" "$st/mine" || ectl del "$k" >/dev/null 2>&1 || :
+	done
+	rm -f "$st/readvertise"
+	return 0
+}
+
+# --- the watch ---------------------------------------------------------------
+
+# etcdctl writes into a FIFO (epid), the reader (wpid) turns it into
+# changes; when etcdctl ends, the reader sees the end and ends too.
+wpid='' epid=''
+watch_start() {
+	: >"$st/watch.err"
+	rm -f "$st/watch.fifo"
+	mkfifo "$st/watch.fifo" || { log error "cannot make $st/watch.fifo"; return 1; }
+	(ectl_exec watch --prefix "$pfx" --prev-kv -w json --rev $((rev + 1)) \
+		>"$st/watch.fifo" 2>>"$st/watch.err") &
+	epid=$!
+	(
+		jq --unbuffered -r "$watch_jq" <"$st/watch.fifo" 2>>"$st/watch.err" |
+			while IFS="$tab" read -r kind r t k val prev; do
+				case $kind in
+				cancel)
+					printf 'compacted %s\n' "$t" >>"$st/watch.err"
+					break ;;
+				ev)
+					count events
+					ev "$t" "$k" "$val" "$prev"
+					echo "$r" >"$st/rev" ;;
+				esac
+			done
+	) &
+	wpid=$!
+}
+watch_stop() {
+	[ -n "$epid" ] && kill -TERM "$epid" 2>/dev/null
+	[ -n "$epid" ] && wait "$epid" 2>/dev/null
+	[ -n "$wpid" ] && wait "$wpid" 2>/dev/null
+	wpid='' epid=''
+}
+alive() {
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && {
+		s=
+		read -r _ _ s _ 2>/dev/null <"/proc/$1/stat"
+		[ "$s" != Z ]
+	}
+}
+
+# --- main --------------------------------------------------------------------
+
+local_read || exit 2
+got_term='' got_hup=''
+trap 'got_term=1' TERM INT
+trap 'got_hup=1' HUP
+rev=0 kpid='' up='' down_since='' backoff=1 next_try=0 last_probe=0
+now() { cut -d. -f1 /proc/uptime; }
+stop_all() {
+	watch_stop
+	[ -z "$kpid" ] || { kill -TERM "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null; }
+	# Leaving on purpose: our keys go at once, not at the lease's end.
+	[ -z "$lease" ] || [ -z "$up" ] || ectl lease revoke "$lease" >/dev/null 2>&1 || :
+}
+counters_write
+while [ -z "$got_term" ]; do
+	tnow=$(now)
+	if [ -z "$up" ]; then
+		if [ "$tnow" -ge "$next_try" ]; then
+			# Back with the lease alive: our keys again under it;
+			# else a new lease.
+			if resync && if alive "$kpid"; then advertise; else join; fi; then
+				watch_start
+				up=1 backoff=1
+				if [ -n "$down_since" ]; then
+					count outage_seconds $((tnow - down_since))
+					log notice "the store is back after $((tnow - down_since))s: resynced at revision $rev"
+					down_since=
+				fi
+			else
+				[ -n "$down_since" ] || {
+					down_since=$tnow
+					count outages
+					log warning "the store is unreachable ($(tail -n 1 "$st/get.err" 2>/dev/null)): forwarding with the last state, retrying"
+				}
+				next_try=$((tnow + backoff))
+				[ $backoff -ge 16 ] || backoff=$((backoff * 2))
+			fi
+		fi
+	else
+		if [ -n "$got_hup" ]; then
+			got_hup=
+			if local_read; then
+				log notice "SIGHUP: $local read again"
+				advertise || log warning "advertising failed: retrying"
+				watch_stop
+				resync || :
+				watch_start
+			else
+				log error "SIGHUP: $local refused: the old one stays"
+			fi
+		fi
+		[ ! -e "$st/readvertise" ] || advertise || :
+		if ! alive "$kpid"; then
+			log warning "the lease $lease is lost: joining again"
+			join || up=
+		fi
+		if ! alive "$wpid"; then
+			wait "$wpid" 2>/dev/null
+			count watch_restarts
+			if grep -q 'compacted' "$st/watch.err"; then
+				log notice "revision $rev is compacted: one full resync"
+				resync || up=
+			fi
+			[ -r "$st/rev" ] && read -r rev <"$st/rev"
+			[ -z "$up" ] || watch_start
+		fi
+		# The store's health, every 3 s: an outage is counted and the
+		# state kept; when it is back, one resync converges.
+		if [ $((tnow - last_probe)) -ge 3 ]; then
+			last_probe=$tnow
+			if ! ectl get --prefix --keys-only --limit 1 "$mine" >/dev/null 2>"$st/get.err"; then
+				up=
+				watch_stop
+				down_since=$tnow
+				count outages
+				log warning "the store is unreachable ($(tail -n 1 "$st/get.err")): forwarding with the last state, retrying"
+				next_try=$((tnow + 1))
+			fi
+		fi
+	fi
+	# Gauges.
+	find "$st/kv" -name '*~vtep~*' ! -name "$node~*" | wc -l >"$st/c.remote_vteps"
+	find "$st/kv" -name '*~mac~*' ! -name "$node~*" | wc -l >"$st/c.remote_macs"
+	counters_write
+	sleep 0.5 &
+	wait $! 2>/dev/null
+done
+log notice "leaving fabric $fabric"
+stop_all
+exit 0
