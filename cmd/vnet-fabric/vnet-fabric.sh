@@ -169,25 +169,27 @@ if [ "$mode" = dump ]; then
 fi
 
 st=${st:-$run_dir/fabric-$node}
-mkdir -p "$st/kv" "$st/inst" || { log error "cannot make $st"; exit 1; }
-rm -f "$st"/kv/* "$st"/inst/*
+mkdir -p "$st" || { log error "cannot make $st"; exit 1; }
+rm -rf "$st/kv" "$st/inst" "$st"/c.*
+mkdir -p "$st/kv/vtep" "$st/kv/mac" "$st/inst" || { log error "cannot make $st"; exit 1; }
 
 # --- counters ----------------------------------------------------------------
 
 # count NAME [N]: add to a counter (files: the watch runs in a subshell).
+# (POSIX sh has no local variables: the helpers' names are their own.)
 count() {
-	f=$st/c.$1
-	v=0
-	[ -r "$f" ] && read -r v <"$f"
-	echo $((v + ${2:-1})) >"$f"
+	_cf=$st/c.$1
+	_cv=0
+	[ -r "$_cf" ] && read -r _cv <"$_cf"
+	echo $((_cv + ${2:-1})) >"$_cf"
 }
 counters_write() {
-	for c in events puts deletes bad_keys lease_grants resyncs outages \
+	for _c in events puts deletes bad_keys lease_grants resyncs outages \
 		outage_seconds watch_restarts mac_moved_away applied apply_errors \
 		remote_vteps remote_macs; do
-		v=0
-		[ -r "$st/c.$c" ] && read -r v <"$st/c.$c"
-		printf '%s\t%s\n' "$c" "$v"
+		_cv=0
+		[ -r "$st/c.$_c" ] && read -r _cv <"$st/c.$_c"
+		printf '%s\t%s\n' "$_c" "$_cv"
 	done >"$st/counters.tmp" && mv "$st/counters.tmp" "$st/counters"
 }
 
@@ -230,45 +232,66 @@ apply() {
 }
 
 # --- the mirror and what it makes of it ------------------------------------
+#
+# The store's keys as files, one directory per key of a route, so that
+# each change reads only its own (O(1) in the size of the fabric):
+#   kv/vtep/VNI/NODE      "ADDR PORT"
+#   kv/mac/VNI~MAC/NODE   "SEQ ADDR IP"
+# inst/VNI~MAC is the VTEP a MAC is installed behind.
 
-# kv_file KEY: the mirror file of a key of the fabric, or nothing for a
-# key that is not one (counted: only well-formed keys are believed).
+# kv_file KEY: the mirror path of a key of the fabric, or failure for a
+# key that is not one (only well-formed keys are believed).
 kv_file() {
 	printf '%s\n' "${1#"$pfx"}" | awk -F/ '
 		$1 !~ /^[A-Za-z0-9_-]+$/ || length($1) > 24 { exit 1 }
-		NF == 3 && $2 == "vtep" && $3 ~ /^[0-9]+$/ && $3 + 0 <= 16777215 { print $1 "~vtep~" $3 + 0; exit }
+		NF == 3 && $2 == "vtep" && $3 ~ /^[0-9]+$/ && $3 + 0 <= 16777215 { print "vtep/" $3 + 0 "/" $1; exit }
 		NF == 4 && $2 == "mac" && $3 ~ /^[0-9]+$/ && $3 + 0 <= 16777215 &&
-			$4 ~ /^[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]$/ { print $1 "~mac~" $3 + 0 "~" $4; exit }
+			$4 ~ /^[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]$/ {
+			print "mac/" $3 + 0 "~" $4 "/" $1; exit }
 		{ exit 1 }'
 }
 v4() {
 	printf '%s\n' "$1" | awk -F. 'NF == 4 { for (i = 1; i <= 4; i++) if ($i !~ /^[0-9]+$/ || $i > 255) exit 1; ok = 1 }
 		END { exit !ok }'
 }
+# mirror_put PATH VALUE, mirror_del PATH: the mirror changed, and the
+# gauges with it (other nodes' routes only).
+mirror_put() {
+	d=$st/kv/${1%/*}
+	[ -d "$d" ] || mkdir -p "$d"
+	if [ ! -e "$st/kv/$1" ] && [ "${1##*/}" != "$node" ]; then
+		case $1 in vtep/*) count remote_vteps ;; *) count remote_macs ;; esac
+	fi
+	printf '%s\n' "$2" >"$st/kv/$1"
+}
+mirror_del() {
+	[ -e "$st/kv/$1" ] || return 0
+	rm -f "$st/kv/$1"
+	if [ "${1##*/}" != "$node" ]; then
+		case $1 in vtep/*) count remote_vteps -1 ;; *) count remote_macs -1 ;; esac
+	fi
+}
 
 # winner VNI MAC: "NODE SEQ ADDR" of the advertisement in force: the
 # highest sequence number, and on a tie the lowest VTEP address (EVPN's
 # rule), whoever wrote last.
 winner() {
-	for f in "$st"/kv/*~mac~"$1"~"$2"; do
+	for f in "$st/kv/mac/$1~$2"/*; do
 		[ -r "$f" ] || continue
-		n=${f##*/}
 		read -r s a _ <"$f"
-		printf '%s %s %s\n' "$s" "$a" "${n%%~*}"
+		printf '%s %s %s\n' "$s" "$a" "${f##*/}"
 	done | sort -k1,1nr -k2,2 | awk 'NR == 1 { print $3, $1, $2 }'
 }
 
-# flood_want VNI: the remote VTEPs of VNI on the node's port.
+# flood_want VNI PORT: the remote VTEPs of VNI on the node's port.
 flood_want() {
-	port=$2
-	for f in "$st"/kv/*~vtep~"$1"; do
+	for f in "$st/kv/vtep/$1"/*; do
 		[ -r "$f" ] || continue
 		n=${f##*/}
-		n=${n%%~*}
 		[ "$n" != "$node" ] || continue
 		read -r a p <"$f"
-		if [ "$p" != "$port" ]; then
-			log warning "node $n: VNI $1 on port $p, this node's is $port: left out"
+		if [ "$p" != "$2" ]; then
+			log warning "node $n: VNI $1 on port $p, this node's is $2: left out"
 			continue
 		fi
 		printf '%s\n' "$a"
@@ -293,15 +316,15 @@ mac_event() {
 		echo "$wa" >"$i"
 	fi
 	# A local workload's MAC advertised with a higher number elsewhere:
-	# it moved away; ours is withdrawn.  When that one goes, ours is back.
-	if grep -q "^mac$tab$1$tab$2$tab" "$st/local.tsv"; then
-		if [ -n "$w" ] && [ "$wn" != "$node" ] && [ -r "$st/kv/$node~mac~$1~$2" ]; then
-			log notice "MAC $2 (VNI $1) is advertised by $wn with a higher sequence number: it moved away; withdrawn here"
-			count mac_moved_away
-			ectl del "${mine}mac/$1/$2" >/dev/null 2>&1 || :
-		elif [ -z "$w" ] || { [ "$wn" != "$node" ] && [ ! -r "$st/kv/$wn~mac~$1~$2" ]; }; then
-			: >"$st/readvertise"
-		fi
+	# it moved away; ours is withdrawn.  When no one advertises it any
+	# more while it is still here, ours is put again.
+	grep -q "^mac$tab$1$tab$2$tab" "$st/local.tsv" || return 0
+	if [ -n "$w" ] && [ "$wn" != "$node" ] && [ -r "$st/kv/mac/$1~$2/$node" ]; then
+		log notice "MAC $2 (VNI $1) is advertised by $wn with a higher sequence number: it moved away; withdrawn here"
+		count mac_moved_away
+		ectl del "${mine}mac/$1/$2" >/dev/null 2>&1 || :
+	elif [ -z "$w" ]; then
+		: >"$st/readvertise"
 	fi
 }
 
@@ -309,46 +332,49 @@ mac_event() {
 ev() {
 	f=$(kv_file "$2") || { count bad_keys; log debug "ignored key $2"; return 0; }
 	case $f in
-	*~vtep~*)
-		set -- "$1" "$f" "$3" "$4"
-		v=${2##*~}
-		n=${2%%~*}
+	vtep/*)
+		v=${f#vtep/}
+		v=${v%/*}
+		n=${f##*/}
 		if [ "$1" = put ]; then
-			set -- "$1" "$2" "$3" "$4" "${3%% *}" "${3##* }"
-			if ! v4 "$5" || [ "$5" = "$6" ]; then count bad_keys; return 0; fi
-			printf '%s\n' "$3" >"$st/kv/$2"
+			a=${3%% *} p=${3##* }
+			if ! v4 "$a" || [ "$a" = "$p" ]; then count bad_keys; return 0; fi
+			mirror_put "$f" "$3"
 			count puts
 		else
 			# What was withdrawn: the mirror knows it even where the
 			# store no longer gives the previous value.
-			[ -r "$st/kv/$2" ] && read -r x <"$st/kv/$2" && set -- "$1" "$2" "$3" "$x"
-			rm -f "$st/kv/$2"
+			x=$4
+			[ -r "$st/kv/$f" ] && read -r x <"$st/kv/$f"
+			a=${x%% *} p=${x##* }
+			mirror_del "$f"
 			count deletes
 		fi
 		[ "$n" != "$node" ] || return 0
 		x=$(inst_of "$v")
-		[ -n "$x" ] || return 0
-		if [ "$1" = put ]; then
-			[ "${3##* }" = "${x#* }" ] || { log warning "node $n: VNI $v on port ${3##* }, this node's is ${x#* }: left out"; return 0; }
-			apply "${x% *}" flood-add "$v" "${3%% *}"
-		elif [ -n "$4" ]; then
-			apply "${x% *}" flood-del "$v" "${4%% *}"
+		[ -n "$x" ] && [ -n "$a" ] || return 0
+		if [ "$p" != "${x#* }" ]; then
+			log warning "node $n: VNI $v on port $p, this node's is ${x#* }: left out"
+		elif [ "$1" = put ]; then
+			apply "${x% *}" flood-add "$v" "$a"
+		else
+			apply "${x% *}" flood-del "$v" "$a"
 		fi ;;
-	*~mac~*)
+	mac/*)
 		if [ "$1" = put ]; then
 			# SEQ ADDR IP
 			printf '%s\n' "$3" | awk 'NF == 3 && $1 ~ /^[0-9]+$/ && length($1) < 10 { ok = 1 } END { exit !ok }' ||
 				{ count bad_keys; return 0; }
 			v4 "$(printf '%s' "$3" | cut -d' ' -f2)" || { count bad_keys; return 0; }
-			printf '%s\n' "$3" >"$st/kv/$f"
+			mirror_put "$f" "$3"
 			count puts
 		else
-			rm -f "$st/kv/$f"
+			mirror_del "$f"
 			count deletes
 		fi
-		m=${f##*~}
-		v=${f#*~mac~}
-		mac_event "${v%~*}" "$m" ;;
+		x=${f#mac/}
+		x=${x%/*}
+		mac_event "${x%%~*}" "${x#*~}" ;;
 	esac
 }
 
@@ -358,23 +384,50 @@ ev() {
 resync() {
 	ectl get --prefix "$pfx" -w json >"$st/get.json" 2>"$st/get.err" || return 1
 	r=$(jq -r '.header.revision' "$st/get.json") || return 1
-	rm -f "$st"/kv/*
-	jq -r "$kv_jq" "$st/get.json" | while IFS="$tab" read -r k val; do
-		f=$(kv_file "$k") || { count bad_keys; continue; }
-		printf '%s\n' "$val" >"$st/kv/$f"
-	done
-	rm -f "$st"/inst/*
+	rm -rf "$st/kv" "$st/inst"
+	mkdir -p "$st/kv/vtep" "$st/kv/mac" "$st/inst"
+	# One awk for all the keys (a process a key would make a resync of
+	# a large fabric take minutes).
+	jq -r "$kv_jq" "$st/get.json" | awk -F "$tab" -v pfx="$pfx" -v kv="$st/kv" -v me="$node" '
+	function v4(a,   p, n, i) { n = split(a, p, "."); if (n != 4) return 0
+		for (i = 1; i <= 4; i++) if (p[i] !~ /^[0-9]+$/ || p[i] + 0 > 255) return 0; return 1 }
+	{
+		k = substr($1, length(pfx) + 1); n = split(k, f, "/"); v = $2; split(v, w, " ")
+		if (index($1, pfx) != 1 || f[1] !~ /^[A-Za-z0-9_-]+$/ || length(f[1]) > 24) { bad++; next }
+		if (n == 3 && f[2] == "vtep" && f[3] ~ /^[0-9]+$/ && f[3] + 0 <= 16777215 &&
+		    v4(w[1]) && w[2] ~ /^[0-9]+$/) {
+			d = kv "/vtep/" f[3] + 0
+		} else if (n == 4 && f[2] == "mac" && f[3] ~ /^[0-9]+$/ && f[3] + 0 <= 16777215 &&
+		    f[4] ~ /^[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]$/ &&
+		    w[1] ~ /^[0-9]+$/ && length(w[1]) < 10 && v4(w[2]) && w[3] != "") {
+			d = kv "/mac/" f[3] + 0 "~" f[4]
+		} else { bad++; next }
+		if (!(d in made)) { made[d] = 1; print d > (kv "/.dirs") }
+		file[d "/" f[1]] = v
+		if (f[1] != me) { if (f[2] == "vtep") nv++; else nm++ }
+	}
+	END {
+		close(kv "/.dirs")
+		print nv + 0 > (kv "/.nv"); print nm + 0 > (kv "/.nm"); print bad + 0 > (kv "/.bad")
+		for (p in file) { d = p; sub(/\/[^\/]*$/, "", d); if (!(d in mk)) { mk[d] = 1; system("mkdir -p \047" d "\047") }
+			print file[p] > p; close(p) }
+	}'
+	read -r x <"$st/kv/.nv" && echo "$x" >"$st/c.remote_vteps"
+	read -r x <"$st/kv/.nm" && echo "$x" >"$st/c.remote_macs"
+	x=0
+	read -r x <"$st/kv/.bad"
+	[ "$x" = 0 ] || count bad_keys "$x"
+	rm -f "$st/kv/.nv" "$st/kv/.nm" "$st/kv/.bad" "$st/kv/.dirs"
 	awk -F "$tab" '$1 == "vtep" { print $2, $4, $5 }' "$st/local.tsv" | while read -r v port inst; do
 		{
 			for a in $(flood_want "$v" "$port"); do
 				printf '%s\t00:00:00:00:00:00\t%s\n' "$v" "$a"
 			done
-			for f in "$st"/kv/*~mac~"$v"~*; do
-				[ -r "$f" ] || continue
-				m=${f##*~}
+			for d in "$st/kv/mac/$v"~*; do
+				[ -d "$d" ] || continue
+				m=${d##*~}
 				w=$(winner "$v" "$m")
-				[ "${w%% *}" != "$node" ] || continue
-				[ -e "$st/inst/$v~$m" ] && continue
+				if [ -z "$w" ] || [ "${w%% *}" = "$node" ]; then continue; fi
 				echo "${w##* }" >"$st/inst/$v~$m"
 				printf '%s\t%s\t%s\n' "$v" "$m" "${w##* }"
 			done
@@ -384,7 +437,7 @@ resync() {
 	rev=$r
 	echo "$rev" >"$st/rev"
 	count resyncs
-	log info "resync at revision $rev: $(find "$st/kv" -name '*~vtep~*' | wc -l) VTEPs, $(find "$st/kv" -name '*~mac~*' | wc -l) MACs"
+	log info "resync at revision $rev: $(cat "$st/c.remote_vteps") VTEPs, $(cat "$st/c.remote_macs") MACs of other nodes"
 	return 0
 }
 
@@ -412,12 +465,11 @@ join() {
 seq_for() {
 	w=$(winner "$1" "$2")
 	if [ -n "$w" ] && [ "${w%% *}" = "$node" ]; then
-		set -- "$w"
-		printf '%s\n' "$1" | cut -d' ' -f2
+		printf '%s\n' "$w" | cut -d' ' -f2
 		return
 	fi
 	hi=-1
-	for f in "$st"/kv/*~mac~"$1"~"$2"; do
+	for f in "$st/kv/mac/$1~$2"/*; do
 		[ -r "$f" ] || continue
 		read -r s _ <"$f"
 		[ "$s" -le "$hi" ] || hi=$s
@@ -425,29 +477,23 @@ seq_for() {
 	echo $((hi + 1))
 }
 
-# advertise: our keys as local.tsv says, with the lease; keys of ours it
-# no longer names are deleted.
+# advertise: our keys as local.tsv says, with the lease; the keys of
+# ours the store holds that it no longer names are deleted.
 advertise() {
-	: >"$st/mine"
-	while IFS="$tab" read -r t v a b _; do
-		case $t in
-		vtep)
-			k=${mine}vtep/$v val="$a $b" ;;
-		mac)
-			k=${mine}mac/$v/$a
-			# A MAC in force elsewhere with no sign of moving keeps
-			# its number; ours is one more.
-			s=$(seq_for "$v" "$a")
-			val="$s $ul $b" ;;
+	: >"$st/mine.new"
+	while IFS="$tab" read -r kind v a b _; do
+		case $kind in
+		vtep) k=${mine}vtep/$v val="$a $b" ;;
+		mac) k=${mine}mac/$v/$a val="$(seq_for "$v" "$a") $ul $b" ;;
+		*) continue ;;
 		esac
-		printf '%s\n' "$k" >>"$st/mine"
+		printf '%s\n' "$k" >>"$st/mine.new"
 		ectl put --lease="$lease" "$k" "$val" >/dev/null 2>&1 || return 1
 	done <"$st/local.tsv"
-	for f in "$st"/kv/"$node"~*; do
-		[ -r "$f" ] || continue
-		k=$pfx$(printf '%s' "${f##*/}" | tr '~' '/')
-		grep -qx -- "$k" "$st/mine" || ectl del "$k" >/dev/null 2>&1 || :
+	ectl get --prefix --keys-only "$mine" 2>/dev/null | grep . | while read -r k; do
+		grep -qx -- "$k" "$st/mine.new" || ectl del "$k" >/dev/null 2>&1 || :
 	done
+	mv "$st/mine.new" "$st/mine"
 	rm -f "$st/readvertise"
 	return 0
 }
@@ -575,9 +621,6 @@ while [ -z "$got_term" ]; do
 			fi
 		fi
 	fi
-	# Gauges.
-	find "$st/kv" -name '*~vtep~*' ! -name "$node~*" | wc -l >"$st/c.remote_vteps"
-	find "$st/kv" -name '*~mac~*' ! -name "$node~*" | wc -l >"$st/c.remote_macs"
 	counters_write
 	sleep 0.5 &
 	wait $! 2>/dev/null
