@@ -44,7 +44,6 @@
 #include "vnet/vxlan.h"
 #include "vtep.h"
 
-#define VTEP_MAX_FLOOD 64
 #define VTEP_HASH_SEED 0x5678a1b3u
 
 static const char *const ctr_names[C_MAX] = {
@@ -1092,7 +1091,7 @@ uint8_t vtep_outer_tos(const struct vtep_conf *c, const uint8_t *d,
 int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 	       const struct vnet_vhdr *vh, unsigned n)
 {
-	const struct vnet_addr *rem[VTEP_MAX_FLOOD];
+	const struct vnet_addr **rem = v->rem;
 	unsigned k;
 
 	for (k = 0; k < n; k++) {
@@ -1183,7 +1182,7 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 		    (rem[0] = vnet_fdb_lookup(v->fdb, vni, d, now))) {
 			nr = 1;
 		} else {
-			nr = vnet_fdb_flood(v->fdb, vni, rem, VTEP_MAX_FLOOD);
+			nr = vnet_fdb_flood(v->fdb, vni, rem, VNET_FDB_FLOOD_MAX);
 			if (!nr) {
 				v->ctr[C_DROP_NO_REMOTE].value++;
 				WARN_DROP(v, VTEP_W_NO_REMOTE,

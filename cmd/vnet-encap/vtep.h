@@ -243,6 +243,9 @@ struct vtep {
 	struct vnet_port *outer;	/* frame-stream underlay, or NULL */
 	struct vnet_underlay *ul;	/* UDP underlay, or NULL */
 	struct vnet_fdb *fdb;
+	/* the remotes of the frame being sent: its FDB entry's, or its
+	 * VNI's flood list, which may be as long as the FDB has room for */
+	const struct vnet_addr *rem[VNET_FDB_FLOOD_MAX];
 
 	struct vnet_counter ctr[C_MAX];
 
