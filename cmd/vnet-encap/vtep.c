@@ -121,6 +121,9 @@ static const char *const ctr_names[C_MAX] = {
 	[C_FDB_MOVED] = "fdb_moved",
 	[C_FDB_AGED] = "fdb_aged",
 	[C_FDB_OVERFLOW] = "fdb_overflow",
+	[C_FABRIC_ENTRIES] = "fabric_entries",
+	[C_FABRIC_FLOOD] = "fabric_flood",
+	[C_FABRIC_CHANGES] = "fabric_changes",
 	[C_DROP_SEAL_TRUNCATED] = "drop_seal_truncated",
 	[C_DROP_SEAL_UNKNOWN_EPOCH] = "drop_seal_unknown_epoch",
 	[C_DROP_SEAL_TOO_OLD] = "drop_seal_too_old",
@@ -1187,8 +1190,9 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 				v->ctr[C_DROP_NO_REMOTE].value++;
 				WARN_DROP(v, VTEP_W_NO_REMOTE,
 					  "drop_no_remote: no remote for VNI "
-					  "%u: give --remote or an --fdb flood "
-					  "entry", vni);
+					  "%u: give --remote, an --fdb flood "
+					  "entry or flood-add %u REMOTE",
+					  vni, vni);
 				continue;
 			}
 			v->ctr[C_FLOOD_PACKETS].value += nr;
