@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vnet/hash.h"
 #include "vnet/fdb.h"
+#include "vnet/hash.h"
+#include "vnet/num.h"
 
 /*
  * The table is open addressing with linear probing over a power-of-two
@@ -14,9 +15,11 @@
  * the rest of the cluster back (no tombstones), so lookups never slow
  * down as entries come and go.
  *
- * The flood list is a small array kept sorted by (VNI, address): the
- * entries of one VNI are contiguous, those of VNET_VNI_ANY come last, and
- * the union of two sorted runs is a merge.
+ * The flood list is an array kept sorted by (VNI, address), allocated
+ * with the table (VNET_FDB_FLOOD_MAX entries, untouched pages cost
+ * nothing): the entries of one VNI are contiguous, those of VNET_VNI_ANY
+ * come last, an entry is found by binary search, and the union of two
+ * sorted runs is a merge.
  */
 
 enum { SLOT_FREE, SLOT_LEARNED, SLOT_STATIC };
@@ -42,9 +45,10 @@ struct vnet_fdb {
 	uint64_t ageing;
 	uint32_t max;
 	uint32_t nstatic;
+	int family; /* vnet_fdb_set_strict(): the only one taken; 0 any */
 	struct vnet_fdb_stats stats;
 	size_t nflood;
-	struct flood_ent flood[VNET_FDB_FLOOD_MAX];
+	struct flood_ent *flood; /* VNET_FDB_FLOOD_MAX of them */
 };
 
 static size_t slot_home(const struct vnet_fdb *fdb, uint32_t vni,
@@ -101,6 +105,20 @@ static int addr_ok(const struct vnet_addr *a)
 	return a->family == AF_INET || a->family == AF_INET6;
 }
 
+/* What a strict table refuses (vnet_fdb_set_strict): 0, or -errno.  mac
+ * NULL for a flood entry. */
+static int strict_refuses(const struct vnet_fdb *fdb, const uint8_t *mac,
+			  const struct vnet_addr *remote)
+{
+	if (!fdb->family)
+		return 0;
+	if (remote->family != fdb->family)
+		return -EAFNOSUPPORT;
+	if (mac && vnet_mac_is_multicast(mac))
+		return -EADDRNOTAVAIL;
+	return 0;
+}
+
 /* Copy with the unused bytes zeroed, as addr.h promises. */
 static void addr_copy(struct vnet_addr *dst, const struct vnet_addr *src)
 {
@@ -131,8 +149,9 @@ struct vnet_fdb *vnet_fdb_new(uint32_t max, uint64_t ageing_ns)
 	if (!fdb)
 		return NULL;
 	fdb->slot = calloc(nslots, sizeof(*fdb->slot));
-	if (!fdb->slot) {
-		free(fdb);
+	fdb->flood = calloc(VNET_FDB_FLOOD_MAX, sizeof(*fdb->flood));
+	if (!fdb->slot || !fdb->flood) {
+		vnet_fdb_free(fdb);
 		return NULL;
 	}
 	fdb->mask = nslots - 1;
@@ -146,6 +165,7 @@ void vnet_fdb_free(struct vnet_fdb *fdb)
 {
 	if (!fdb)
 		return;
+	free(fdb->flood);
 	free(fdb->slot);
 	free(fdb);
 }
@@ -156,6 +176,16 @@ int vnet_fdb_set_seed(struct vnet_fdb *fdb, uint64_t seed)
 		return -EBUSY;
 	fdb->seed = seed;
 	fdb->cursor = 0;
+	return 0;
+}
+
+int vnet_fdb_set_strict(struct vnet_fdb *fdb, int family)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	if (fdb->stats.entries || fdb->nflood)
+		return -EBUSY;
+	fdb->family = family;
 	return 0;
 }
 
@@ -218,17 +248,36 @@ const struct vnet_addr *vnet_fdb_lookup(struct vnet_fdb *fdb, uint32_t vni,
 	return &fdb->slot[i].remote;
 }
 
+/* Drop a learned entry, the first from the ageing cursor on, to make
+ * room for a static one; the table holds one. */
+static void evict_learned(struct vnet_fdb *fdb)
+{
+	size_t i = fdb->cursor;
+
+	while (fdb->slot[i].state != SLOT_LEARNED)
+		i = (i + 1) & fdb->mask;
+	slot_del(fdb, i);
+}
+
 int vnet_fdb_add_static(struct vnet_fdb *fdb, uint32_t vni,
 			const uint8_t mac[6], const struct vnet_addr *remote)
 {
 	struct fdb_ent *e;
+	int r;
 
 	if (vni > VNET_VNI_MAX || vnet_mac_is_zero(mac) || !addr_ok(remote))
 		return -EINVAL;
+	if ((r = strict_refuses(fdb, mac, remote)) < 0)
+		return r;
 	e = &fdb->slot[slot_find(fdb, vni, mac)];
 	if (e->state == SLOT_FREE) {
-		if (fdb->stats.entries >= fdb->max)
+		if (fdb->nstatic >= fdb->max)
 			return -ENOSPC;
+		if (fdb->stats.entries >= fdb->max) {
+			/* The shift may move the end of the probe. */
+			evict_learned(fdb);
+			e = &fdb->slot[slot_find(fdb, vni, mac)];
+		}
 		e->vni = vni;
 		memcpy(e->mac, mac, 6);
 		fdb->stats.entries++;
@@ -239,6 +288,32 @@ int vnet_fdb_add_static(struct vnet_fdb *fdb, uint32_t vni,
 	e->seen = 0;
 	addr_copy(&e->remote, remote);
 	return 0;
+}
+
+int vnet_fdb_del_static(struct vnet_fdb *fdb, uint32_t vni,
+			const uint8_t mac[6])
+{
+	size_t i = slot_find(fdb, vni, mac);
+
+	if (fdb->slot[i].state != SLOT_STATIC)
+		return -ENOENT;
+	slot_del(fdb, i);
+	return 0;
+}
+
+const struct vnet_addr *vnet_fdb_static_remote(const struct vnet_fdb *fdb,
+					       uint32_t vni,
+					       const uint8_t mac[6])
+{
+	const struct fdb_ent *e = &fdb->slot[slot_find(fdb, vni, mac)];
+
+	return e->state == SLOT_STATIC ? &e->remote : NULL;
+}
+
+int vnet_fdb_is_static(const struct vnet_fdb *fdb, uint32_t vni,
+		       const uint8_t mac[6])
+{
+	return vnet_fdb_static_remote(fdb, vni, mac) != NULL;
 }
 
 size_t vnet_fdb_age(struct vnet_fdb *fdb, uint64_t now, size_t budget)
@@ -279,21 +354,45 @@ static size_t flood_lower(const struct vnet_fdb *fdb, uint32_t vni)
 	return lo;
 }
 
+/* Where (vni, remote) is in the flood list, or would go: its index, and
+ * *found 1 if it is there. */
+static size_t flood_find(const struct vnet_fdb *fdb, uint32_t vni,
+			 const struct vnet_addr *remote, int *found)
+{
+	size_t lo = 0, hi = fdb->nflood, mid;
+	const struct flood_ent *f;
+	int c;
+
+	*found = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		f = &fdb->flood[mid];
+		c = f->vni != vni ? (f->vni < vni ? -1 : 1)
+				  : vnet_addr_cmp(&f->remote, remote);
+		if (!c) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int vnet_fdb_flood_add(struct vnet_fdb *fdb, uint32_t vni,
 		       const struct vnet_addr *remote)
 {
 	size_t i;
-	int c = 1;
+	int found, r;
 
 	if ((vni > VNET_VNI_MAX && vni != VNET_VNI_ANY) || !addr_ok(remote))
 		return -EINVAL;
-	for (i = flood_lower(fdb, vni);
-	     i < fdb->nflood && fdb->flood[i].vni == vni; i++) {
-		c = vnet_addr_cmp(&fdb->flood[i].remote, remote);
-		if (c >= 0)
-			break;
-	}
-	if (!c)
+	if ((r = strict_refuses(fdb, NULL, remote)) < 0)
+		return r;
+	i = flood_find(fdb, vni, remote, &found);
+	if (found)
 		return 0;
 	if (fdb->nflood == VNET_FDB_FLOOD_MAX)
 		return -ENOSPC;
@@ -301,8 +400,31 @@ int vnet_fdb_flood_add(struct vnet_fdb *fdb, uint32_t vni,
 		(fdb->nflood - i) * sizeof(fdb->flood[0]));
 	fdb->flood[i].vni = vni;
 	addr_copy(&fdb->flood[i].remote, remote);
-	fdb->nflood++;
+	fdb->stats.flood = ++fdb->nflood;
 	return 0;
+}
+
+int vnet_fdb_flood_del(struct vnet_fdb *fdb, uint32_t vni,
+		       const struct vnet_addr *remote)
+{
+	int found;
+	size_t i = flood_find(fdb, vni, remote, &found);
+
+	if (!found)
+		return -ENOENT;
+	memmove(&fdb->flood[i], &fdb->flood[i + 1],
+		(fdb->nflood - i - 1) * sizeof(fdb->flood[0]));
+	fdb->stats.flood = --fdb->nflood;
+	return 0;
+}
+
+int vnet_fdb_flood_has(const struct vnet_fdb *fdb, uint32_t vni,
+		       const struct vnet_addr *remote)
+{
+	int found;
+
+	flood_find(fdb, vni, remote, &found);
+	return found;
 }
 
 size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
@@ -337,32 +459,80 @@ size_t vnet_fdb_flood(const struct vnet_fdb *fdb, uint32_t vni,
 	return n;
 }
 
-/* Quote what the file said without sending control bytes to a terminal. */
-static const char *printable(char *s)
+/* Quote what the file (or a request) said without sending control bytes
+ * to a terminal: s into buf (VNET_ERR_MSG bytes, as much as a message
+ * holds), non-printable bytes as '?'. */
+static const char *printable(char *buf, const char *s)
 {
-	unsigned char *p;
+	size_t i;
 
-	for (p = (unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f)
-			*p = '?';
-	return s;
+	for (i = 0; s[i] && i < VNET_ERR_MSG - 1; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 ||
+				 (unsigned char)s[i] >= 0x7f
+			 ? '?'
+			 : s[i];
+	buf[i] = '\0';
+	return buf;
 }
 
-static int parse_vni(const char *s, uint32_t *vni)
+int vnet_fdb_entry_parse(struct vnet_fdb_entry *e, const char *vni,
+			 const char *mac, const char *remote, const char *obj,
+			 unsigned line, struct vnet_err *err)
 {
-	uint32_t v = 0;
+	char q[VNET_ERR_MSG];
+	uint64_t v;
 
-	if (!*s)
+	memset(e, 0, sizeof(*e));
+	if (vnet_parse_u64(vni, 0, VNET_VNI_MAX, &v)) {
+		vnet_err_set(err, obj, line, "bad VNI '%s' (expected 0-%u)",
+			     printable(q, vni ? vni : ""), VNET_VNI_MAX);
 		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (uint32_t)(*s - '0');
-		if (v > VNET_VNI_MAX)
-			return -EINVAL;
 	}
-	*vni = v;
+	e->vni = (uint32_t)v;
+	if (mac && vnet_mac_parse(mac, e->mac)) {
+		vnet_err_set(err, obj, line, "bad MAC '%s'", printable(q, mac));
+		return -EINVAL;
+	}
+	if (remote && vnet_addr_parse(remote, &e->remote)) {
+		vnet_err_set(err, obj, line, "bad remote address '%s'",
+			     printable(q, remote));
+		return -EINVAL;
+	}
 	return 0;
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+int vnet_fdb_entry_add(struct vnet_fdb *fdb, const struct vnet_fdb_entry *e,
+		       const char *obj, unsigned line, struct vnet_err *err)
+{
+	char a[VNET_ADDRSTRLEN], m[VNET_MACSTRLEN];
+	int flood = vnet_mac_is_zero(e->mac), r;
+
+	r = flood ? vnet_fdb_flood_add(fdb, e->vni, &e->remote)
+		  : vnet_fdb_add_static(fdb, e->vni, e->mac, &e->remote);
+	if (r == -ENOSPC && flood)
+		vnet_err_set(err, obj, line, "flood list full (%d entries)",
+			     VNET_FDB_FLOOD_MAX);
+	else if (r == -ENOSPC)
+		vnet_err_set(err, obj, line, "table full");
+	else if (r == -EAFNOSUPPORT)
+		vnet_err_set(err, obj, line, "remote %s is %s, the underlay %s",
+			     vnet_addr_fmt(&e->remote, a),
+			     family_name(e->remote.family),
+			     family_name(fdb->family));
+	else if (r == -EADDRNOTAVAIL)
+		vnet_err_set(err, obj, line,
+			     "MAC %s is a group address: a static entry is for "
+			     "one host (flood entries have MAC "
+			     "00:00:00:00:00:00)",
+			     vnet_mac_fmt(e->mac, m));
+	else if (r < 0)
+		vnet_err_set(err, obj, line, "%s", strerror(-r));
+	return r;
 }
 
 #define STR(x)	#x
@@ -400,12 +570,9 @@ static int read_line(FILE *f, char *buf)
 static int load_line(struct vnet_fdb *fdb, char *s, const char *path,
 		     unsigned line, struct vnet_err *err)
 {
-	static const uint8_t zero[6];
-	struct vnet_addr remote;
-	uint8_t mac[6];
-	uint32_t vni;
+	struct vnet_fdb_entry e;
 	char *tok[3], *p;
-	int n = 0, ret;
+	int n = 0;
 
 	p = strchr(s, '#');
 	if (p)
@@ -426,38 +593,10 @@ static int load_line(struct vnet_fdb *fdb, char *s, const char *path,
 		vnet_err_set(err, path, line, "expected VNI MAC REMOTE");
 		return -EINVAL;
 	}
-	if (parse_vni(tok[0], &vni)) {
-		vnet_err_set(err, path, line, "bad VNI '%s' (expected 0-%u)",
-			     printable(tok[0]), VNET_VNI_MAX);
+	if (vnet_fdb_entry_parse(&e, tok[0], tok[1], tok[2], path, line,
+				 err) < 0 ||
+	    vnet_fdb_entry_add(fdb, &e, path, line, err) < 0)
 		return -EINVAL;
-	}
-	if (vnet_mac_parse(tok[1], mac)) {
-		vnet_err_set(err, path, line, "bad MAC '%s'",
-			     printable(tok[1]));
-		return -EINVAL;
-	}
-	if (vnet_addr_parse(tok[2], &remote)) {
-		vnet_err_set(err, path, line, "bad remote address '%s'",
-			     printable(tok[2]));
-		return -EINVAL;
-	}
-	if (!memcmp(mac, zero, 6))
-		ret = vnet_fdb_flood_add(fdb, vni, &remote);
-	else
-		ret = vnet_fdb_add_static(fdb, vni, mac, &remote);
-	if (ret == -ENOSPC) {
-		if (!memcmp(mac, zero, 6))
-			vnet_err_set(err, path, line,
-				     "flood list full (%d entries)",
-				     VNET_FDB_FLOOD_MAX);
-		else
-			vnet_err_set(err, path, line, "table full");
-		return -EINVAL;
-	}
-	if (ret) {
-		vnet_err_set(err, path, line, "%s", strerror(-ret));
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -549,7 +688,47 @@ int vnet_fdb_replace_static(struct vnet_fdb *dst, const struct vnet_fdb *src)
 			vnet_fdb_add_static(dst, s->vni, s->mac, &s->remote);
 	}
 	memcpy(dst->flood, src->flood, src->nflood * sizeof(src->flood[0]));
-	dst->nflood = src->nflood;
+	dst->stats.flood = dst->nflood = src->nflood;
+	return 0;
+}
+
+int vnet_fdb_merge_static(struct vnet_fdb *dst, const struct vnet_fdb *src)
+{
+	const struct fdb_ent *s;
+	const struct flood_ent *f;
+	size_t i, need = 0, nflood = 0;
+	int r, found;
+
+	if (dst == src)
+		return 0;
+	/* Check all first: from the adds on, nothing can fail. */
+	for (i = 0; i <= src->mask; i++) {
+		s = &src->slot[i];
+		if (s->state != SLOT_STATIC || claimed(dst, s))
+			continue;
+		if ((r = strict_refuses(dst, s->mac, &s->remote)) < 0)
+			return r;
+		need++;
+	}
+	if (dst->nstatic + need > dst->max)
+		return -ENOSPC;
+	for (i = 0; i < src->nflood; i++) {
+		f = &src->flood[i];
+		if ((r = strict_refuses(dst, NULL, &f->remote)) < 0)
+			return r;
+		flood_find(dst, f->vni, &f->remote, &found);
+		nflood += !found;
+	}
+	if (dst->nflood + nflood > VNET_FDB_FLOOD_MAX)
+		return -ENOSPC;
+	for (i = 0; i <= src->mask; i++) {
+		s = &src->slot[i];
+		if (s->state == SLOT_STATIC && !claimed(dst, s))
+			vnet_fdb_add_static(dst, s->vni, s->mac, &s->remote);
+	}
+	for (i = 0; i < src->nflood; i++)
+		vnet_fdb_flood_add(dst, src->flood[i].vni,
+				   &src->flood[i].remote);
 	return 0;
 }
 

@@ -197,18 +197,96 @@ static int load_static(const struct conf *cf, struct vnet_fdb *fdb,
 	return 0;
 }
 
-/* The VTEP and what its control commands need. */
+/* The VTEP and what its control commands need.  The FDB in force (v->fdb)
+ * holds the learned entries and, as static and flood entries, those of
+ * file, then those of fab that file does not have: --fdb and --remote win
+ * over the fabric set, which wins over learning (vnet-encap(8), Fabric
+ * entries). */
 struct tool {
 	const struct conf *cf;
 	struct vtep *v;
 	struct vnet_pidfile *pf;
 	struct vnet_ctl *ctl;
+	struct vnet_fdb *file; /* --remote and --fdb, as last loaded */
+	struct vnet_fdb *fab;  /* the fabric set: fdb-add, flood-add, ... */
 	unsigned gen; /* of the static FDB: 1 at start, one more a reload */
 };
 
-/* Load --fdb into a fresh table and, only if all of it loads, put its
- * static entries and flood list in force: 0, or -errno with err saying
- * why (the FDB in force stays). */
+/* A table of the VTEP's; with --clock pcap keyed with a fixed seed, so
+ * that a replay decides the same way every time (budgeted ageing visits
+ * slots in their order, and a merge adds in src's). */
+static struct vnet_fdb *table_new(const struct conf *cf, uint32_t max,
+				  uint64_t ageing_ns)
+{
+	struct vnet_fdb *fdb = vnet_fdb_new(max, ageing_ns);
+
+	if (fdb && cf->clk == VNET_CLOCK_PCAP)
+		vnet_fdb_set_seed(fdb, 0x766e6574u);
+	return fdb;
+}
+
+/* An empty fabric set: it takes only remotes of the underlay's family
+ * and unicast MACs (fdb.h vnet_fdb_set_strict). */
+static struct vnet_fdb *fabric_new(const struct tool *t)
+{
+	struct vnet_fdb *fdb = table_new(t->cf, t->cf->fdb_max, 0);
+
+	if (fdb)
+		vnet_fdb_set_strict(fdb, t->v->conf.local.family);
+	return fdb;
+}
+
+/* The fabric set's gauges (COUNTERS). */
+static void fabric_count(struct tool *t)
+{
+	const struct vnet_fdb_stats *s = vnet_fdb_stats(t->fab);
+
+	t->v->ctr[C_FABRIC_ENTRIES].value = s->entries;
+	t->v->ctr[C_FABRIC_FLOOD].value = s->flood;
+}
+
+static void fabric_changed(struct tool *t)
+{
+	t->v->ctr[C_FABRIC_CHANGES].value++;
+	fabric_count(t);
+}
+
+/* Put the entries of file, then those of fab whose key file does not
+ * have, in force in place of the static entries and flood lists in force
+ * (learned entries stay but where a static entry claims their key).  0,
+ * or -errno with err saying why (the FDB in force stays). */
+static int put_in_force(struct tool *t, const struct vnet_fdb *file,
+			const struct vnet_fdb *fab, struct vnet_err *err)
+{
+	const struct conf *cf = t->cf;
+	struct vnet_fdb *eff;
+	uint64_t n;
+	int r;
+
+	n = vnet_fdb_stats(file)->entries + vnet_fdb_stats(fab)->entries;
+	/* No larger than what goes in: the tables may be --fdb-max large. */
+	if (!(eff = table_new(cf, n < cf->fdb_max ? (uint32_t)(n ? n : 1)
+						  : cf->fdb_max, 0)))
+		return vnet_err_sys(err, NULL, errno);
+	if ((r = vnet_fdb_merge_static(eff, file)) < 0 ||
+	    (r = vnet_fdb_merge_static(eff, fab)) < 0 ||
+	    (r = vnet_fdb_replace_static(t->v->fdb, eff)) < 0) {
+		if (r == -ENOSPC)
+			vnet_err_set(err, NULL, 0,
+				     "the --fdb and fabric entries do not fit "
+				     "together (--fdb-max %u static entries, "
+				     "%d flood entries)",
+				     cf->fdb_max, VNET_FDB_FLOOD_MAX);
+		else
+			vnet_err_sys(err, NULL, r);
+	}
+	vnet_fdb_free(eff);
+	return r;
+}
+
+/* Load --remote and --fdb into a fresh table and, only if all of it
+ * loads, put it in force with the fabric set: 0, or -errno with err
+ * saying why (the FDB in force stays). */
 static int reload(struct tool *t, struct vnet_err *err)
 {
 	const struct conf *cf = t->cf;
@@ -220,11 +298,14 @@ static int reload(struct tool *t, struct vnet_err *err)
 		vnet_err_set(err, NULL, 0, "no --fdb file to reload");
 		return -ENOENT;
 	}
-	if (!(fresh = vnet_fdb_new(cf->fdb_max, cf->ageing_ns)))
+	if (!(fresh = table_new(cf, cf->fdb_max, 0)))
 		return vnet_err_sys(err, NULL, errno);
 	if ((r = load_static(cf, fresh, err)) >= 0 &&
-	    (r = vnet_fdb_replace_static(t->v->fdb, fresh)) < 0)
-		vnet_err_sys(err, NULL, r);
+	    (r = put_in_force(t, fresh, t->fab, err)) >= 0) {
+		vnet_fdb_free(t->file);
+		t->file = fresh;
+		fresh = NULL;
+	}
 	vnet_fdb_free(fresh);
 	if (r < 0) {
 		vnet_log(VNET_LOG_ERR, "reload refused, old FDB kept: %s",
@@ -587,15 +668,249 @@ static const struct vnet_ctl_col fdb_cols[] = {
 	{ .name = "type" },	     { .name = "age", .num = 1 }, { 0 },
 };
 
+/* A table in the FDB's text form, as the array key in JSON. */
+static int ctl_dump(struct vnet_ctl_reply *rp, const char *key,
+		    const struct vnet_fdb *fdb)
+{
+	vnet_ctl_head(rp, 0);
+	vnet_ctl_table(rp, key, fdb_cols);
+	return vnet_fdb_dump(fdb, vnet_ctl_out(rp), vnet_clock_now());
+}
+
 static int ctl_fdb(void *arg, const struct vnet_ctl_req *rq,
 		   struct vnet_ctl_reply *rp)
 {
 	struct tool *t = arg;
 
 	(void)rq;
-	vnet_ctl_head(rp, 0);
-	vnet_ctl_table(rp, "fdb", fdb_cols);
-	return vnet_fdb_dump(t->v->fdb, vnet_ctl_out(rp), vnet_clock_now());
+	return ctl_dump(rp, "fdb", t->v->fdb);
+}
+
+/* ---- the fabric set (vnet-encap(8), Fabric entries) ---- */
+
+static const char *cmd_args(const char *name);
+
+static int ctl_usage(const struct vnet_ctl_req *rq, struct vnet_ctl_reply *rp)
+{
+	return vnet_ctl_fail(rp, "error: usage: %s %s", rq->cmd,
+			     cmd_args(rq->cmd));
+}
+
+enum { ARG_MAC = 1, ARG_REMOTE = 2 };
+
+/* The arguments of a fabric command into e: VNI, then MAC and REMOTE if
+ * cols says so, through the parser of --fdb's columns.  0, or the reply
+ * fails naming what is wrong. */
+static int fabric_args(const struct vnet_ctl_req *rq,
+		       struct vnet_ctl_reply *rp, unsigned cols,
+		       struct vnet_fdb_entry *e)
+{
+	unsigned n = 1 + !!(cols & ARG_MAC) + !!(cols & ARG_REMOTE);
+	struct vnet_err err;
+
+	if (rq->argc != n)
+		return ctl_usage(rq, rp);
+	vnet_err_clear(&err);
+	if (vnet_fdb_entry_parse(e, rq->argv[0],
+				 cols & ARG_MAC ? rq->argv[1] : NULL,
+				 cols & ARG_REMOTE ? rq->argv[n - 1] : NULL,
+				 NULL, 0, &err) < 0)
+		return vnet_ctl_fail(rp, "error: %s", err.msg);
+	if ((cols & ARG_MAC) && vnet_mac_is_zero(e->mac))
+		return vnet_ctl_fail(rp, "error: MAC 00:00:00:00:00:00 is the "
+					 "flood list's: use flood-%s VNI REMOTE",
+				     cols & ARG_REMOTE ? "add" : "del");
+	return 0;
+}
+
+/* Which of --fdb and --remote has the entry of e's key too, for a reply:
+ * "--fdb", "--remote" (a flood entry of every VNI) or NULL. */
+static const char *file_has(const struct tool *t,
+			    const struct vnet_fdb_entry *e)
+{
+	if (!vnet_mac_is_zero(e->mac))
+		return vnet_fdb_is_static(t->file, e->vni, e->mac) ? "--fdb"
+								   : NULL;
+	if (vnet_fdb_flood_has(t->file, e->vni, &e->remote))
+		return "--fdb";
+	if (vnet_fdb_flood_has(t->file, VNET_VNI_ANY, &e->remote))
+		return "--remote";
+	return NULL;
+}
+
+/* The answer of a fabric command that added (or deleted) an entry, by
+ * the key's file entry, if any: "ok added", "ok shadowed by --fdb", "ok
+ * deleted", "ok deleted, the --fdb entry stays".  Logged at -v with the
+ * request: a control plane may send many. */
+static int fabric_done(const struct vnet_ctl_req *rq,
+		       struct vnet_ctl_reply *rp, int added, const char *by)
+{
+	char what[64];
+
+	if (!by)
+		snprintf(what, sizeof(what), "%s", added ? "added" : "deleted");
+	else if (added)
+		snprintf(what, sizeof(what), "shadowed by %s", by);
+	else
+		snprintf(what, sizeof(what), "deleted, the %s entry stays", by);
+	vnet_ctl_ok(rp, "%s", what);
+	vnet_log(VNET_LOG_INFO, "%s %s %s%s%s: %s", rq->cmd, rq->argv[0],
+		 rq->argv[1], rq->argc > 2 ? " " : "",
+		 rq->argc > 2 ? rq->argv[2] : "", what);
+	return 0;
+}
+
+static int ctl_fdb_add(void *arg, const struct vnet_ctl_req *rq,
+		       struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	const struct vnet_addr *cur;
+	struct vnet_fdb_entry e;
+	struct vnet_addr old;
+	struct vnet_err err;
+	const char *by;
+	int r;
+
+	if ((r = fabric_args(rq, rp, ARG_MAC | ARG_REMOTE, &e)) < 0)
+		return r;
+	if ((cur = vnet_fdb_static_remote(t->fab, e.vni, e.mac)))
+		old = *cur;
+	vnet_err_clear(&err);
+	if (vnet_fdb_entry_add(t->fab, &e, NULL, 0, &err) < 0)
+		return vnet_ctl_fail(rp, "error: %s", err.msg);
+	if (!(by = file_has(t, &e)) &&
+	    (r = vnet_fdb_add_static(t->v->fdb, e.vni, e.mac, &e.remote)) <
+		    0) {
+		/* Only a table full of static entries says no: undo. */
+		if (cur)
+			vnet_fdb_add_static(t->fab, e.vni, e.mac, &old);
+		else
+			vnet_fdb_del_static(t->fab, e.vni, e.mac);
+		if (r == -ENOSPC)
+			return vnet_ctl_fail(rp, "error: the FDB is full of "
+						 "static entries (--fdb-max "
+						 "%u)",
+					     t->cf->fdb_max);
+		return vnet_ctl_fail(rp, "error: %s", strerror(-r));
+	}
+	if (!cur || !vnet_addr_eq(&old, &e.remote))
+		fabric_changed(t);
+	return fabric_done(rq, rp, 1, by);
+}
+
+static int ctl_fdb_del(void *arg, const struct vnet_ctl_req *rq,
+		       struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	char m[VNET_MACSTRLEN];
+	struct vnet_fdb_entry e;
+	const char *by;
+	int r;
+
+	if ((r = fabric_args(rq, rp, ARG_MAC, &e)) < 0)
+		return r;
+	if (vnet_fdb_del_static(t->fab, e.vni, e.mac) < 0)
+		return vnet_ctl_fail(rp, "error: no fabric entry %u %s", e.vni,
+				     vnet_mac_fmt(e.mac, m));
+	if (!(by = file_has(t, &e)))
+		vnet_fdb_del_static(t->v->fdb, e.vni, e.mac);
+	fabric_changed(t);
+	return fabric_done(rq, rp, 0, by);
+}
+
+static int ctl_flood_add(void *arg, const struct vnet_ctl_req *rq,
+			 struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	struct vnet_fdb_entry e;
+	struct vnet_err err;
+	int had, r;
+
+	if ((r = fabric_args(rq, rp, ARG_REMOTE, &e)) < 0)
+		return r;
+	had = vnet_fdb_flood_has(t->fab, e.vni, &e.remote);
+	vnet_err_clear(&err);
+	if (vnet_fdb_entry_add(t->fab, &e, NULL, 0, &err) < 0)
+		return vnet_ctl_fail(rp, "error: %s", err.msg);
+	/* Already there if --fdb has it: then nothing can fail. */
+	if ((r = vnet_fdb_flood_add(t->v->fdb, e.vni, &e.remote)) < 0) {
+		if (!had)
+			vnet_fdb_flood_del(t->fab, e.vni, &e.remote);
+		if (r == -ENOSPC)
+			return vnet_ctl_fail(rp, "error: the flood list is "
+						 "full (%d entries with "
+						 "--fdb's and --remote's)",
+					     VNET_FDB_FLOOD_MAX);
+		return vnet_ctl_fail(rp, "error: %s", strerror(-r));
+	}
+	if (!had)
+		fabric_changed(t);
+	return fabric_done(rq, rp, 1, file_has(t, &e));
+}
+
+static int ctl_flood_del(void *arg, const struct vnet_ctl_req *rq,
+			 struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	char a[VNET_ADDRSTRLEN];
+	struct vnet_fdb_entry e;
+	int r;
+
+	if ((r = fabric_args(rq, rp, ARG_REMOTE, &e)) < 0)
+		return r;
+	if (vnet_fdb_flood_del(t->fab, e.vni, &e.remote) < 0)
+		return vnet_ctl_fail(rp, "error: no fabric flood entry %u %s",
+				     e.vni, vnet_addr_fmt(&e.remote, a));
+	/* --remote's entry is of every VNI: not this one, which goes. */
+	if (!vnet_fdb_flood_has(t->file, e.vni, &e.remote))
+		vnet_fdb_flood_del(t->v->fdb, e.vni, &e.remote);
+	fabric_changed(t);
+	return fabric_done(rq, rp, 0, file_has(t, &e));
+}
+
+/* Replace the whole fabric set by FILE's (a resync), or nothing. */
+static int ctl_fabric_load(void *arg, const struct vnet_ctl_req *rq,
+			   struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+	const struct vnet_fdb_stats *s;
+	char buf[VNET_ERR_STRLEN];
+	struct vnet_fdb *fresh;
+	struct vnet_err err;
+
+	if (rq->argc != 1)
+		return ctl_usage(rq, rp);
+	vnet_err_clear(&err);
+	if (!(fresh = fabric_new(t)))
+		return errno ? -errno : -ENOMEM;
+	if (vnet_fdb_load(fresh, rq->argv[0], &err) < 0 ||
+	    put_in_force(t, t->file, fresh, &err) < 0) {
+		vnet_fdb_free(fresh);
+		vnet_err_str(&err, buf, sizeof(buf));
+		vnet_log(VNET_LOG_ERR, "fabric-load refused, the fabric entries "
+			 "stay: %s", buf);
+		return vnet_ctl_fail(rp, "refused: %s", buf);
+	}
+	vnet_fdb_free(t->fab);
+	t->fab = fresh;
+	fabric_changed(t);
+	s = vnet_fdb_stats(t->fab);
+	vnet_ctl_ok(rp, "%llu entries, %llu flood",
+		    (unsigned long long)s->entries,
+		    (unsigned long long)s->flood);
+	vnet_log(VNET_LOG_NOTICE, "fabric-load %s: %llu entries, %llu flood",
+		 rq->argv[0], (unsigned long long)s->entries,
+		 (unsigned long long)s->flood);
+	return 0;
+}
+
+static int ctl_fabric(void *arg, const struct vnet_ctl_req *rq,
+		      struct vnet_ctl_reply *rp)
+{
+	struct tool *t = arg;
+
+	(void)rq;
+	return ctl_dump(rp, "fabric", t->fab);
 }
 
 /* The GENEVE options received (vtep_geneve_opts_dump). */
@@ -806,8 +1121,32 @@ static const struct vnet_ctl_cmd ctl_cmds[] = {
 	  .fn = ctl_geneve_options },
 	{ .name = "reload", .help = "load --fdb again (as SIGHUP)",
 	  .fn = ctl_reload },
+	{ .name = "fabric", .help = "the fabric entries (fdb's form)",
+	  .fn = ctl_fabric },
+	{ .name = "fdb-add", .args = "VNI MAC REMOTE",
+	  .help = "add or replace a fabric entry", .fn = ctl_fdb_add },
+	{ .name = "fdb-del", .args = "VNI MAC",
+	  .help = "remove a fabric entry", .fn = ctl_fdb_del },
+	{ .name = "flood-add", .args = "VNI REMOTE",
+	  .help = "add a fabric flood entry", .fn = ctl_flood_add },
+	{ .name = "flood-del", .args = "VNI REMOTE",
+	  .help = "remove a fabric flood entry", .fn = ctl_flood_del },
+	{ .name = "fabric-load", .args = "FILE",
+	  .help = "replace the fabric entries by FILE's (--fdb's form)",
+	  .fn = ctl_fabric_load },
 	{ 0 },
 };
+
+/* The arguments of a command, as help says them. */
+static const char *cmd_args(const char *name)
+{
+	const struct vnet_ctl_cmd *k;
+
+	for (k = ctl_cmds; k->name; k++)
+		if (!strcmp(k->name, name))
+			return k->args ? k->args : "";
+	return "";
+}
 
 /* The status line's counts: frames read from either side, and every
  * drop counter (drop_*, *_queue_drops). */
@@ -1057,23 +1396,32 @@ static void validate(struct conf *cf, struct vtep *v)
 		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
 }
 
-/* The FDB with its static entries and flood list; a bad --fdb file exits
- * 2 naming FILE:LINE. */
-static void load_tables(const struct conf *cf, struct vtep *v)
+/* The FDB with the static entries and flood list of --remote and --fdb,
+ * and the fabric set, empty; a bad --fdb file exits 2 naming FILE:LINE. */
+static void load_tables(struct tool *t)
 {
+	const struct conf *cf = t->cf;
 	char buf[VNET_ERR_STRLEN];
 	struct vnet_err err;
 
 	vnet_clock_set_mode(cf->clk);
-	if (!(v->fdb = vnet_fdb_new(cf->fdb_max, cf->ageing_ns)))
+	if (!(t->v->fdb = table_new(cf, cf->fdb_max, cf->ageing_ns)) ||
+	    !(t->file = table_new(cf, cf->fdb_max, 0)) ||
+	    !(t->fab = fabric_new(t)))
 		vnet_config_error("FDB of %u entries: %s", cf->fdb_max,
 				  strerror(errno));
-	/* Replays must decide the same way every time: a fixed hash seed
-	 * makes budgeted ageing visit entries in the same order. */
-	if (cf->clk == VNET_CLOCK_PCAP)
-		vnet_fdb_set_seed(v->fdb, 0x766e6574u);
-	if (load_static(cf, v->fdb, &err) < 0)
+	if (load_static(cf, t->file, &err) < 0 ||
+	    put_in_force(t, t->file, t->fab, &err) < 0)
 		vnet_config_error("%s", vnet_err_str(&err, buf, sizeof(buf)));
+	fabric_count(t);
+}
+
+/* Takes what load_tables() did not get. */
+static void free_tables(struct tool *t)
+{
+	vnet_fdb_free(t->v->fdb);
+	vnet_fdb_free(t->file);
+	vnet_fdb_free(t->fab);
 }
 
 /* The outer tap with UDP tunnel offload (port.h VNET_PORT_TUNNEL):
@@ -1228,7 +1576,7 @@ static int cleanup(struct tool *t, int ran)
 	vtep_close_udp(v);
 	vtep_seal_set(v, NULL);
 	free(v->conf.maps);
-	vnet_fdb_free(v->fdb);
+	free_tables(t);
 	if ((r = vnet_pidfile_remove(pf)) < 0)
 		vnet_log(VNET_LOG_INFO, "remove pidfile %s: %s", cf->pidfile,
 			 strerror(-r));
@@ -1334,12 +1682,12 @@ int main(int argc, char **argv)
 	vtep_init(&vt, VTEP_VXLAN);
 	parse_args(argc, argv, &cf, &vt);
 	validate(&cf, &vt);
-	load_tables(&cf, &vt);
+	load_tables(&t);
 	if (cf.describe) {
 		/* Nothing acquired: the budget as a run would have it. */
 		ret = vnet_tool_describe(prog.name, ctl_cmds, &t);
 		free(vt.conf.maps);
-		vnet_fdb_free(vt.fdb);
+		free_tables(&t);
 		return ret;
 	}
 	ran = acquire(&t) == 0;

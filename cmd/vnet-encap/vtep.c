@@ -44,7 +44,6 @@
 #include "vnet/vxlan.h"
 #include "vtep.h"
 
-#define VTEP_MAX_FLOOD 64
 #define VTEP_HASH_SEED 0x5678a1b3u
 
 static const char *const ctr_names[C_MAX] = {
@@ -122,6 +121,9 @@ static const char *const ctr_names[C_MAX] = {
 	[C_FDB_MOVED] = "fdb_moved",
 	[C_FDB_AGED] = "fdb_aged",
 	[C_FDB_OVERFLOW] = "fdb_overflow",
+	[C_FABRIC_ENTRIES] = "fabric_entries",
+	[C_FABRIC_FLOOD] = "fabric_flood",
+	[C_FABRIC_CHANGES] = "fabric_changes",
 	[C_DROP_SEAL_TRUNCATED] = "drop_seal_truncated",
 	[C_DROP_SEAL_UNKNOWN_EPOCH] = "drop_seal_unknown_epoch",
 	[C_DROP_SEAL_TOO_OLD] = "drop_seal_too_old",
@@ -1092,7 +1094,7 @@ uint8_t vtep_outer_tos(const struct vtep_conf *c, const uint8_t *d,
 int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 	       const struct vnet_vhdr *vh, unsigned n)
 {
-	const struct vnet_addr *rem[VTEP_MAX_FLOOD];
+	const struct vnet_addr **rem = v->rem;
 	unsigned k;
 
 	for (k = 0; k < n; k++) {
@@ -1183,13 +1185,14 @@ int vtep_encap(struct vtep *v, const struct vnet_frame *f,
 		    (rem[0] = vnet_fdb_lookup(v->fdb, vni, d, now))) {
 			nr = 1;
 		} else {
-			nr = vnet_fdb_flood(v->fdb, vni, rem, VTEP_MAX_FLOOD);
+			nr = vnet_fdb_flood(v->fdb, vni, rem, VNET_FDB_FLOOD_MAX);
 			if (!nr) {
 				v->ctr[C_DROP_NO_REMOTE].value++;
 				WARN_DROP(v, VTEP_W_NO_REMOTE,
 					  "drop_no_remote: no remote for VNI "
-					  "%u: give --remote or an --fdb flood "
-					  "entry", vni);
+					  "%u: give --remote, an --fdb flood "
+					  "entry or flood-add %u REMOTE",
+					  vni, vni);
 				continue;
 			}
 			v->ctr[C_FLOOD_PACKETS].value += nr;

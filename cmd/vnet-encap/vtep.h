@@ -110,6 +110,9 @@ enum {
 	C_FDB_MOVED,
 	C_FDB_AGED,
 	C_FDB_OVERFLOW,
+	C_FABRIC_ENTRIES, /* the fabric set's size now (vnet-encap.c) */
+	C_FABRIC_FLOOD,
+	C_FABRIC_CHANGES, /* control commands that changed it */
 	C_DROP_SEAL_TRUNCATED, /* sealed mode (--key-file): the opens */
 	C_DROP_SEAL_UNKNOWN_EPOCH, /* refused, in enum vnet_seal_drop's */
 	C_DROP_SEAL_TOO_OLD,	   /* order */
@@ -243,6 +246,9 @@ struct vtep {
 	struct vnet_port *outer;	/* frame-stream underlay, or NULL */
 	struct vnet_underlay *ul;	/* UDP underlay, or NULL */
 	struct vnet_fdb *fdb;
+	/* the remotes of the frame being sent: its FDB entry's, or its
+	 * VNI's flood list, which may be as long as the FDB has room for */
+	const struct vnet_addr *rem[VNET_FDB_FLOOD_MAX];
 
 	struct vnet_counter ctr[C_MAX];
 

@@ -269,6 +269,22 @@ for i in range(3):
 	[ "$(counter "$T/stats" flood_packets)" -eq 9 ]
 }
 
+@test "a broadcast reaches each of the 1000 remotes of a VNI's flood list, one copy each" {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		printf '9\t00:00:00:00:00:00\t198.18.%d.%d\n' $((1 + i / 250)) $((i % 250))
+	done >"$T/fabric.tsv"
+	mkpcap "$T/bcast.pcap" --count 1
+	run_encap -i "pcap:$T/bcast.pcap" --vni 9 --local 198.18.0.1 \
+		--fdb "$T/fabric.tsv" -o - </dev/null >"$T/out.pcap"
+	[ "$status" -eq 0 ]
+	[ "$(counter "$T/stats" flood_packets)" -eq 1000 ]
+	run dsts "$T/out.pcap"
+	[ "${#lines[@]}" -eq 1000 ]
+	[ "$(sort -u <<<"$output" | wc -l)" -eq 1000 ]
+	grep -qx 198.18.4.249 <<<"$output"
+}
+
 MAC_S=02:00:c6:13:00:99
 
 # send_live: one unicast frame to MAC_S into the live vnet-encap's inner

@@ -79,10 +79,10 @@ ENCAP=(vnet-encap --local 198.18.0.1 --stats)
 	try "${ENCAP[@]}" --vni 5001 -i "pcap:$T/untagged.pcap" </dev/null
 	[ "$rc" -eq 0 ]
 	[ "$(counter "$T/err" drop_no_remote)" -eq 3 ]
-	said 1 "vnet-encap: drop_no_remote: no remote for VNI 5001: give --remote or an --fdb flood entry"
+	said 1 "vnet-encap: drop_no_remote: no remote for VNI 5001: give --remote, an --fdb flood entry or flood-add 5001 REMOTE"
 	# With -v the later ones are said too (three frames, a burst of five).
 	try "${ENCAP[@]}" -v --vni 5001 -i "pcap:$T/untagged.pcap" </dev/null
-	said 3 "vnet-encap: drop_no_remote: no remote for VNI 5001: give --remote or an --fdb flood entry"
+	said 3 "vnet-encap: drop_no_remote: no remote for VNI 5001: give --remote, an --fdb flood entry or flood-add 5001 REMOTE"
 	# A clean run says nothing.
 	try "${ENCAP[@]}" --vni 7 -r 198.18.0.2 -i "pcap:$T/untagged.pcap" </dev/null
 	[ "$rc" -eq 0 ]

@@ -33,19 +33,7 @@ teardown() {
 	rm -f "/run/vnet/$NAME.sock"
 }
 
-# ctl ARG...: vnet-ctl under a timeout, stdout in $T/out, stderr in
-# $T/err (both shown), its status in $rc.
-ctl() {
-	rc=0
-	timeout 20 vnet-ctl "$@" >"$T/out" 2>"$T/err" || rc=$?
-	echo "\$ vnet-ctl $* -> $rc"
-	cat "$T/out" "$T/err"
-}
-
-# val KEY: the value of "KEY<TAB>VALUE" in $T/out.
-val() {
-	awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$T/out"
-}
+# ctl and val (lib.bash): vnet-ctl's answer in $T/out and $T/err.
 
 # jqo FILTER: jq -e FILTER on $T/out.
 jqo() {

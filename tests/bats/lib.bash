@@ -137,6 +137,21 @@ wait_link() {
 	wait_for 100 ip -n "$1" link show "$2"
 }
 
+# ctl ARG...: vnet-ctl under a timeout, stdout in $BATS_TEST_TMPDIR/out,
+# stderr in $BATS_TEST_TMPDIR/err (both shown), its status in $rc.
+ctl() {
+	rc=0
+	timeout 20 vnet-ctl "$@" >"$BATS_TEST_TMPDIR/out" \
+		2>"$BATS_TEST_TMPDIR/err" || rc=$?
+	echo "\$ vnet-ctl $* -> $rc"
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"
+}
+
+# val KEY: the value of "KEY<TAB>VALUE" in ctl's $BATS_TEST_TMPDIR/out.
+val() {
+	awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$BATS_TEST_TMPDIR/out"
+}
+
 # counter LOG NAME: the last value of a counter line "NAME<TAB>VALUE".
 counter() {
 	awk -F'\t' -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"

@@ -289,15 +289,24 @@ static void test_overflow(void)
 	T_EQ(vnet_fdb_learn(fdb, 1, m, &r2, SEC), 1);
 	T_EQ(vnet_fdb_stats(fdb)->overflow, 11);
 	T_EQ(vnet_fdb_stats(fdb)->entries, 64);
-	/* A static entry does not fit either, and is no learn. */
-	mac_n(m, 200);
-	T_EQ(vnet_fdb_add_static(fdb, 1, m, &r), -ENOSPC);
-	T_EQ(vnet_fdb_stats(fdb)->overflow, 11);
 	/* Once the others age out, there is room again. */
 	T_EQ(vnet_fdb_age(fdb, 10 * SEC + 1, 0), 63);
 	mac_n(m, 64);
 	T_EQ(vnet_fdb_learn(fdb, 1, m, &r, 11 * SEC), 0);
 	T_EQ(vnet_fdb_stats(fdb)->entries, 2);
+	/* A static entry takes the place of a learned one in a full table
+	 * (no overflow, no learn, no ageing counted). */
+	for (i = 300; i < 362; i++) {
+		mac_n(m, i);
+		T_EQ(vnet_fdb_learn(fdb, 1, m, &r, 11 * SEC), 0);
+	}
+	T_EQ(vnet_fdb_stats(fdb)->entries, 64);
+	mac_n(m, 200);
+	T_EQ(vnet_fdb_add_static(fdb, 1, m, &r), 0);
+	T_EQ(vnet_fdb_stats(fdb)->entries, 64);
+	T_EQ(vnet_fdb_stats(fdb)->overflow, 11);
+	T_EQ(vnet_fdb_stats(fdb)->aged, 63);
+	T_ASSERT(vnet_fdb_is_static(fdb, 1, m));
 	vnet_fdb_free(fdb);
 
 	/* Static entries count toward max. */
@@ -314,6 +323,23 @@ static void test_overflow(void)
 	T_EQ(vnet_fdb_learn(fdb, 1, m, &r, 0), -ENOSPC);
 	T_EQ(vnet_fdb_stats(fdb)->overflow, 1);
 	T_EQ(vnet_fdb_stats(fdb)->entries, 4);
+	/* Two more static ones push the learned ones out; then it is full. */
+	for (i = 4; i < 6; i++) {
+		mac_n(m, i);
+		T_EQ(vnet_fdb_add_static(fdb, 1, m, &r2), 0);
+	}
+	T_EQ(vnet_fdb_stats(fdb)->entries, 4);
+	for (i = 2; i < 4; i++) {
+		mac_n(m, i);
+		T_ASSERT(!vnet_fdb_lookup(fdb, 1, m, 0));
+	}
+	mac_n(m, 6);
+	T_EQ(vnet_fdb_add_static(fdb, 1, m, &r), -ENOSPC);
+	T_EQ(vnet_fdb_learn(fdb, 1, m, &r, 0), -ENOSPC);
+	/* Replacing one that is there needs no room. */
+	mac_n(m, 5);
+	T_EQ(vnet_fdb_add_static(fdb, 1, m, &r), 0);
+	T_ASSERT(addr_is(vnet_fdb_static_remote(fdb, 1, m), "198.18.0.1"));
 	vnet_fdb_free(fdb);
 }
 
@@ -418,7 +444,7 @@ static void test_load_errors(void)
 	struct vnet_fdb *fdb;
 	struct vnet_err e;
 	char msg[600], *big;
-	size_t i;
+	size_t i, n;
 	int ret;
 
 	LOAD_ERR("1 02:00:00:00:00:01 198.18.0.1\nx 02:00:00:00:00:01 "
@@ -513,16 +539,16 @@ static void test_load_errors(void)
 	T_EQ(msg[5], 'x');
 	vnet_fdb_free(fdb);
 
-	/* Flood list full. */
+	/* Flood list full: 4096 remotes on one VNI fit, one more does not. */
 	fdb = vnet_fdb_new(4, SEC);
-	big = malloc(300 * 64);
-	big[0] = '\0';
-	for (i = 0; i <= VNET_FDB_FLOOD_MAX; i++)
-		sprintf(big + strlen(big),
-			"%zu 00:00:00:00:00:00 198.18.%zu.%zu\n", i, i / 250,
-			i % 250);
+	big = malloc((VNET_FDB_FLOOD_MAX + 1) * 64);
+	for (i = 0, n = 0; i <= VNET_FDB_FLOOD_MAX; i++)
+		n += (size_t)sprintf(big + n,
+				     "100 00:00:00:00:00:00 198.18.%zu.%zu\n",
+				     i / 250, i % 250);
 	T_EQ(load_text(fdb, big, msg, sizeof(msg)), -EINVAL);
-	T_STREQ(msg, "F:257: flood list full (256 entries)");
+	T_STREQ(msg, "F:4097: flood list full (4096 entries)");
+	T_EQ(vnet_fdb_stats(fdb)->flood, VNET_FDB_FLOOD_MAX);
 	free(big);
 	vnet_fdb_free(fdb);
 }
@@ -745,6 +771,348 @@ static void test_replace_static(void)
 	}
 	vnet_fdb_free(src);
 	vnet_fdb_free(dst);
+}
+
+static void test_del_static(void)
+{
+	struct vnet_fdb *fdb = vnet_fdb_new(8, 10 * SEC);
+	struct vnet_addr a = ip("198.18.0.1"), b = ip("198.18.0.2");
+	uint8_t k1[6], k2[6], k3[6];
+
+	mac_n(k1, 1);
+	mac_n(k2, 2);
+	mac_n(k3, 3);
+	T_EQ(vnet_fdb_add_static(fdb, 100, k1, &a), 0);
+	T_EQ(vnet_fdb_learn(fdb, 100, k2, &b, 0), 0);
+	T_EQ(vnet_fdb_is_static(fdb, 100, k1), 1);
+	T_ASSERT(addr_is(vnet_fdb_static_remote(fdb, 100, k1), "198.18.0.1"));
+	/* A learned entry is not static, and a del leaves it alone. */
+	T_EQ(vnet_fdb_is_static(fdb, 100, k2), 0);
+	T_ASSERT(!vnet_fdb_static_remote(fdb, 100, k2));
+	T_EQ(vnet_fdb_del_static(fdb, 100, k2), -ENOENT);
+	T_ASSERT(addr_is(vnet_fdb_lookup(fdb, 100, k2, 0), "198.18.0.2"));
+	/* Absent keys: another MAC, another VNI, a VNI out of range. */
+	T_EQ(vnet_fdb_del_static(fdb, 100, k3), -ENOENT);
+	T_EQ(vnet_fdb_del_static(fdb, 101, k1), -ENOENT);
+	T_EQ(vnet_fdb_del_static(fdb, VNET_VNI_MAX + 1, k1), -ENOENT);
+	T_EQ(vnet_fdb_is_static(fdb, VNET_VNI_ANY, k1), 0);
+	T_EQ(vnet_fdb_stats(fdb)->entries, 2);
+
+	T_EQ(vnet_fdb_del_static(fdb, 100, k1), 0);
+	T_EQ(vnet_fdb_is_static(fdb, 100, k1), 0);
+	T_ASSERT(!vnet_fdb_lookup(fdb, 100, k1, 0));
+	T_EQ(vnet_fdb_stats(fdb)->entries, 1);
+	T_EQ(vnet_fdb_del_static(fdb, 100, k1), -ENOENT);
+	/* The key is free for learning again, and ageing still ages. */
+	T_EQ(vnet_fdb_learn(fdb, 100, k1, &b, 0), 0);
+	T_EQ(vnet_fdb_age(fdb, 11 * SEC, 0), 2);
+	T_EQ(vnet_fdb_stats(fdb)->entries, 0);
+	vnet_fdb_free(fdb);
+}
+
+static void test_flood_del(void)
+{
+	struct vnet_fdb *fdb = vnet_fdb_new(8, 10 * SEC);
+	struct vnet_addr a = ip("198.18.0.1"), b = ip("198.18.0.2"),
+			 c = ip("198.18.0.3"), d = ip("2001:db8::4");
+	const struct vnet_addr *out[8];
+
+	T_EQ(vnet_fdb_flood_del(fdb, 100, &a), -ENOENT);
+	T_EQ(vnet_fdb_flood_add(fdb, 100, &a), 0);
+	T_EQ(vnet_fdb_flood_add(fdb, 100, &b), 0);
+	T_EQ(vnet_fdb_flood_add(fdb, VNET_VNI_ANY, &a), 0);
+	T_EQ(vnet_fdb_flood_add(fdb, VNET_VNI_ANY, &c), 0);
+	T_EQ(vnet_fdb_flood_add(fdb, 200, &d), 0);
+	T_EQ(vnet_fdb_stats(fdb)->flood, 5);
+	T_EQ(vnet_fdb_flood_has(fdb, 100, &a), 1);
+	T_EQ(vnet_fdb_flood_has(fdb, VNET_VNI_ANY, &a), 1);
+	/* Exact entries only: c is on VNI 100's list through VNET_VNI_ANY. */
+	T_EQ(vnet_fdb_flood_has(fdb, 100, &c), 0);
+	T_EQ(vnet_fdb_flood_del(fdb, 100, &c), -ENOENT);
+	T_EQ(vnet_fdb_flood_del(fdb, 300, &a), -ENOENT);
+	T_EQ(vnet_fdb_flood_del(fdb, VNET_VNI_ANY, &b), -ENOENT);
+
+	/* VNI 100's own a goes; the one of every VNI still floods to a. */
+	T_EQ(vnet_fdb_flood_del(fdb, 100, &a), 0);
+	T_EQ(vnet_fdb_flood_has(fdb, 100, &a), 0);
+	T_EQ(vnet_fdb_flood(fdb, 100, out, 8), 3);
+	T_ASSERT(addr_is(out[0], "198.18.0.1"));
+	T_ASSERT(addr_is(out[1], "198.18.0.2"));
+	T_ASSERT(addr_is(out[2], "198.18.0.3"));
+	/* The entry of every VNI goes from every VNI's list. */
+	T_EQ(vnet_fdb_flood_del(fdb, VNET_VNI_ANY, &a), 0);
+	T_EQ(vnet_fdb_flood_del(fdb, VNET_VNI_ANY, &a), -ENOENT);
+	T_EQ(vnet_fdb_flood(fdb, 100, out, 8), 2);
+	T_ASSERT(addr_is(out[0], "198.18.0.2"));
+	T_ASSERT(addr_is(out[1], "198.18.0.3"));
+	T_EQ(vnet_fdb_flood(fdb, 200, out, 8), 2);
+	T_ASSERT(addr_is(out[0], "198.18.0.3"));
+	T_ASSERT(addr_is(out[1], "2001:db8::4"));
+	T_EQ(vnet_fdb_flood(fdb, 7, out, 8), 1);
+	T_EQ(vnet_fdb_stats(fdb)->flood, 3);
+	/* The last one, and an empty list. */
+	T_EQ(vnet_fdb_flood_del(fdb, 200, &d), 0);
+	T_EQ(vnet_fdb_flood_del(fdb, VNET_VNI_ANY, &c), 0);
+	T_EQ(vnet_fdb_flood_del(fdb, 100, &b), 0);
+	T_EQ(vnet_fdb_stats(fdb)->flood, 0);
+	T_EQ(vnet_fdb_flood(fdb, 100, out, 8), 0);
+	T_EQ(vnet_fdb_flood_del(fdb, 100, &b), -ENOENT);
+	/* A full list has room again after a del. */
+	{
+		struct vnet_addr x;
+		uint32_t i;
+
+		for (i = 0; i < VNET_FDB_FLOOD_MAX; i++) {
+			vnet_addr_from_v4(&x, &i);
+			T_EQ(vnet_fdb_flood_add(fdb, 100, &x), 0);
+		}
+		T_EQ(vnet_fdb_flood_add(fdb, 100, &a), -ENOSPC);
+		i = 77;
+		vnet_addr_from_v4(&x, &i);
+		T_EQ(vnet_fdb_flood_del(fdb, 100, &x), 0);
+		T_EQ(vnet_fdb_flood_add(fdb, 100, &a), 0);
+		T_EQ(vnet_fdb_flood_has(fdb, 100, &x), 0);
+		T_EQ(vnet_fdb_stats(fdb)->flood, VNET_FDB_FLOOD_MAX);
+	}
+	vnet_fdb_free(fdb);
+}
+
+static void test_merge_static(void)
+{
+	struct vnet_fdb *dst = vnet_fdb_new(8, 300 * SEC);
+	struct vnet_fdb *src = vnet_fdb_new(8, 300 * SEC);
+	struct vnet_addr a = ip("198.18.0.1"), b = ip("198.18.0.2"),
+			 c = ip("198.18.0.3"), x = ip("198.18.0.10");
+	uint8_t k1[6], k2[6], k3[6], k4[6];
+	char *before, *after;
+
+	mac_n(k1, 1);
+	mac_n(k2, 2);
+	mac_n(k3, 3);
+	mac_n(k4, 4);
+	T_EQ(vnet_fdb_add_static(dst, 1, k1, &a), 0);
+	T_EQ(vnet_fdb_learn(dst, 1, k2, &a, 0), 0);
+	T_EQ(vnet_fdb_flood_add(dst, 1, &a), 0);
+	T_EQ(vnet_fdb_add_static(src, 1, k1, &x), 0); /* dst's stays */
+	T_EQ(vnet_fdb_add_static(src, 1, k2, &b), 0); /* takes the learned */
+	T_EQ(vnet_fdb_add_static(src, 1, k3, &b), 0);
+	T_EQ(vnet_fdb_learn(src, 1, k4, &b, 0), 0); /* not static: ignored */
+	T_EQ(vnet_fdb_flood_add(src, 1, &a), 0);     /* in both */
+	T_EQ(vnet_fdb_flood_add(src, 2, &b), 0);
+	T_EQ(vnet_fdb_flood_add(src, VNET_VNI_ANY, &c), 0);
+
+	T_EQ(vnet_fdb_merge_static(dst, src), 0);
+	T_ASSERT(addr_is(vnet_fdb_static_remote(dst, 1, k1), "198.18.0.1"));
+	T_ASSERT(addr_is(vnet_fdb_static_remote(dst, 1, k2), "198.18.0.2"));
+	T_ASSERT(addr_is(vnet_fdb_static_remote(dst, 1, k3), "198.18.0.2"));
+	T_ASSERT(!vnet_fdb_lookup(dst, 1, k4, 0));
+	T_EQ(vnet_fdb_stats(dst)->entries, 3);
+	T_EQ(vnet_fdb_stats(dst)->flood, 3);
+	T_EQ(vnet_fdb_flood_has(dst, 1, &a), 1);
+	T_EQ(vnet_fdb_flood_has(dst, 2, &b), 1);
+	T_EQ(vnet_fdb_flood_has(dst, VNET_VNI_ANY, &c), 1);
+	/* src is untouched; merging again, or with itself, changes nothing. */
+	T_EQ(vnet_fdb_stats(src)->entries, 4);
+	before = dump_str(dst, 0);
+	T_EQ(vnet_fdb_merge_static(dst, src), 0);
+	T_EQ(vnet_fdb_merge_static(dst, dst), 0);
+	after = dump_str(dst, 0);
+	T_STREQ(after, before);
+	free(after);
+	vnet_fdb_free(src);
+
+	/* Static entries up to dst's max fit, a learned one making room;
+	 * one more is refused, dst as it was. */
+	free(before);
+	T_EQ(vnet_fdb_learn(dst, 1, k4, &c, 0), 0);
+	src = vnet_fdb_new(16, SEC);
+	{
+		uint8_t m[6];
+		uint32_t i;
+
+		T_EQ(vnet_fdb_add_static(src, 1, k1, &x), 0); /* no room needed */
+		for (i = 0; i < 5; i++) {
+			mac_n(m, 100 + i);
+			T_EQ(vnet_fdb_add_static(src, 1, m, &a), 0);
+		}
+		T_EQ(vnet_fdb_merge_static(dst, src), 0); /* 3 + 5 = 8 fit */
+		T_EQ(vnet_fdb_stats(dst)->entries, 8);
+		T_ASSERT(!vnet_fdb_lookup(dst, 1, k4, 0));
+		mac_n(m, 200);
+		T_EQ(vnet_fdb_add_static(src, 1, m, &a), 0); /* 9 do not */
+		before = dump_str(dst, 0);
+		T_EQ(vnet_fdb_merge_static(dst, src), -ENOSPC);
+		after = dump_str(dst, 0);
+		T_STREQ(after, before);
+		T_EQ(vnet_fdb_is_static(dst, 1, m), 0);
+		free(after);
+		free(before);
+	}
+	vnet_fdb_free(src);
+	vnet_fdb_free(dst);
+
+	dst = vnet_fdb_new(4, SEC);
+	src = vnet_fdb_new(8, SEC);
+	T_EQ(vnet_fdb_add_static(dst, 1, k1, &a), 0);
+	T_EQ(vnet_fdb_add_static(dst, 1, k2, &a), 0);
+	T_EQ(vnet_fdb_learn(dst, 1, k3, &a, 0), 0);
+	T_EQ(vnet_fdb_flood_add(dst, 1, &a), 0);
+	T_EQ(vnet_fdb_add_static(src, 1, k3, &b), 0);
+	T_EQ(vnet_fdb_add_static(src, 1, k4, &b), 0);
+	T_EQ(vnet_fdb_add_static(src, 2, k4, &b), 0);
+	T_EQ(vnet_fdb_flood_add(src, 3, &c), 0);
+	before = dump_str(dst, 0);
+	T_EQ(vnet_fdb_merge_static(dst, src), -ENOSPC);
+	after = dump_str(dst, 0);
+	T_STREQ(after, before);
+	free(after);
+	T_EQ(vnet_fdb_flood_has(dst, 3, &c), 0);
+	T_EQ(vnet_fdb_stats(dst)->entries, 3);
+	vnet_fdb_free(src);
+
+	/* Flood entries beyond VNET_FDB_FLOOD_MAX: refused, dst kept. */
+	src = vnet_fdb_new(8, SEC);
+	T_EQ(vnet_fdb_add_static(src, 1, k4, &b), 0);
+	{
+		struct vnet_addr y;
+		uint32_t i;
+
+		for (i = 0; i < VNET_FDB_FLOOD_MAX; i++) {
+			vnet_addr_from_v4(&y, &i);
+			T_EQ(vnet_fdb_flood_add(src, 5, &y), 0);
+		}
+	}
+	T_EQ(vnet_fdb_merge_static(dst, src), -ENOSPC);
+	after = dump_str(dst, 0);
+	T_STREQ(after, before);
+	free(after);
+	T_EQ(vnet_fdb_stats(dst)->flood, 1);
+	/* With dst's one flood entry gone, they fit exactly. */
+	T_EQ(vnet_fdb_flood_del(dst, 1, &a), 0);
+	T_EQ(vnet_fdb_merge_static(dst, src), 0);
+	T_EQ(vnet_fdb_stats(dst)->flood, VNET_FDB_FLOOD_MAX);
+	T_ASSERT(vnet_fdb_is_static(dst, 1, k4));
+	free(before);
+	vnet_fdb_free(src);
+	vnet_fdb_free(dst);
+}
+
+static void test_strict(void)
+{
+	struct vnet_fdb *fdb = vnet_fdb_new(8, SEC), *src;
+	struct vnet_addr a = ip("198.18.0.1"), a6 = ip("2001:db8::1");
+	uint8_t m[6], group[6] = {0x01, 0, 0x5e, 0, 0, 1};
+	char msg[600];
+
+	mac_n(m, 1);
+	T_EQ(vnet_fdb_set_strict(fdb, AF_UNIX), -EINVAL);
+	T_EQ(vnet_fdb_set_strict(fdb, AF_INET), 0);
+	T_EQ(vnet_fdb_add_static(fdb, 1, m, &a6), -EAFNOSUPPORT);
+	T_EQ(vnet_fdb_add_static(fdb, 1, group, &a), -EADDRNOTAVAIL);
+	T_EQ(vnet_fdb_flood_add(fdb, 1, &a6), -EAFNOSUPPORT);
+	T_EQ(vnet_fdb_add_static(fdb, 1, m, &a), 0);
+	T_EQ(vnet_fdb_flood_add(fdb, 1, &a), 0);
+	T_EQ(vnet_fdb_set_strict(fdb, AF_INET6), -EBUSY);
+	T_EQ(vnet_fdb_stats(fdb)->entries, 1);
+
+	/* The loader says so, at its line; what came before stays. */
+	T_EQ(load_text(fdb, "2 02:00:00:00:00:02 198.18.0.2\n"
+			    "3 00:00:00:00:00:00 2001:db8::3\n",
+		       msg, sizeof(msg)),
+	     -EINVAL);
+	T_STREQ(msg, "F:2: remote 2001:db8::3 is IPv6, the underlay IPv4");
+	T_EQ(vnet_fdb_stats(fdb)->entries, 2);
+	T_EQ(load_text(fdb, "# group\n4 01:00:5e:00:00:01 198.18.0.2\n", msg,
+		       sizeof(msg)),
+	     -EINVAL);
+	T_STREQ(msg, "F:2: MAC 01:00:5e:00:00:01 is a group address: a "
+		     "static entry is for one host (flood entries have MAC "
+		     "00:00:00:00:00:00)");
+
+	/* A strict dst refuses a merge it cannot take whole. */
+	src = vnet_fdb_new(8, SEC);
+	mac_n(m, 9);
+	T_EQ(vnet_fdb_add_static(src, 9, m, &a), 0);
+	T_EQ(vnet_fdb_flood_add(src, 9, &a6), 0);
+	T_EQ(vnet_fdb_merge_static(fdb, src), -EAFNOSUPPORT);
+	T_EQ(vnet_fdb_is_static(fdb, 9, m), 0);
+	T_EQ(vnet_fdb_flood_del(src, 9, &a6), 0);
+	T_EQ(vnet_fdb_add_static(src, 9, group, &a), 0);
+	T_EQ(vnet_fdb_merge_static(fdb, src), -EADDRNOTAVAIL);
+	T_EQ(vnet_fdb_is_static(fdb, 9, m), 0);
+	T_EQ(vnet_fdb_stats(fdb)->entries, 2);
+	vnet_fdb_free(src);
+	vnet_fdb_free(fdb);
+
+	/* IPv6 the other way round. */
+	fdb = vnet_fdb_new(8, SEC);
+	T_EQ(vnet_fdb_set_strict(fdb, AF_INET6), 0);
+	T_EQ(vnet_fdb_flood_add(fdb, 1, &a), -EAFNOSUPPORT);
+	T_EQ(vnet_fdb_flood_add(fdb, 1, &a6), 0);
+	vnet_fdb_free(fdb);
+}
+
+/* The column parser and the adder, as a control command uses them: no
+ * file, no line. */
+static void test_entry(void)
+{
+	struct vnet_fdb *fdb = vnet_fdb_new(1, SEC);
+	struct vnet_fdb_entry e;
+	struct vnet_err err;
+	char msg[VNET_ERR_STRLEN];
+
+#define ENTRY_ERR(v, m, r, want)                                               \
+	do {                                                                   \
+		vnet_err_clear(&err);                                          \
+		T_EQ(vnet_fdb_entry_parse(&e, v, m, r, NULL, 0, &err),         \
+		     -EINVAL);                                                 \
+		T_STREQ(vnet_err_str(&err, msg, sizeof(msg)), want);           \
+	} while (0)
+	ENTRY_ERR("x", NULL, NULL, "bad VNI 'x' (expected 0-16777215)");
+	ENTRY_ERR("", NULL, NULL, "bad VNI '' (expected 0-16777215)");
+	ENTRY_ERR(NULL, NULL, NULL, "bad VNI '' (expected 0-16777215)");
+	ENTRY_ERR("16777216", "02:00:00:00:00:01", NULL,
+		  "bad VNI '16777216' (expected 0-16777215)");
+	ENTRY_ERR("+1", NULL, NULL, "bad VNI '+1' (expected 0-16777215)");
+	ENTRY_ERR(" 1", NULL, NULL, "bad VNI ' 1' (expected 0-16777215)");
+	ENTRY_ERR("1", "02:00:00:00:00", "198.18.0.1",
+		  "bad MAC '02:00:00:00:00'");
+	ENTRY_ERR("1", NULL, "198.18.0.999",
+		  "bad remote address '198.18.0.999'");
+	ENTRY_ERR("1", "02:00:00:00:00:01", "a\x01\x7f",
+		  "bad remote address 'a?" "?'");
+	/* obj and line where given. */
+	vnet_err_clear(&err);
+	T_EQ(vnet_fdb_entry_parse(&e, "1", "zz", NULL, "req", 7, &err),
+	     -EINVAL);
+	T_STREQ(vnet_err_str(&err, msg, sizeof(msg)), "req:7: bad MAC 'zz'");
+	T_EQ(vnet_fdb_entry_parse(&e, "1", "zz", NULL, NULL, 0, NULL), -EINVAL);
+
+	/* What is not given is zero: a flood entry without a MAC. */
+	T_EQ(vnet_fdb_entry_parse(&e, "0100", NULL, "198.18.0.2", NULL, 0,
+				  &err),
+	     0);
+	T_EQ(e.vni, 100);
+	T_ASSERT(vnet_mac_is_zero(e.mac));
+	T_ASSERT(addr_is(&e.remote, "198.18.0.2"));
+	T_EQ(vnet_fdb_entry_add(fdb, &e, NULL, 0, &err), 0);
+	T_EQ(vnet_fdb_flood_has(fdb, 100, &e.remote), 1);
+	T_EQ(vnet_fdb_entry_parse(&e, "16777215", "02:00:00:00:00:01",
+				  "198.18.0.2", NULL, 0, &err),
+	     0);
+	T_EQ(e.vni, VNET_VNI_MAX);
+	T_EQ(vnet_fdb_entry_add(fdb, &e, NULL, 0, &err), 0);
+	T_ASSERT(vnet_fdb_is_static(fdb, VNET_VNI_MAX, e.mac));
+	e.mac[5] = 2;
+	vnet_err_clear(&err);
+	T_EQ(vnet_fdb_entry_add(fdb, &e, NULL, 0, &err), -ENOSPC);
+	T_STREQ(vnet_err_str(&err, msg, sizeof(msg)), "table full");
+	T_EQ(vnet_fdb_entry_parse(&e, "1", NULL, NULL, NULL, 0, &err), 0);
+	vnet_err_clear(&err);
+	T_EQ(vnet_fdb_entry_add(fdb, &e, NULL, 0, &err), -EINVAL);
+	T_STREQ(vnet_err_str(&err, msg, sizeof(msg)), "Invalid argument");
+#undef ENTRY_ERR
+	vnet_fdb_free(fdb);
 }
 
 static void test_set_seed(void)
@@ -1054,6 +1422,11 @@ int main(void)
 	T_RUN(test_load_ok);
 	T_RUN(test_dump);
 	T_RUN(test_replace_static);
+	T_RUN(test_del_static);
+	T_RUN(test_flood_del);
+	T_RUN(test_merge_static);
+	T_RUN(test_strict);
+	T_RUN(test_entry);
 	T_RUN(test_set_seed);
 	T_RUN(test_stress);
 	T_RUN(test_stress_small);
