@@ -160,8 +160,9 @@ ectl_exec() {
 kv_jq='.kvs // [] | .[] | [(.key | @base64d), ((.value // "") | @base64d)] | @tsv'
 # shellcheck disable=SC2016
 watch_jq='.Header.revision as $r | if .Canceled then "cancel\t\($r)\t\(.CompactRevision)" else
-	(.Events // [])[] | ["ev", $r, (if .type == 1 then "del" else "put" end), (.kv.key | @base64d),
-	((.kv.value // "") | @base64d), ((.prev_kv.value // "") | @base64d)] | @tsv end'
+	"resp\t\($r)\t\((.Events // []) | length)",
+	((.Events // [])[] | ["ev", $r, (if .type == 1 then "del" else "put" end), (.kv.key | @base64d),
+	((.kv.value // "") | @base64d), ((.prev_kv.value // "") | @base64d)] | @tsv) end'
 
 if [ "$mode" = dump ]; then
 	ectl get --prefix "$pfx" -w json | jq -r "$kv_jq" || exit 1
@@ -185,7 +186,7 @@ count() {
 }
 counters_write() {
 	for _c in events puts deletes bad_keys lease_grants resyncs outages \
-		outage_seconds watch_restarts mac_moved_away applied apply_errors \
+		outage_seconds watch_restarts bursts mac_moved_away applied apply_errors \
 		remote_vteps remote_macs; do
 		_cv=0
 		[ -r "$st/c.$_c" ] && read -r _cv <"$st/c.$_c"
@@ -283,21 +284,6 @@ winner() {
 	done | sort -k1,1nr -k2,2 | awk 'NR == 1 { print $3, $1, $2 }'
 }
 
-# flood_want VNI PORT: the remote VTEPs of VNI on the node's port.
-flood_want() {
-	for f in "$st/kv/vtep/$1"/*; do
-		[ -r "$f" ] || continue
-		n=${f##*/}
-		[ "$n" != "$node" ] || continue
-		read -r a p <"$f"
-		if [ "$p" != "$2" ]; then
-			log warning "node $n: VNI $1 on port $p, this node's is $2: left out"
-			continue
-		fi
-		printf '%s\n' "$a"
-	done
-}
-
 # mac_event VNI MAC: the entry of (VNI, MAC) made right in its VTEP.
 mac_event() {
 	set -- "$1" "$2" "$(inst_of "$1")"
@@ -380,58 +366,67 @@ ev() {
 
 # resync: the whole fabric from one read of the store; every VTEP's
 # fabric set replaced at once (vnet-encap fabric-load), which leaves no
-# duplicate and no stale entry whatever was missed.  Sets $rev.
+# duplicate and no stale entry whatever was missed.  One jq and one awk
+# for all the keys, winners included: a process a key would make the
+# resync of a large fabric take minutes.  Sets $rev.
 resync() {
 	ectl get --prefix "$pfx" -w json >"$st/get.json" 2>"$st/get.err" || return 1
 	r=$(jq -r '.header.revision' "$st/get.json") || return 1
-	rm -rf "$st/kv" "$st/inst"
+	rm -rf "$st/kv" "$st/inst" "$st"/load.*
 	mkdir -p "$st/kv/vtep" "$st/kv/mac" "$st/inst"
-	# One awk for all the keys (a process a key would make a resync of
-	# a large fabric take minutes).
-	jq -r "$kv_jq" "$st/get.json" | awk -F "$tab" -v pfx="$pfx" -v kv="$st/kv" -v me="$node" '
+	jq -r "$kv_jq" "$st/get.json" | awk -F "$tab" -v pfx="$pfx" -v st="$st" -v me="$node" \
+		-v localf="$st/local.tsv" '
 	function v4(a,   p, n, i) { n = split(a, p, "."); if (n != 4) return 0
 		for (i = 1; i <= 4; i++) if (p[i] !~ /^[0-9]+$/ || p[i] + 0 > 255) return 0; return 1 }
+	BEGIN {
+		while ((getline l < localf) > 0) { split(l, x, "\t"); if (x[1] == "vtep") port[x[2]] = x[4] }
+		close(localf)
+	}
 	{
 		k = substr($1, length(pfx) + 1); n = split(k, f, "/"); v = $2; split(v, w, " ")
 		if (index($1, pfx) != 1 || f[1] !~ /^[A-Za-z0-9_-]+$/ || length(f[1]) > 24) { bad++; next }
-		if (n == 3 && f[2] == "vtep" && f[3] ~ /^[0-9]+$/ && f[3] + 0 <= 16777215 &&
+		vni = f[3] + 0
+		if (n == 3 && f[2] == "vtep" && f[3] ~ /^[0-9]+$/ && vni <= 16777215 &&
 		    v4(w[1]) && w[2] ~ /^[0-9]+$/) {
-			d = kv "/vtep/" f[3] + 0
-		} else if (n == 4 && f[2] == "mac" && f[3] ~ /^[0-9]+$/ && f[3] + 0 <= 16777215 &&
+			d = st "/kv/vtep/" vni
+			if (f[1] != me) {
+				nv++
+				if (vni in port) {
+					if (w[2] == port[vni]) flood[vni] = flood[vni] vni "\t00:00:00:00:00:00\t" w[1] "\n"
+					else printf "vnet-fabric: warning: node %s: VNI %d on port %s, this node\047s is %s: left out\n", f[1], vni, w[2], port[vni] | "cat 1>&2"
+				}
+			}
+		} else if (n == 4 && f[2] == "mac" && f[3] ~ /^[0-9]+$/ && vni <= 16777215 &&
 		    f[4] ~ /^[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]$/ &&
 		    w[1] ~ /^[0-9]+$/ && length(w[1]) < 10 && v4(w[2]) && w[3] != "") {
-			d = kv "/mac/" f[3] + 0 "~" f[4]
+			m = vni "~" f[4]
+			d = st "/kv/mac/" m
+			if (f[1] != me) nm++
+			# The winner: the highest number, then the lowest address.
+			if (!(m in ws) || w[1] + 0 > ws[m] || (w[1] + 0 == ws[m] && w[2] < wa[m])) {
+				ws[m] = w[1] + 0; wa[m] = w[2]; wn[m] = f[1]
+			}
 		} else { bad++; next }
-		if (!(d in made)) { made[d] = 1; print d > (kv "/.dirs") }
+		if (!(d in made)) { made[d] = 1; dirs = dirs " \047" d "\047" }
 		file[d "/" f[1]] = v
-		if (f[1] != me) { if (f[2] == "vtep") nv++; else nm++ }
 	}
 	END {
-		close(kv "/.dirs")
-		print nv + 0 > (kv "/.nv"); print nm + 0 > (kv "/.nm"); print bad + 0 > (kv "/.bad")
-		for (p in file) { d = p; sub(/\/[^\/]*$/, "", d); if (!(d in mk)) { mk[d] = 1; system("mkdir -p \047" d "\047") }
-			print file[p] > p; close(p) }
+		if (dirs != "") system("mkdir -p" dirs)
+		for (p in file) { print file[p] > p; close(p) }
+		for (m in ws) {
+			split(m, x, "~")
+			if (!(x[1] in port) || wn[m] == me) continue
+			print wa[m] > (st "/inst/" m); close(st "/inst/" m)
+			mac[x[1]] = mac[x[1]] x[1] "\t" x[2] "\t" wa[m] "\n"
+		}
+		for (v in port) { lf = st "/load." v; printf "%s%s", flood[v], mac[v] > lf; close(lf) }
+		print nv + 0 > (st "/c.remote_vteps"); print nm + 0 > (st "/c.remote_macs")
+		print bad + 0 > (st "/resync.bad")
 	}'
-	read -r x <"$st/kv/.nv" && echo "$x" >"$st/c.remote_vteps"
-	read -r x <"$st/kv/.nm" && echo "$x" >"$st/c.remote_macs"
 	x=0
-	read -r x <"$st/kv/.bad"
+	read -r x <"$st/resync.bad"
 	[ "$x" = 0 ] || count bad_keys "$x"
-	rm -f "$st/kv/.nv" "$st/kv/.nm" "$st/kv/.bad" "$st/kv/.dirs"
-	awk -F "$tab" '$1 == "vtep" { print $2, $4, $5 }' "$st/local.tsv" | while read -r v port inst; do
-		{
-			for a in $(flood_want "$v" "$port"); do
-				printf '%s\t00:00:00:00:00:00\t%s\n' "$v" "$a"
-			done
-			for d in "$st/kv/mac/$v"~*; do
-				[ -d "$d" ] || continue
-				m=${d##*~}
-				w=$(winner "$v" "$m")
-				if [ -z "$w" ] || [ "${w%% *}" = "$node" ]; then continue; fi
-				echo "${w##* }" >"$st/inst/$v~$m"
-				printf '%s\t%s\t%s\n' "$v" "$m" "${w##* }"
-			done
-		} >"$st/load.$v"
+	awk -F "$tab" '$1 == "vtep" { print $2, $5 }' "$st/local.tsv" | while read -r v inst; do
 		apply "$inst" fabric-load "$st/load.$v"
 	done
 	rev=$r
@@ -517,6 +512,15 @@ watch_start() {
 				cancel)
 					printf 'compacted %s\n' "$t" >>"$st/watch.err"
 					break ;;
+				resp)
+					# A burst (a bulk registration, a resync
+					# elsewhere) is applied as one resync, not
+					# change by change.
+					if [ "$t" -gt "$burst" ]; then
+						count bursts
+						: >"$st/resync"
+						break
+					fi ;;
 				ev)
 					count events
 					ev "$t" "$k" "$val" "$prev"
@@ -546,6 +550,7 @@ local_read || exit 2
 got_term='' got_hup=''
 trap 'got_term=1' TERM INT
 trap 'got_hup=1' HUP
+burst=${VNET_FABRIC_BURST:-32}
 rev=0 kpid='' up='' down_since='' backoff=1 next_try=0 last_probe=0
 now() { cut -d. -f1 /proc/uptime; }
 stop_all() {
@@ -597,12 +602,22 @@ while [ -z "$got_term" ]; do
 			log warning "the lease $lease is lost: joining again"
 			join || up=
 		fi
-		if ! alive "$wpid"; then
-			wait "$wpid" 2>/dev/null
-			count watch_restarts
+		# The reader stopped at a burst: the watch goes (its etcdctl
+		# would wait for the next change to notice), one resync.
+		if [ -e "$st/resync" ]; then
+			rm -f "$st/resync"
+			watch_stop
+			log info "a burst of changes: one resync"
+			if resync; then watch_start; else up=; fi
+		fi
+		if [ -n "$up" ] && ! alive "$wpid"; then
+			watch_stop
 			if grep -q 'compacted' "$st/watch.err"; then
+				count watch_restarts
 				log notice "revision $rev is compacted: one full resync"
 				resync || up=
+			else
+				count watch_restarts
 			fi
 			[ -r "$st/rev" ] && read -r rev <"$st/rev"
 			[ -z "$up" ] || watch_start

@@ -23,6 +23,7 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	LAB=f${BATS_ROOT_PID:-$$}-${BATS_TEST_NUMBER:-0}
 	P=$T/pki
+	VNET_RUN_DIR_LAB=${VNET_RUN_DIR:-/run/vnet}/lab-$LAB
 	export PATH="$top/contrib:$PATH"
 }
 
@@ -117,6 +118,23 @@ now_ms() {
 	# The agent is a member of the node, with its counters.
 	run -0 on a vnet-node -f "$T/a.conf" --json status
 	jq -e '.chains[] | select(.workload == "fabric") | .members[0].counters.remote_vteps == 3' <<<"$output"
+	# A burst, 4 VTEPs of 10 MACs in one transaction, is one resync.
+	local i k
+	{
+		echo
+		for i in 1 2 3 4; do
+			echo "put /vnet/F/nodes/sim$i/vtep/100 \"198.18.0.$((40 + i)) 4789\""
+			for k in 0 1 2 3 4 5 6 7 8 9; do
+				echo "put /vnet/F/nodes/sim$i/mac/100/02:10:00:0$i:00:0$k \"0 198.18.0.$((40 + i)) -\""
+			done
+		done
+		printf '\n\n'
+	} | "$ETCD_LAB" ctl "$P" root txn >/dev/null
+	wait_for 50 bash -c "[ \$(ip netns exec $LAB-a vnet-ctl $LAB-a-red-a-encap fabric | grep -c 02:10:00:0) = 40 ]"
+	[ "$(counter_of a bursts)" -ge 1 ]
+	[ "$(floods a)" = "198.18.0.2 198.18.0.3 198.18.0.4 198.18.0.41 198.18.0.42 198.18.0.43 198.18.0.44 " ]
+	# Nothing went wrong on the way.
+	fails grep -E 'awk:|cannot open|refused|error' "$VNET_RUN_DIR_LAB/a.log"
 }
 
 @test "a node that dies is withdrawn from every flood list and FDB within the lease's TTL" {
