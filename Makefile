@@ -99,13 +99,15 @@ $(B)/bin/$(1): $(B)/cmd/$(1)/$(1).o $(if $(call engine_src,$(1)),$(B)/lib$(1).a)
 endef
 $(foreach p,$(C_PROGS),$(eval $(call c_prog,$(p))))
 
-# A script gets the one version of lib/vnet/tool.h for its @VERSION@.
+# A script gets the one version of lib/vnet/tool.h for its @VERSION@, and
+# lib/sh/log.sh in place of its "# @include lib/sh/log.sh" line.
 VERSION := $(shell sed -n 's/^\#define VNET_VERSION "\(.*\)"$$/\1/p' lib/vnet/tool.h)
 define sh_prog
-$(B)/bin/$(1): cmd/$(1)/$(1).sh lib/vnet/tool.h
+$(B)/bin/$(1): cmd/$(1)/$(1).sh lib/vnet/tool.h lib/sh/log.sh
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  GEN     $$@")
-	$$(Q)sed 's/@VERSION@/$$(VERSION)/' $$< >$$@.tmp && chmod 755 $$@.tmp && mv $$@.tmp $$@
+	$$(Q)sed -e 's/@VERSION@/$$(VERSION)/' -e '/^# @include lib\/sh\/log.sh$$$$/{r lib/sh/log.sh' \
+		-e 'd;}' $$< >$$@.tmp && chmod 755 $$@.tmp && mv $$@.tmp $$@
 endef
 $(foreach p,$(SH_PROGS),$(eval $(call sh_prog,$(p))))
 

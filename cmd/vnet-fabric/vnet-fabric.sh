@@ -50,27 +50,9 @@ EOF
 # --- logging and the command line -----------------------------------------
 
 verbose=0
-log() {
-	lvl=$1
-	shift
-	case $lvl in
-	error) n=3 ;;
-	warning) n=4 ;;
-	notice) n=5 ;;
-	info) n=6; [ "$verbose" -ge 1 ] || return 0 ;;
-	*) n=7; [ "$verbose" -ge 2 ] || return 0 ;;
-	esac
-	if [ -n "${JOURNAL_STREAM:-}" ]; then
-		printf '<%s>%s: %s: %s\n' "$n" "$prog" "$lvl" "$*" >&2
-	else
-		printf '%s: %s: %s\n' "$prog" "$lvl" "$*" >&2
-	fi
-}
-usage_error() {
-	printf '%s: %s\n' "$prog" "$1" >&2
-	usage >&2
-	exit 2
-}
+# log LEVEL MESSAGE..., usage_error MESSAGE (shared with the other
+# shell programs; the build puts lib/sh/log.sh here).
+# @include lib/sh/log.sh
 
 node='' fabric='' endpoints='' local='' ttl=10 cacert='' cert='' key='' st='' mode=run
 need_arg() {
@@ -226,10 +208,11 @@ apply() {
 	if out=$(vnet-ctl --timeout 2s "$@" 2>&1); then
 		count applied
 		log debug "$1: $2 ${3:-} ${4:-} ${5:-}: $out"
-	else
-		count apply_errors
-		log warning "$1: $2 ${3:-} ${4:-} ${5:-} refused: $out"
+		return 0
 	fi
+	count apply_errors
+	log warning "$1: $2 ${3:-} ${4:-} ${5:-} refused: $out"
+	return 1
 }
 
 # --- the mirror and what it makes of it ------------------------------------
@@ -379,6 +362,7 @@ resync() {
 	function v4(a,   p, n, i) { n = split(a, p, "."); if (n != 4) return 0
 		for (i = 1; i <= 4; i++) if (p[i] !~ /^[0-9]+$/ || p[i] + 0 > 255) return 0; return 1 }
 	BEGIN {
+		mkdirs = "xargs -r -d \047\\n\047 mkdir -p"
 		while ((getline l < localf) > 0) { split(l, x, "\t"); if (x[1] == "vtep") port[x[2]] = x[4] }
 		close(localf)
 	}
@@ -407,11 +391,13 @@ resync() {
 				ws[m] = w[1] + 0; wa[m] = w[2]; wn[m] = f[1]
 			}
 		} else { bad++; next }
-		if (!(d in made)) { made[d] = 1; dirs = dirs " \047" d "\047" }
+		if (!(d in made)) { made[d] = 1; print d | mkdirs }
 		file[d "/" f[1]] = v
 	}
 	END {
-		if (dirs != "") system("mkdir -p" dirs)
+		# The directories first, by xargs: one command line would be
+		# too long for a large fabric.
+		close(mkdirs)
 		for (p in file) { print file[p] > p; close(p) }
 		for (m in ws) {
 			split(m, x, "~")
@@ -426,8 +412,11 @@ resync() {
 	x=0
 	read -r x <"$st/resync.bad"
 	[ "$x" = 0 ] || count bad_keys "$x"
+	# A VTEP that is not up yet (a chain that vnet-node is starting or
+	# restarting) refuses: the resync is tried again a second later.
+	rm -f "$st/retry"
 	awk -F "$tab" '$1 == "vtep" { print $2, $5 }' "$st/local.tsv" | while read -r v inst; do
-		apply "$inst" fabric-load "$st/load.$v"
+		apply "$inst" fabric-load "$st/load.$v" || : >"$st/retry"
 	done
 	rev=$r
 	echo "$rev" >"$st/rev"
@@ -451,6 +440,7 @@ join() {
 	fi
 	(ectl_exec lease keep-alive "$lease" >/dev/null 2>&1) &
 	kpid=$!
+	pids_write
 	log notice "joined fabric $fabric as $node (lease $lease, TTL ${ttl}s)"
 	return 0
 }
@@ -495,18 +485,22 @@ advertise() {
 
 # --- the watch ---------------------------------------------------------------
 
-# etcdctl writes into a FIFO (epid), the reader (wpid) turns it into
-# changes; when etcdctl ends, the reader sees the end and ends too.
+# etcdctl (epid) writes into a pipe, the reader (wpid) turns it into
+# changes; when etcdctl ends, the reader sees the end and ends too.  The
+# pipe's left side records etcdctl's pid in $st/epid.
 wpid='' epid=''
 watch_start() {
+	# Never two watches: the pids of one would be lost.
+	watch_stop
 	: >"$st/watch.err"
-	rm -f "$st/watch.fifo"
-	mkfifo "$st/watch.fifo" || { log error "cannot make $st/watch.fifo"; return 1; }
-	(ectl_exec watch --prefix "$pfx" --prev-kv -w json --rev $((rev + 1)) \
-		>"$st/watch.fifo" 2>>"$st/watch.err") &
-	epid=$!
-	(
-		jq --unbuffered -r "$watch_jq" <"$st/watch.fifo" 2>>"$st/watch.err" |
+	rm -f "$st/epid"
+	{
+		(ectl_exec watch --prefix "$pfx" --prev-kv -w json --rev $((rev + 1)) \
+			2>>"$st/watch.err") &
+		echo $! >"$st/epid"
+		wait
+	} | (
+		jq --unbuffered -r "$watch_jq" 2>>"$st/watch.err" |
 			while IFS="$tab" read -r kind r t k val prev; do
 				case $kind in
 				cancel)
@@ -529,11 +523,29 @@ watch_start() {
 			done
 	) &
 	wpid=$!
+	epid_read
+	pids_write
+}
+# epid_read: etcdctl's pid, once the pipe's left side has written it.
+epid_read() {
+	i=0
+	while [ ! -s "$st/epid" ] && [ $i -lt 50 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	epid=
+	[ -s "$st/epid" ] && read -r epid <"$st/epid"
+}
+# pids_write: the agent's helpers in $st/pids, so that whoever has to
+# kill the agent with SIGKILL (vnet-node) can end them too.
+pids_write() {
+	echo "${epid:-} ${wpid:-} ${kpid:-}" >"$st/pids"
 }
 watch_stop() {
+	[ -n "$wpid" ] || return 0
+	[ -n "$epid" ] || epid_read
 	[ -n "$epid" ] && kill -TERM "$epid" 2>/dev/null
-	[ -n "$epid" ] && wait "$epid" 2>/dev/null
-	[ -n "$wpid" ] && wait "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
 	wpid='' epid=''
 }
 alive() {
@@ -550,7 +562,7 @@ local_read || exit 2
 got_term='' got_hup=''
 trap 'got_term=1' TERM INT
 trap 'got_hup=1' HUP
-burst=${VNET_FABRIC_BURST:-32}
+burst=${VNET_FABRIC_BURST:-32} retries=0
 rev=0 kpid='' up='' down_since='' backoff=1 next_try=0 last_probe=0
 now() { cut -d. -f1 /proc/uptime; }
 stop_all() {
@@ -587,6 +599,7 @@ while [ -z "$got_term" ]; do
 	else
 		if [ -n "$got_hup" ]; then
 			got_hup=
+			retries=0
 			if local_read; then
 				log notice "SIGHUP: $local read again"
 				advertise || log warning "advertising failed: retrying"
@@ -600,7 +613,7 @@ while [ -z "$got_term" ]; do
 		[ ! -e "$st/readvertise" ] || advertise || :
 		if ! alive "$kpid"; then
 			log warning "the lease $lease is lost: joining again"
-			join || up=
+			join || { up=''; watch_stop; }
 		fi
 		# The reader stopped at a burst: the watch goes (its etcdctl
 		# would wait for the next change to notice), one resync.
@@ -609,6 +622,15 @@ while [ -z "$got_term" ]; do
 			watch_stop
 			log info "a burst of changes: one resync"
 			if resync; then watch_start; else up=; fi
+		fi
+		# A VTEP refused the last resync: again, every second, 60 times
+		# at most (then at the next SIGHUP, which vnet-node sends when
+		# it restarts a chain).
+		if [ -e "$st/retry" ] && [ "$retries" -lt 60 ]; then
+			retries=$((retries + 1))
+			watch_stop
+			if resync; then watch_start; else up=; fi
+			[ -e "$st/retry" ] || retries=0
 		fi
 		if [ -n "$up" ] && ! alive "$wpid"; then
 			watch_stop

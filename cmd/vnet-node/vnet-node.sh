@@ -43,30 +43,9 @@ EOF
 # --- logging -------------------------------------------------------------
 
 verbose=0
-# log LEVEL MESSAGE...: "vnet-node: LEVEL: MESSAGE" on stderr, with the
-# sd-daemon(3) priority prefix when stderr is the journal.
-log() {
-	lvl=$1
-	shift
-	case $lvl in
-	error) n=3 ;;
-	warning) n=4 ;;
-	notice) n=5 ;;
-	info) n=6; [ "$verbose" -ge 1 ] || return 0 ;;
-	*) n=7; [ "$verbose" -ge 2 ] || return 0 ;;
-	esac
-	if [ -n "${JOURNAL_STREAM:-}" ]; then
-		printf '<%s>%s: %s: %s\n' "$n" "$prog" "$lvl" "$*" >&2
-	else
-		printf '%s: %s: %s\n' "$prog" "$lvl" "$*" >&2
-	fi
-}
-
-usage_error() {
-	printf '%s: %s\n' "$prog" "$1" >&2
-	usage >&2
-	exit 2
-}
+# log LEVEL MESSAGE..., usage_error MESSAGE (shared with the other
+# shell programs; the build puts lib/sh/log.sh here).
+# @include lib/sh/log.sh
 
 # --- the command line ----------------------------------------------------
 
@@ -687,6 +666,14 @@ stop() {
 		kill -KILL "$pid" 2>/dev/null
 	}
 	wait "$pid" 2>/dev/null
+	# The fabric agent's helpers (a watch, a keep-alive), should it have
+	# been killed before it could end them.
+	if [ "$1" = fabric ] && [ -r "$state/fabric/pids" ]; then
+		read -r p1 p2 p3 <"$state/fabric/pids"
+		for p in $p1 $p2 $p3; do
+			grep -q etcdctl "/proc/$p/cmdline" 2>/dev/null && kill -TERM "$p" 2>/dev/null
+		done
+	fi
 	put pid "$1" ""
 	rm -f "$state/$1.pid"
 	echo stopped >"$state/$1.state"
@@ -866,6 +853,12 @@ supervise() {
 	[ -n "$(get cmd "$1")" ] || return 0
 	[ "$t" -ge "$(get next "$1")" ] || return 0
 	start "$1"
+	# A restarted VTEP has lost what the fabric gave it: the agent
+	# resyncs on SIGHUP.
+	fpid=$(get pid fabric)
+	if [ "$1" != fabric ] && [ -n "$fpid" ]; then
+		kill -HUP "$fpid" 2>/dev/null
+	fi
 }
 
 # cleanup: stop every chain, remove what was created.

@@ -74,20 +74,8 @@ lab_up() {
 	run -0 "$LAB_BIN" up "$T/lab"
 }
 
-# on HOST CMD...: CMD in the lab's host HOST.
-on() {
-	local h=$1
-	shift
-	ip netns exec "$LAB-$h" "$@"
-}
-
 node_status() {
 	on "$1" vnet-node -f "$T/$1.conf" status "${@:2}"
-}
-
-# pings HOST ADDR: one answer from ADDR.
-pings() {
-	on "$1" ping -c 1 -W 1 "$2" >/dev/null
 }
 
 # member_pid HOST WORKLOAD PROGRAM: the pid of a member (status --tsv).
@@ -113,7 +101,7 @@ resumes_within() {
 
 @test "vnet-node and vnet-lab are clean under shellcheck" {
 	need_cmd shellcheck
-	shellcheck -s sh "$top/cmd/vnet-node/vnet-node.sh" "$top/contrib/vnet-lab"
+	shellcheck -s sh "$top/cmd/vnet-node/vnet-node.sh" "$top/contrib/vnet-lab" "$VNET_BIN/vnet-node"
 }
 
 @test "a 3-host lab from one description: a full mesh, pings and TCP where the policy allows, refusals where not, flows at the collector" {

@@ -46,16 +46,6 @@ lab_up() {
 	"$LAB_BIN" up "$L"
 }
 
-on() {
-	local h=$1
-	shift
-	ip netns exec "$LAB-$h" "$@"
-}
-
-pings() {
-	on "$1" ping -c 1 -W 1 "$2" >/dev/null
-}
-
 # pids HOST: every chain and member pid of HOST's node, sorted.
 pids() {
 	on "$1" vnet-node -f "$T/lab/$1.conf" --tsv status |

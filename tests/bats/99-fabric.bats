@@ -62,16 +62,6 @@ fabric_up() {
 	"$LAB_BIN" up "$T/lab" a b c
 }
 
-on() {
-	local h=$1
-	shift
-	ip netns exec "$LAB-$h" "$@"
-}
-
-pings() {
-	on "$1" ping -c 1 -W 1 "$2" >/dev/null
-}
-
 # fabric_set HOST: the fabric entries of HOST's VTEP.
 fabric_set() {
 	on "$1" vnet-ctl "$LAB-$1-red-$1-encap" fabric
@@ -95,7 +85,7 @@ now_ms() {
 
 @test "vnet-fabric and etcd-lab are clean under shellcheck" {
 	need_cmd shellcheck
-	shellcheck -s sh "$top/cmd/vnet-fabric/vnet-fabric.sh" "$top/contrib/etcd-lab"
+	shellcheck -s sh "$top/cmd/vnet-fabric/vnet-fabric.sh" "$top/contrib/etcd-lab" "$VNET_BIN/vnet-fabric" "$top/lib/sh/log.sh"
 }
 
 @test "a fabric from etcd alone: no peer line anywhere, a full mesh; a fourth node joins and all reach it, no file of theirs touched" {
@@ -236,5 +226,19 @@ now_ms() {
 	# Its own prefix it may write; a bad value there is ignored, counted.
 	"$ETCD_LAB" ctl "$P" "$LAB-b" put "/vnet/F/nodes/$LAB-b/mac/100/zz" "junk"
 	wait_for 30 bash -c "[ \$(awk -F'\t' '\$1 == \"bad_keys\" { print \$2 }' /run/vnet/node-$LAB-a/fabric/counters) -ge 1 ]"
+	pings a 198.19.1.2
+}
+
+@test "a VTEP that vnet-node restarts after kill -9 gets its fabric entries back, and the overlay answers again" {
+	fabric_up
+	wait_for 100 pings a 198.19.1.3
+	local pid
+	pid=$(on a vnet-node -f "$T/a.conf" --tsv status | awk -F'\t' '$1 == "member" && $3 == "vnet-encap" { print $5 }')
+	[ -n "$pid" ]
+	kill -9 "$pid"
+	wait_for 100 bash -c "[ \"\$(ip netns exec $LAB-a vnet-ctl $LAB-a-red-a-encap fabric 2>/dev/null | grep -c flood)\" = 2 ]"
+	[ "$(floods a)" = "198.18.0.2 198.18.0.3 " ]
+	[ "$(mac_at a 02:00:00:01:00:03)" = 198.18.0.3 ]
+	wait_for 30 pings a 198.19.1.3
 	pings a 198.19.1.2
 }

@@ -252,3 +252,15 @@ tcp_transfer() {
 	sha256sum <"$out" | cut -d' ' -f1
 	rm -f "$out"
 }
+
+# For the tests of a vnet-lab lab named $LAB (97-node, 98-runbooks,
+# 99-fabric): on HOST CMD... runs CMD in the lab's host HOST; pings HOST
+# ADDR, one answer from ADDR.
+on() {
+	local h=$1
+	shift
+	ip netns exec "$LAB-$h" "$@"
+}
+pings() {
+	on "$1" ping -c 1 -W 1 "$2" >/dev/null
+}

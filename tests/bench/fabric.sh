@@ -31,7 +31,7 @@ out_md=${BENCH_FABRIC_OUT:-$b/bench-fabric.md}
 export PATH="$b/bin:$top/contrib:$PATH"
 die() { echo "fabric.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "fabric.sh: needs root, skipped" >&2; exit 0; }
-for p in etcd etcdctl openssl jq arping vnet-node vnet-fabric vnet-encap; do
+for p in etcd etcdctl openssl jq ping vnet-node vnet-fabric vnet-encap; do
 	command -v "$p" >/dev/null || die "$p not found (sh contrib/install-deps; make)"
 done
 for n in $scale; do
@@ -85,15 +85,12 @@ agent_ticks() {
 	local root
 	root=$(awk -F'\t' '$1 == "member" && $3 == "vnet-fabric" { print $5 }' <(on a vnet-node -f "$work/a.conf" --tsv status))
 	[ -n "$root" ] || { echo 0; return; }
-	awk -v root="$root" '
-	FNR == 1 { split("", f) }
-	{ for (i = 1; i <= NF; i++) f[i] = $i }
-	ENDFILE { }
-	' /dev/null 2>/dev/null
-	for p in /proc/[0-9]*; do
-		[ -r "$p/stat" ] && sed 's/^[0-9]* (.*) //' "$p/stat" 2>/dev/null | awk -v pid="${p#/proc/}" '{ print pid, $2, $12 + $13 + $14 + $15 }'
-	done | awk -v root="$root" '{ par[$1] = $2; t[$1] = $3 }
-		END { for (p in t) { q = p; while (q != "" && q != root && q != 1 && q != 0) q = par[q]; if (q == root) s += t[p] }
+	# pid (comm) state ppid ... utime stime cutime cstime: fields 14-17.
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$root" '{
+		pid = $1; sub(/^.*\) /, ""); par[pid] = $2; t[pid] = $12 + $13 + $14 + $15 }
+		END { for (p in t) { q = p; n = 0
+			while (q != "" && q != root && q > 1 && n++ < 64) q = par[q]
+			if (q == root) s += t[p] }
 			print s + 0 }'
 }
 rss_kb() {
@@ -112,7 +109,7 @@ counter() {
 # register FROM TO: simulated VTEPs FROM..TO-1, 10 of them a transaction
 # of 110 puts under one lease; prints the keys written a second.
 register() {
-	local from=$1 to=$2 i j lease t0 ms n=0
+	local from=$1 to=$2 i j lease t0 ms n=$((($2 - $1) * 11))
 	lease=$(ctl lease grant 3600 | awk '{ print $2 }')
 	t0=$(now_ms)
 	for ((i = from; i < to; i += 10)); do
@@ -123,7 +120,6 @@ register() {
 				for ((k = 0; k < 10; k++)); do
 					printf 'put --lease=%s /vnet/F/nodes/sim%d/mac/100/%s "0 %s -"\n' "$lease" "$j" "$(mac_of "$j" "$k")" "$(addr_of "$j")"
 				done
-				n=$((n + 11))
 			done
 			printf '\n\n'
 		} | ctl txn >/dev/null || die "a registration transaction failed"
@@ -132,7 +128,7 @@ register() {
 	echo $((n * 1000 / (ms > 0 ? ms : 1)))
 }
 
-printf '| VTEPs | MACs | registration: etcd writes/s | join -> in the VTEP, ms | agent CPU a join, ms | agent state, files | vnet-encap RSS, KiB | BUM replicas a frame | vnet-encap CPU a BUM frame, µs |\n' >"$work/table"
+printf '| VTEPs | MACs | registration: etcd writes/s | join -> in the VTEP, ms | agent CPU a join, ms | agent state, files | vnet-encap RSS, KiB | BUM replicas a frame | vnet-encap CPU a BUM frame, us |\n' >"$work/table"
 printf '|---|---|---|---|---|---|---|---|---|\n' >>"$work/table"
 have=0
 hz=$(getconf CLK_TCK)
@@ -171,15 +167,16 @@ for n in $scale; do
 	files=$(find "$st/kv" -type f | wc -l)
 	ep=$(encap_pid)
 	rss=$(rss_kb "$ep")
-	# BUM: 50 broadcast ARP requests from the workload.
+	# BUM: 200 broadcast pings from the workload (each an Ethernet
+	# broadcast, flooded to every VTEP).
 	f0=$(counter flood_packets)
 	read -r u0 s0 < <(awk '{ print $14, $15 }' "/proc/$ep/stat")
-	on a arping -q -b -c 50 -i 0.02 -w 10 -I red 198.19.1.200 >/dev/null 2>&1 || :
+	on a ping -b -q -c 200 -i 0.01 -W 1 198.19.1.255 >/dev/null 2>&1 || :
 	sleep 0.5
 	f1=$(counter flood_packets)
 	read -r u1 s1 < <(awk '{ print $14, $15 }' "/proc/$ep/stat")
-	replicas=$(((f1 - f0) / 50))
-	bum_us=$(((u1 + s1 - u0 - s0) * 1000000 / hz / 50))
+	replicas=$(((f1 - f0) / 200))
+	bum_us=$(((u1 + s1 - u0 - s0) * 1000000 / hz / 200))
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" $((10 * n)) "$rate" "$join_ms" \
 		"$cpu_ms" "$files" "$rss" "$replicas" "$bum_us" | tee -a "$work/table.rows"
 	echo "$n $join_ms $cpu_ms $files $rss" >>"$work/curve"
