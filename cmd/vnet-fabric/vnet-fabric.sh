@@ -264,7 +264,7 @@ winner() {
 		[ -r "$f" ] || continue
 		read -r s a _ <"$f"
 		printf '%s %s %s\n' "$s" "$a" "${f##*/}"
-	done | sort -k1,1nr -k2,2 | awk 'NR == 1 { print $3, $1, $2 }'
+	done | sort -k1,1nr -k2,2V | awk 'NR == 1 { print $3, $1, $2 }'
 }
 
 # mac_event VNI MAC: the entry of (VNI, MAC) made right in its VTEP.
@@ -361,6 +361,8 @@ resync() {
 		-v localf="$st/local.tsv" '
 	function v4(a,   p, n, i) { n = split(a, p, "."); if (n != 4) return 0
 		for (i = 1; i <= 4; i++) if (p[i] !~ /^[0-9]+$/ || p[i] + 0 > 255) return 0; return 1 }
+	# An address as a number, for the tie-break (as sort -V orders them).
+	function a4(a,   p) { split(a, p, "."); return ((p[1] * 256 + p[2]) * 256 + p[3]) * 256 + p[4] }
 	BEGIN {
 		mkdirs = "xargs -r -d \047\\n\047 mkdir -p"
 		while ((getline l < localf) > 0) { split(l, x, "\t"); if (x[1] == "vtep") port[x[2]] = x[4] }
@@ -387,7 +389,7 @@ resync() {
 			d = st "/kv/mac/" m
 			if (f[1] != me) nm++
 			# The winner: the highest number, then the lowest address.
-			if (!(m in ws) || w[1] + 0 > ws[m] || (w[1] + 0 == ws[m] && w[2] < wa[m])) {
+			if (!(m in ws) || w[1] + 0 > ws[m] || (w[1] + 0 == ws[m] && a4(w[2]) < a4(wa[m]))) {
 				ws[m] = w[1] + 0; wa[m] = w[2]; wn[m] = f[1]
 			}
 		} else { bad++; next }

@@ -204,36 +204,20 @@ tcp_transfer_port() {
 	need_cmd socat
 	lab_up
 	wait_for 50 pings a 198.19.1.2
-	local before_a before_b want got node_a
+	local before_a before_b node_a
 	before_a=$(all_pids a)
 	before_b=$(all_pids b)
 	node_a=$("$LAB_BIN" pid "$T/lab" a)
 	# A transfer a -> b:5001 that is half sent when the policy changes.
-	make_blob "$T/blob1" 1 >/dev/null
-	make_blob "$T/blob2" 1 >/dev/null
-	want=$(cat "$T/blob1" "$T/blob2" | sha256sum | cut -d' ' -f1)
-	ip netns exec "$LAB-b" timeout 120 socat -u "TCP-LISTEN:5001,bind=198.19.1.2,reuseaddr" \
-		"CREATE:$T/received" </dev/null >/dev/null 2>&1 &
-	local rpid=$!
-	wait_for 100 bash -c "ip netns exec '$LAB-b' ss -ltn | grep -q ':5001 '"
-	mkfifo "$T/fifo"
-	ip netns exec "$LAB-a" timeout 120 socat -u "OPEN:$T/fifo" "TCP:198.19.1.2:5001" \
-		</dev/null >/dev/null 2>&1 &
-	local spid=$!
-	exec 7>"$T/fifo"
-	cat "$T/blob1" >&7
+	transfer_begin a b 198.19.1.2 5001
 	# The new policy: TCP 5001 still, no more pings.
 	printf '%s\n' 'allow from any to any proto tcp port 5001' \
 		'default deny' >"$T/node.policy"
 	kill -HUP "$node_a" "$("$LAB_BIN" pid "$T/lab" b)"
 	wait_for 100 grep -q 'workload red-b: policy reloaded' "$VNET_RUN/lab-$LAB/b.log"
 	wait_for 100 grep -q 'workload red-a: policy reloaded' "$VNET_RUN/lab-$LAB/a.log"
-	cat "$T/blob2" >&7
-	exec 7>&-
-	wait "$spid"
-	wait "$rpid"
-	got=$(sha256sum <"$T/received" | cut -d' ' -f1)
-	[ "$got" = "$want" ]
+	transfer_end
+	[ "$TRANSFER_GOT" = "$TRANSFER_WANT" ]
 	# The new policy is in force (no ping), in the same processes.
 	fails pings a 198.19.1.2
 	[ "$(all_pids a)" = "$before_a" ]

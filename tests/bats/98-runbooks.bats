@@ -127,33 +127,18 @@ pids() {
 	need_cmd socat
 	lab_up
 	wait_for 50 pings a 198.19.1.2
-	local before_a before_b want
+	local before_a before_b rpid
 	before_a=$(pids a)
 	before_b=$(pids b)
 	# A transfer a -> b:80 that is half sent when the policy changes.
-	make_blob "$T/blob1" 1 >/dev/null
-	make_blob "$T/blob2" 1 >/dev/null
-	want=$(cat "$T/blob1" "$T/blob2" | sha256sum | cut -d' ' -f1)
-	ip netns exec "$LAB-b" timeout 120 socat -u "TCP-LISTEN:80,bind=198.19.1.2,reuseaddr" \
-		"CREATE:$T/received" </dev/null >/dev/null 2>&1 &
-	local rpid=$!
-	wait_for 100 bash -c "ip netns exec '$LAB-b' ss -ltn | grep -q ':80 '"
-	mkfifo "$T/fifo"
-	ip netns exec "$LAB-a" timeout 120 socat -u "OPEN:$T/fifo" "TCP:198.19.1.2:80" \
-		</dev/null >/dev/null 2>&1 &
-	local spid=$!
-	exec 7>"$T/fifo"
-	cat "$T/blob1" >&7
+	transfer_begin a b 198.19.1.2 80
 	# The new policy: web on 80 still, and 8080 now.
 	sed 's/^allow from any to web proto tcp port 80$/&\nallow from any to web proto tcp port 8080/' \
 		"$T/lab/web.policy" >"$T/new.policy"
 	run -0 "$RB/change-policy" "$L" "$T/lab/web.policy" "$T/new.policy"
 	echo "$output"
-	cat "$T/blob2" >&7
-	exec 7>&-
-	wait "$spid"
-	wait "$rpid"
-	[ "$(sha256sum <"$T/received" | cut -d' ' -f1)" = "$want" ]
+	transfer_end
+	[ "$TRANSFER_GOT" = "$TRANSFER_WANT" ]
 	[ "$before_a" = "$(pids a)" ]
 	[ "$before_b" = "$(pids b)" ]
 	# 8080 to red-b passes now.

@@ -264,3 +264,31 @@ on() {
 pings() {
 	on "$1" ping -c 1 -W 1 "$2" >/dev/null
 }
+
+# transfer_begin SRC DST ADDR PORT: a 2 MiB TCP transfer from lab host SRC
+# to ADDR:PORT on DST, left half sent (for a change made while it runs);
+# transfer_end (not in a subshell: it holds the sender's pipe and waits
+# for its children) sends the rest; the receiver got it whole if
+# TRANSFER_GOT, its sha256, is TRANSFER_WANT.
+transfer_begin() {
+	make_blob "$BATS_TEST_TMPDIR/blob1" 1 >/dev/null
+	make_blob "$BATS_TEST_TMPDIR/blob2" 1 >/dev/null
+	TRANSFER_WANT=$(cat "$BATS_TEST_TMPDIR/blob1" "$BATS_TEST_TMPDIR/blob2" | sha256sum | cut -d' ' -f1)
+	ip netns exec "$LAB-$2" timeout 120 socat -u "TCP-LISTEN:$4,bind=$3,reuseaddr" \
+		"CREATE:$BATS_TEST_TMPDIR/received" </dev/null >/dev/null 2>&1 &
+	TRANSFER_RPID=$!
+	wait_for 100 bash -c "ip netns exec '$LAB-$2' ss -ltn | grep -q ':$4 '"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	ip netns exec "$LAB-$1" timeout 120 socat -u "OPEN:$BATS_TEST_TMPDIR/fifo" "TCP:$3:$4" \
+		</dev/null >/dev/null 2>&1 &
+	TRANSFER_SPID=$!
+	exec 7>"$BATS_TEST_TMPDIR/fifo"
+	cat "$BATS_TEST_TMPDIR/blob1" >&7
+}
+transfer_end() {
+	cat "$BATS_TEST_TMPDIR/blob2" >&7
+	exec 7>&-
+	wait "$TRANSFER_SPID"
+	wait "$TRANSFER_RPID"
+	TRANSFER_GOT=$(sha256sum <"$BATS_TEST_TMPDIR/received" | cut -d' ' -f1)
+}
